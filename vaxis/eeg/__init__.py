@@ -1,0 +1,1 @@
+"""EEG data layer: FACED / SEED-V readers, synthetic cohorts, band features, montage."""

@@ -1,0 +1,98 @@
+"""Chapter results: ``results/<chapter>.json`` files and the scoreboard they feed.
+
+Every chapter writes one JSON file with its key figures. Each figure carries its sample size,
+its uncertainty (CI or p-value) and its data source (``"faced"``, ``"seedv"`` or
+``"synthetic"``). A ``scoreboard`` block (a list of rows) is what ``book/claims.md`` collates:
+
+.. code-block:: python
+
+    {"claim": 1, "title": "...", "paper": "built from 9 sentences",
+     "ours": "LOSO cosine 0.97 [0.95, 0.99] (n=9)", "data": "text",
+     "verdict": "replicates" | "partly" | "does not replicate" | "not run"}
+
+Nothing else in the project parses notebook outputs.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaxis import __version__
+from vaxis.cache import atomic_write_bytes
+
+__all__ = ["results_root", "to_jsonable", "write_results", "read_results", "VERDICTS"]
+
+VERDICTS = ("replicates", "partly", "does not replicate", "inconclusive", "not run")
+
+
+def results_root(results_dir: str | os.PathLike | None = None) -> Path:
+    """``results_dir`` if given, else ``$VAXIS_RESULTS``, else ``./results``."""
+    return Path(results_dir or os.environ.get("VAXIS_RESULTS") or "results")
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy / pandas / Path objects to plain JSON types; NaN and Inf become ``None``."""
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return None if not math.isfinite(float(obj)) else float(obj)
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "to_dict") and callable(obj.to_dict):  # pandas
+        try:
+            return to_jsonable(obj.to_dict(orient="records"))
+        except TypeError:
+            return to_jsonable(obj.to_dict())
+    return obj
+
+
+def write_results(
+    chapter: str,
+    payload: Mapping[str, Any],
+    results_dir: str | os.PathLike | None = None,
+) -> Path:
+    """Write ``results/<chapter>.json`` atomically and return its path.
+
+    Parameters
+    ----------
+    chapter : str
+        File stem, e.g. ``"01_v_axis"``.
+    payload : mapping
+        The chapter's figures; should hold ``data_source`` and a ``scoreboard`` list.
+    """
+    for row in payload.get("scoreboard", []):
+        if row.get("verdict") not in VERDICTS:
+            raise ValueError(f"scoreboard verdict must be one of {VERDICTS}, got {row.get('verdict')!r}")
+    doc = {
+        "chapter": chapter,
+        "vaxis_version": __version__,
+        "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        **to_jsonable(dict(payload)),
+    }
+    path = results_root(results_dir) / f"{chapter}.json"
+    atomic_write_bytes(path, json.dumps(doc, indent=2, allow_nan=False).encode())
+    return path
+
+
+def read_results(chapter: str, results_dir: str | os.PathLike | None = None) -> dict[str, Any]:
+    """Read ``results/<chapter>.json``; raises ``FileNotFoundError`` naming the chapter to run."""
+    path = results_root(results_dir) / f"{chapter}.json"
+    if not path.exists():
+        raise FileNotFoundError(f"{path} not found: run the chapter notebook '{chapter}' first")
+    return json.loads(path.read_text())
