@@ -1,0 +1,42 @@
+import json
+
+import numpy as np
+import pytest
+
+from vaxis import results, scoreboard
+
+
+def test_write_and_read_roundtrip(tmp_path):
+    payload = {"data_source": "text", "x": np.float32(0.5), "arr": np.arange(3), "nan": float("nan"),
+               "scoreboard": [{"claim": 1, "title": "t", "paper": "p", "ours": "o", "data": "text",
+                               "verdict": "replicates"}]}
+    path = results.write_results("01_test", payload, tmp_path)
+    doc = results.read_results("01_test", tmp_path)
+    assert path.exists() and doc["x"] == 0.5 and doc["arr"] == [0, 1, 2] and doc["nan"] is None
+    assert doc["chapter"] == "01_test"
+
+
+def test_bad_verdict_rejected(tmp_path):
+    with pytest.raises(ValueError, match="verdict"):
+        results.write_results("x", {"scoreboard": [{"claim": 1, "verdict": "great"}]}, tmp_path)
+
+
+def test_missing_results_names_chapter(tmp_path):
+    with pytest.raises(FileNotFoundError, match="04_eeg"):
+        results.read_results("04_eeg", tmp_path)
+
+
+def test_scoreboard_collates_and_fills_missing(tmp_path):
+    results.write_results("02_z", {"scoreboard": [{"claim": 2, "title": "z", "paper": "p", "ours": "AUROC 0.8 | x",
+                                                   "data": "text", "verdict": "partly"}]}, tmp_path)
+    rows = scoreboard.collect_rows(tmp_path)
+    assert [r["claim"] for r in rows] == list(range(1, 9))
+    assert rows[1]["verdict"] == "partly" and rows[0]["verdict"] == "not run"
+    md = scoreboard.render_scoreboard(rows)
+    assert "AUROC 0.8 \\| x" in md and md.count("\n") == 10
+
+
+def test_scoreboard_names_corrupt_file(tmp_path):
+    (tmp_path / "03_bad.json").write_text("{")
+    with pytest.raises(ValueError, match="03_bad.json"):
+        scoreboard.collect_rows(tmp_path)
