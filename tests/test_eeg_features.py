@@ -1,0 +1,141 @@
+"""Band features vs MNE, normalisation (train-only ignores held-out data), LDS vs a plain loop, montage."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import mne  # noqa: E402
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from vaxis.eeg.features import (  # noqa: E402
+    FACED_BANDS, band_de, band_de_fft, band_psd, lds_smooth, normalise, running_normalise,
+)
+from vaxis.eeg.montage import FACED_EEG_CHANNELS, faced_info, plot_topomap_bands  # noqa: E402
+
+
+def _reference_de(x, sfreq, bands=FACED_BANDS, window_s=1.0):
+    win = int(round(window_s * sfreq))
+    out = []
+    for _, lo, hi in bands:
+        f = mne.filter.filter_data(x.reshape(-1, x.shape[-1]).astype(float), sfreq, lo, hi, verbose="error")
+        n_w = f.shape[-1] // win
+        seg = f[:, : n_w * win].reshape(f.shape[0], n_w, win)
+        out.append(0.5 * np.log(2 * np.pi * np.e * seg.var(-1)))
+    return np.stack(out, -1).reshape(x.shape[:-1] + (n_w, len(bands)))
+
+
+def test_band_de_matches_mne_faced_shape():
+    x = np.random.default_rng(0).standard_normal((2, 3, 2500)) * 20
+    ours = band_de(x, 250.0)
+    assert ours.shape == (2, 3, 10, 5)
+    assert np.abs(ours - _reference_de(x, 250.0)).max() < 1e-3
+
+
+@settings(max_examples=12, deadline=None)
+@given(lead=st.lists(st.integers(1, 3), min_size=0, max_size=2), n_times=st.integers(130, 1400),
+       sfreq=st.sampled_from([128.0, 200.0, 250.0]), seed=st.integers(0, 2**16))
+def test_band_de_property_random_shapes(lead, n_times, sfreq, seed):
+    x = np.random.default_rng(seed).standard_normal(tuple(lead) + (n_times,))
+    if n_times < sfreq:
+        with pytest.raises(ValueError, match="shorter than one"):
+            band_de(x, sfreq)
+        return
+    bands = [b for b in FACED_BANDS if b[2] < sfreq / 2]
+    ours = band_de(x, sfreq, bands)
+    assert ours.shape == tuple(lead) + (int(n_times // sfreq), len(bands))
+    assert np.abs(ours - _reference_de(x, sfreq, bands)).max() < 1e-3
+
+
+def test_band_de_torch_backend_and_bad_input():
+    x = np.random.default_rng(1).standard_normal((2, 500))
+    np.testing.assert_allclose(band_de(x, 250.0, backend="torch"), band_de(x, 250.0), atol=1e-9)
+    x[0, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        band_de(x, 250.0)
+
+
+def test_band_psd_and_fft_de_on_sinusoid():
+    t = np.arange(500) / 250.0
+    x = 3.0 * np.sin(2 * np.pi * 10 * t)  # alpha only, variance 4.5
+    psd = band_psd(x, 250.0)
+    assert psd.shape == (2, 5) and np.argmax(psd[0]) == 2
+    de = band_de_fft(x, 250.0)
+    assert abs(de[0, 2] - 0.5 * np.log(2 * np.pi * np.e * 4.5)) < 1e-6
+    assert abs(band_de(x, 250.0)[0, 2] - de[0, 2]) < 0.05
+
+
+def test_train_only_ignores_planted_heldout_shift():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((6, 4, 3, 5, 2))
+    train = np.array([0, 1, 2, 3])
+    shifted = x.copy()
+    shifted[4:] += 100.0  # planted shift in held-out subjects only
+    a, b = normalise(x, "train-only", train_subjects=train), normalise(shifted, "train-only", train_subjects=train)
+    np.testing.assert_allclose(a[:4], b[:4], atol=1e-6)  # training subjects untouched by held-out data
+    tr = x[train]
+    mu, sd = tr.mean(axis=(0, 1, 3)), tr.std(axis=(0, 1, 3))
+    np.testing.assert_allclose(a[5], ((x[5] - mu[None, :, None, :]) / sd[None, :, None, :]), rtol=1e-5, atol=1e-5)
+    assert b[4:].mean() > 50  # the shift survives: it is not normalised away with test statistics
+    p = normalise(shifted, "per-subject")
+    np.testing.assert_allclose(p.mean(axis=(1, 3)), 0, atol=1e-5)
+    with pytest.raises(ValueError, match="train_subjects"):
+        normalise(x, "train-only")
+
+
+def test_running_normalise_matches_loop():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 2, 4, 2)) + 5
+    out = running_normalise(x, decay=0.9, train_subjects=[0])
+    seq = x[1].transpose(0, 2, 1, 3).reshape(12, 4)
+    prior = x[0].transpose(0, 2, 1, 3).reshape(12, 4)
+    pm, pv = prior.mean(0), prior.var(0)
+    exp = np.empty_like(seq)
+    for k in range(12):
+        rm, rv = seq[: k + 1].mean(0), seq[: k + 1].var(0)
+        d = 0.9**k
+        exp[k] = (seq[k] - (d * pm + (1 - d) * rm)) / np.sqrt(d * pv + (1 - d) * rv + 1e-5)
+    np.testing.assert_allclose(out[1].transpose(0, 2, 1, 3).reshape(12, 4), exp, rtol=1e-4, atol=1e-5)
+
+
+def _lds_loop(seq, Q=1e-4, R=1.0, V0=0.01):  # SEED's reference (A = C = 1), one feature
+    n = len(seq)
+    u, V, P = np.zeros(n), np.zeros(n), np.zeros(n)
+    K = V0 / (V0 + R)
+    u[0] = seq.mean() + K * (seq[0] - seq.mean())
+    V[0] = (1 - K) * V0
+    for i in range(1, n):
+        P[i - 1] = V[i - 1] + Q
+        K = P[i - 1] / (P[i - 1] + R)
+        u[i] = u[i - 1] + K * (seq[i] - u[i - 1])
+        V[i] = (1 - K) * P[i - 1]
+    P[n - 1] = V[n - 1] + Q
+    uh = u.copy()
+    for i in range(n - 2, -1, -1):
+        uh[i] = u[i] + V[i] / P[i] * (uh[i + 1] - u[i])
+    return uh
+
+
+def test_lds_restart_per_clip_vs_across():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 4, 10, 5))
+    per_clip = lds_smooth(x)
+    np.testing.assert_allclose(per_clip[1, 2, 3, :, 4], _lds_loop(x[1, 2, 3, :, 4]), atol=1e-12)
+    across = lds_smooth(x, restart_at_clip=False)
+    seq = x[0, :, 1, :, 2].reshape(-1)  # clips concatenated in index order
+    np.testing.assert_allclose(across[0, :, 1, :, 2].reshape(-1), _lds_loop(seq), atol=1e-12)
+    assert not np.allclose(across, per_clip)
+
+
+def test_montage_and_topomap():
+    info = faced_info()
+    assert info["nchan"] == 30 and info.get_montage() is not None
+    w = np.random.default_rng(0).standard_normal((30, 5))
+    fig = plot_topomap_bands(w, title="t")
+    assert len([a for a in fig.axes if a.get_title().startswith(("delta", "gamma"))]) == 2
+    with pytest.raises(ValueError, match="shape"):
+        plot_topomap_bands(w[:, :4])
+    assert FACED_EEG_CHANNELS[-1] == "O2"

@@ -1,0 +1,472 @@
+"""FACED readers (DE / PSD features, processed 250 Hz data, self-report ratings), validated and cached.
+
+Every format detail follows ``shared/data/faced/README.md``: ``EEG_Features/{DE,PSD}/subNNN.pkl.pkl`` hold
+float64 (28, 32, 30, 5) arrays with axis 0 sorted by video index 1..28; ``Processed_data/subNNN.pkl`` hold
+(28, 32, 7500) signals at 250 Hz; ``After_remarks/subNNN/After_remarks.mat`` hold 28 structs in presentation
+order, joined to the clips by ``vid``. Pickles are read with the restricted unpickler
+(:mod:`vaxis.eeg.safepickle`). SEED-V readers (:func:`load_seedv`) sit at the end of this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from vaxis.eeg.montage import FACED_BANDS, FACED_CHANNELS
+from vaxis.eeg.safepickle import safe_load
+
+__all__ = [
+    "FACED_CATEGORIES",
+    "FACED_LABELS",
+    "RATING_NAMES",
+    "EEGData",
+    "load_faced",
+    "load_ratings",
+    "resolve_faced_dir",
+    "data_check",
+    "SYNTHETIC_SEED",
+    "SEEDV_CATEGORIES",
+    "SEEDV_SESSION_LABELS",
+    "SeedVData",
+    "load_seedv",
+]
+
+FACED_CATEGORIES: tuple[str, ...] = (
+    "anger", "disgust", "fear", "sadness", "neutral", "amusement", "inspiration", "joy", "tenderness",
+)
+#: 9-class id of video ``vid`` is ``FACED_LABELS[vid - 1]`` (vids 1-12 negative, 13-16 neutral, 17-28 positive).
+FACED_LABELS: np.ndarray = np.array([0] * 3 + [1] * 3 + [2] * 3 + [3] * 3 + [4] * 4 + [5] * 3 + [6] * 3 + [7] * 3 + [8] * 3)
+RATING_NAMES: tuple[str, ...] = (
+    "Joy", "Tenderness", "Inspiration", "Amusement", "Anger", "Disgust", "Fear", "Sadness",
+    "Arousal", "Valence", "Familiarity", "Liking",
+)
+VALENCE_INDEX = 9
+N_CLIPS = 28
+SFREQ = 250.0
+SYNTHETIC_SEED = 20240417
+SYNTHETIC_SUBJECTS = 20
+_KIND_SHAPE = {"de": (28, 32, 30, 5), "psd": (28, 32, 30, 5), "processed": (28, 32, 7500)}
+_SUB_RE = re.compile(r"^(sub\d{3})\.pkl(\.pkl)?$")
+
+
+@dataclasses.dataclass(frozen=True)
+class EEGData:
+    """A validated FACED-style cohort.
+
+    Attributes
+    ----------
+    x : ndarray, float32, shape (n_subjects, n_clips, n_chans, n_windows, n_bands) for ``de``/``psd``,
+        (n_subjects, n_clips, n_chans, n_times) for ``processed``
+    kind : str
+    subject_ids : list of str
+    clip_ids : ndarray, shape (n_clips,), video index 1..28
+    labels : ndarray, shape (n_clips,), 9-class id (anger 0 ... tenderness 8)
+    categories : tuple of 9 str
+    ch_names : tuple of str, length n_chans
+    bands : tuple of (name, lo, hi)
+    sfreq : float
+    ratings : ndarray, shape (n_subjects, n_clips, 12), joined by ``vid``; or None
+    rating_names : tuple of 12 str
+    source : {"faced", "seedv", "synthetic"}
+    data_dir : Path
+    """
+
+    x: np.ndarray
+    kind: str
+    subject_ids: list[str]
+    clip_ids: np.ndarray
+    labels: np.ndarray
+    categories: tuple[str, ...] = FACED_CATEGORIES
+    ch_names: tuple[str, ...] = FACED_CHANNELS[:30]
+    bands: tuple[tuple[str, float, float], ...] = FACED_BANDS
+    sfreq: float = SFREQ
+    ratings: np.ndarray | None = None
+    rating_names: tuple[str, ...] = RATING_NAMES
+    source: str = "faced"
+    data_dir: Path | None = None
+
+    @property
+    def n_subjects(self) -> int:
+        return len(self.subject_ids)
+
+    def valence(self) -> np.ndarray:
+        """Self-reported valence (0 very negative .. 7 very positive), shape (n_subjects, n_clips)."""
+        if self.ratings is None:
+            raise ValueError(f"no ratings were loaded from {self.data_dir} (After_remarks/ missing)")
+        return self.ratings[..., VALENCE_INDEX]
+
+    def subset(self, subject_ids: Sequence[str]) -> EEGData:
+        """The same cohort restricted to ``subject_ids`` (in that order); unknown ids raise ``KeyError``."""
+        pos = {s: i for i, s in enumerate(self.subject_ids)}
+        missing = [s for s in subject_ids if s not in pos]
+        if missing:
+            raise KeyError(f"subjects not in this cohort: {missing}")
+        idx = np.array([pos[s] for s in subject_ids], dtype=int)
+        ratings = None if self.ratings is None else self.ratings[idx]
+        return dataclasses.replace(self, x=self.x[idx], subject_ids=list(subject_ids), ratings=ratings)
+
+    def windows(self, task: str = "9class") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Flatten windows into samples.
+
+        Parameters
+        ----------
+        task : {"9class", "binary"}
+            ``binary`` drops the 4 neutral clips; labels become negative 0 / positive 1.
+
+        Returns
+        -------
+        X : ndarray, shape (n_samples, n_chans, n_bands)
+        y : ndarray, shape (n_samples,)
+        subject : ndarray, shape (n_samples,), index into ``subject_ids``
+        clip : ndarray, shape (n_samples,), index into the clip axis
+        """
+        if self.x.ndim != 5:
+            raise ValueError(f"windows() needs band features (kind 'de'/'psd'), this is kind {self.kind!r}")
+        s, c, ch, w, b = self.x.shape
+        keep = np.arange(c)
+        y_clip = self.labels.copy()
+        if task == "binary":
+            keep = np.flatnonzero(self.labels != 4)
+            y_clip = (self.labels > 4).astype(int)
+        elif task != "9class":
+            raise ValueError(f"task must be '9class' or 'binary', got {task!r}")
+        X = self.x[:, keep].transpose(0, 1, 3, 2, 4).reshape(-1, ch, b)
+        subj, clip, _ = np.meshgrid(np.arange(s), keep, np.arange(w), indexing="ij")
+        return X, y_clip[clip.ravel()], subj.ravel(), clip.ravel()
+
+
+def resolve_faced_dir(data_dir: str | os.PathLike | None = None,
+                      cache_dir: str | os.PathLike | None = None) -> tuple[Path, str]:
+    """Where FACED data come from: ``data_dir``, else ``$VAXIS_FACED_DIR``, else a cached synthetic cohort.
+
+    Returns
+    -------
+    path : Path
+    source : {"faced", "synthetic"}
+        ``synthetic`` when the folder was generated by :func:`vaxis.eeg.synthetic.make_faced` (it holds a
+        README.txt starting with SYNTHETIC).
+    """
+    chosen = data_dir or os.environ.get("VAXIS_FACED_DIR")
+    if chosen:
+        path = Path(chosen).expanduser()
+        if not path.is_dir():
+            raise FileNotFoundError(f"FACED folder {path} does not exist")
+        readme = path / "README.txt"
+        synthetic = readme.is_file() and readme.read_text(errors="ignore").startswith("SYNTHETIC")
+        return path, "synthetic" if synthetic else "faced"
+    from vaxis.cache import cache_root
+    from vaxis.eeg.synthetic import make_faced
+
+    path = cache_root(cache_dir) / "synthetic" / f"faced_seed{SYNTHETIC_SEED}_n{SYNTHETIC_SUBJECTS}"
+    if not (path / ".complete").is_file():
+        make_faced(path, n_subjects=SYNTHETIC_SUBJECTS, seed=SYNTHETIC_SEED, kinds=("de", "ratings"))
+        (path / ".complete").write_text("ok\n")
+    return path, "synthetic"
+
+
+def _subject_files(folder: Path, kind: str) -> dict[str, Path]:
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: folder for kind {kind!r} not found")
+    out = {}
+    for p in sorted(folder.iterdir()):
+        m = _SUB_RE.match(p.name)
+        if m:
+            out[m.group(1)] = p
+    if not out:
+        raise FileNotFoundError(f"{folder}: no subNNN.pkl(.pkl) files for kind {kind!r}")
+    return out
+
+
+def _read_array(path: Path, expected: tuple[int, ...]) -> np.ndarray:
+    arr = safe_load(path)
+    if not isinstance(arr, np.ndarray):
+        raise ValueError(f"{path}: expected a numpy array of shape {expected}, found {type(arr).__name__}")
+    if arr.shape != expected:
+        raise ValueError(f"{path}: expected shape {expected}, found {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.floating):
+        raise ValueError(f"{path}: expected a float array, found dtype {arr.dtype}")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"{path}: {int(bad.sum())} non-finite values (NaN/Inf), first at index {first}")
+    return arr
+
+
+def load_ratings(data_dir: str | os.PathLike, subject_ids: Sequence[str]) -> np.ndarray:
+    """Self-reports joined to clips by ``vid``.
+
+    Returns
+    -------
+    ndarray, shape (n_subjects, 28, 12), float32; row ``c`` is video ``c + 1``.
+    """
+    import scipy.io as sio
+
+    root = Path(data_dir) / "After_remarks"
+    missing = [s for s in subject_ids if not (root / s / "After_remarks.mat").is_file()]
+    if missing:
+        raise FileNotFoundError(f"{root}: After_remarks.mat missing for subjects {missing}")
+    out = np.empty((len(subject_ids), N_CLIPS, len(RATING_NAMES)), dtype=np.float32)
+    for i, s in enumerate(subject_ids):
+        p = root / s / "After_remarks.mat"
+        try:
+            recs = np.atleast_1d(sio.loadmat(p, squeeze_me=True, struct_as_record=False)["After_remark"])
+        except Exception as err:  # scipy raises several types on truncated files
+            raise ValueError(f"{p}: unreadable or truncated MATLAB file: {type(err).__name__}: {err}") from err
+        if recs.shape != (N_CLIPS,):
+            raise ValueError(f"{p}: expected 28 After_remark structs, found {recs.shape}")
+        vids = np.array([int(r.vid) for r in recs])
+        if sorted(vids.tolist()) != list(range(1, N_CLIPS + 1)):
+            raise ValueError(f"{p}: vid must cover 1..28 once each, found {sorted(vids.tolist())}")
+        for r, v in zip(recs, vids):
+            score = np.asarray(r.score, dtype=float).ravel()
+            if score.shape != (len(RATING_NAMES),) or not np.all(np.isfinite(score)):
+                raise ValueError(f"{p}: vid {v}: expected 12 finite scores, found {score}")
+            out[i, v - 1] = score
+    return out
+
+
+def _load_stack(files: dict[str, Path], subject_ids: list[str], kind: str) -> np.ndarray:
+    expected = _KIND_SHAPE[kind]
+    x = np.empty((len(subject_ids),) + expected, dtype=np.float32)
+    for i, s in enumerate(subject_ids):
+        x[i] = _read_array(files[s], expected)
+    return x
+
+
+def load_faced(data_dir: str | os.PathLike | None = None, kind: str = "de", subjects: Sequence[str] | None = None,
+               drop_mastoids: bool = True, cache_dir: str | os.PathLike | None = None,
+               use_cache: bool = True) -> EEGData:
+    """Load a FACED folder (real or synthetic) into a validated :class:`EEGData`.
+
+    Parameters
+    ----------
+    data_dir : path, optional
+        Folder with ``EEG_Features/`` (and ``After_remarks/``, ``Processed_data/``); None -> :func:`resolve_faced_dir`.
+    kind : {"de", "psd", "processed"}
+    subjects : sequence of str, optional
+        e.g. ``["sub000", "sub003"]``; default every subject in the folder. Missing subjects raise an error
+        listing them.
+    drop_mastoids : bool
+        Keep the 30 EEG channels only (drop A2, A1).
+    cache_dir : path, optional
+        The float32 stack is cached under ``vaxis.cache`` keyed by the files' SHA-256.
+
+    Returns
+    -------
+    EEGData
+    """
+    from vaxis.cache import cached_arrays, hash_file
+
+    root, source = resolve_faced_dir(data_dir, cache_dir)
+    folder = {"de": root / "EEG_Features" / "DE", "psd": root / "EEG_Features" / "PSD",
+              "processed": root / "Processed_data"}.get(kind)
+    if folder is None:
+        raise ValueError(f"kind must be 'de', 'psd' or 'processed', got {kind!r}")
+    files = _subject_files(folder, kind)
+    subject_ids = sorted(files) if subjects is None else list(subjects)
+    missing = [s for s in subject_ids if s not in files]
+    if missing:
+        raise FileNotFoundError(f"{folder}: no {kind} file for subjects {missing} (found {len(files)} subjects)")
+    if len(subject_ids) == 0:
+        raise ValueError("subjects is empty")
+    parts = {"kind": kind, "files": [(s, hash_file(files[s])) for s in subject_ids]}
+    x = cached_arrays("faced", parts, lambda: {"x": _load_stack(files, subject_ids, kind)},
+                      cache_dir=cache_dir, use_cache=use_cache)["x"]
+    if drop_mastoids:
+        x = x[:, :, :30]
+    ratings = None
+    if (root / "After_remarks").is_dir():
+        ratings = load_ratings(root, subject_ids)
+    ch = FACED_CHANNELS[:30] if drop_mastoids else FACED_CHANNELS
+    return EEGData(x=np.ascontiguousarray(x, dtype=np.float32), kind=kind, subject_ids=subject_ids,
+                   clip_ids=np.arange(1, N_CLIPS + 1), labels=FACED_LABELS.copy(), ch_names=tuple(ch),
+                   ratings=ratings, source=source, data_dir=root)
+
+
+def data_check(data_dir: str | os.PathLike) -> str:
+    """Validate a FACED folder and return a human-readable report (raises on the first hard error).
+
+    Checks every DE / PSD / processed file (shape, dtype, finiteness), ratings coverage (vid 1..28 per
+    subject), subjects with features but no ratings (and vice versa), and per-subject oddities (mean DE far
+    from the cohort median).
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"{root}: not a folder")
+    lines = [f"FACED folder: {root}"]
+    readme = root / "README.txt"
+    if readme.is_file() and readme.read_text(errors="ignore").startswith("SYNTHETIC"):
+        lines.append("source: SYNTHETIC (generated by vaxis.eeg.synthetic)")
+    sets: dict[str, set[str]] = {}
+    for kind, folder in (("de", root / "EEG_Features" / "DE"), ("psd", root / "EEG_Features" / "PSD"),
+                         ("processed", root / "Processed_data")):
+        if not folder.is_dir():
+            lines.append(f"{kind}: absent ({folder})")
+            continue
+        files = _subject_files(folder, kind)
+        means = {s: float(_read_array(p, _KIND_SHAPE[kind])[:, :30].mean()) for s, p in files.items()}
+        sets[kind] = set(files)
+        lines.append(f"{kind}: {len(files)} subjects OK, shape {_KIND_SHAPE[kind]} ({min(files)}..{max(files)})")
+        if kind == "de" and len(means) > 2:
+            med = float(np.median(list(means.values())))
+            odd = {s: round(m, 2) for s, m in means.items() if abs(m - med) > 1.0}
+            lines.append(f"  median mean DE {med:.2f}; subjects > 1.0 away: {odd or 'none'}")
+    rdir = root / "After_remarks"
+    if rdir.is_dir():
+        subs = sorted(p.name for p in rdir.iterdir() if (p / "After_remarks.mat").is_file())
+        ratings = load_ratings(root, subs)
+        val = ratings[..., VALENCE_INDEX]
+        neg, pos = val[:, FACED_LABELS < 4].mean(), val[:, FACED_LABELS > 4].mean()
+        lines.append(f"ratings: {len(subs)} subjects OK; mean valence negative {neg:.2f}, positive {pos:.2f}")
+        sets["ratings"] = set(subs)
+    else:
+        lines.append("ratings: absent (After_remarks/)")
+    if "de" in sets and "ratings" in sets:
+        a, b = sorted(sets["de"] - sets["ratings"]), sorted(sets["ratings"] - sets["de"])
+        lines.append(f"DE without ratings: {a or 'none'}; ratings without DE: {b or 'none'}")
+    if not sets:
+        raise FileNotFoundError(f"{root}: no FACED data (EEG_Features/, Processed_data/, After_remarks/) found")
+    return "\n".join(lines)
+
+
+# ----------------------------------------------------------------------------------------------- SEED-V
+SEEDV_CATEGORIES: tuple[str, ...] = ("disgust", "fear", "sad", "neutral", "happy")
+#: Per-session trial labels (15 trials each), as published in the SEED-V README (0 disgust, 1 fear, 2 sad,
+#: 3 neutral, 4 happy). Sessions 2 and 3 share one list. The npz files carry their own per-window labels;
+#: :func:`load_seedv` checks them against these lists.
+SEEDV_SESSION_LABELS: tuple[tuple[int, ...], ...] = (
+    (4, 1, 3, 2, 0, 4, 1, 3, 2, 0, 4, 1, 3, 2, 0),
+    (2, 1, 3, 0, 4, 4, 0, 3, 2, 1, 3, 4, 1, 2, 0),
+    (2, 1, 3, 0, 4, 4, 0, 3, 2, 1, 3, 4, 1, 2, 0),
+)
+SEEDV_CHANNELS = 62
+_SEEDV_RE = re.compile(r"^(\d+)_123\.npz$")
+
+
+@dataclasses.dataclass(frozen=True)
+class SeedVData:
+    """SEED-V DE features with a variable number of 4-s windows per trial.
+
+    Attributes
+    ----------
+    trials : list (n_subjects) of list (45) of ndarray, shape (n_windows_t, 62, 5), float32
+    labels : ndarray, shape (45,), 5-class id per trial (sessions 1, 2, 3 in order)
+    sessions : ndarray, shape (45,), 1..3
+    subject_ids : list of str (file stems, e.g. "1")
+    """
+
+    trials: list
+    labels: np.ndarray
+    sessions: np.ndarray
+    subject_ids: list[str]
+    kind: str = "de"
+    categories: tuple[str, ...] = SEEDV_CATEGORIES
+    sfreq: float = 200.0
+    window_s: float = 4.0
+    source: str = "seedv"
+    data_dir: Path | None = None
+
+    def windows(self, task: str = "5class") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Flatten to samples: X (n_samples, 62, 5), y, subject index, trial index (each (n_samples,))."""
+        if task != "5class":
+            raise ValueError(f"SEED-V task must be '5class', got {task!r}")
+        X, y, subj, trial = [], [], [], []
+        for i, subject in enumerate(self.trials):
+            for t, arr in enumerate(subject):
+                X.append(arr)
+                n = arr.shape[0]
+                y.append(np.full(n, self.labels[t]))
+                subj.append(np.full(n, i))
+                trial.append(np.full(n, t))
+        return np.concatenate(X), np.concatenate(y), np.concatenate(subj), np.concatenate(trial)
+
+
+def _seedv_dict(z, key: str, path: Path) -> dict:
+    from vaxis.eeg.safepickle import safe_loads
+
+    if key not in z.files:
+        raise ValueError(f"{path}: expected keys 'data' and 'label', found {z.files}")
+    obj = safe_loads(z[key].tobytes(), f"{path}[{key}]")
+    if not isinstance(obj, dict) or len(obj) != 45:
+        raise ValueError(f"{path}[{key}]: expected a dict of 45 trials, found {type(obj).__name__} "
+                         f"of length {len(obj) if hasattr(obj, '__len__') else '?'}")
+    return obj
+
+
+def load_seedv(data_dir: str | os.PathLike, kind: str = "de", subjects: Sequence[str] | None = None,
+               feature_order: str = "channel-major"):
+    """Read SEED-V.
+
+    ``kind="de"``: ``EEG_DE_features/{sub}_123.npz``; each holds ``data`` and ``label``, pickled dicts
+    (trial 0..44 over the 3 sessions -> (n_windows, 310) DE, 4-s windows; -> per-window labels).
+    310 = 62 channels x 5 bands; ``feature_order="channel-major"`` reads it as (62, 5), ``"band-major"`` as
+    (5, 62) then transposes. ``kind="raw"``: ``EEG_raw/*.cnt`` read with :func:`mne.io.read_raw_cnt` (returns a
+    dict subject -> list of Raw, one per session file, unloaded).
+
+    Returns
+    -------
+    SeedVData (kind "de") or dict (kind "raw")
+    """
+    root = Path(data_dir)
+    if kind == "raw":
+        import mne
+
+        folder = root / "EEG_raw"
+        files = sorted(folder.glob("*.cnt")) if folder.is_dir() else []
+        if not files:
+            raise FileNotFoundError(f"{folder}: no .cnt files")
+        out: dict[str, list] = {}
+        for f in files:
+            sub = f.name.split("_")[0]
+            if subjects is None or sub in subjects:
+                out.setdefault(sub, []).append(mne.io.read_raw_cnt(f, preload=False, verbose="error"))
+        missing = [s for s in (subjects or []) if s not in out]
+        if missing:
+            raise FileNotFoundError(f"{folder}: no .cnt files for subjects {missing}")
+        return out
+    if kind != "de":
+        raise ValueError(f"kind must be 'de' or 'raw', got {kind!r}")
+    folder = root / "EEG_DE_features"
+    found = {m.group(1): p for p in (sorted(folder.iterdir()) if folder.is_dir() else [])
+             if (m := _SEEDV_RE.match(p.name))}
+    if not found:
+        raise FileNotFoundError(f"{folder}: no {{sub}}_123.npz files")
+    subject_ids = sorted(found, key=int) if subjects is None else [str(s) for s in subjects]
+    missing = [s for s in subject_ids if s not in found]
+    if missing:
+        raise FileNotFoundError(f"{folder}: no DE file for subjects {missing}")
+    labels = np.array([lab for sess in SEEDV_SESSION_LABELS for lab in sess])
+    trials = []
+    for s in subject_ids:
+        path = found[s]
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                data, lab = _seedv_dict(z, "data", path), _seedv_dict(z, "label", path)
+        except (OSError, EOFError, ValueError, zipfile.BadZipFile) as err:
+            if str(path) in str(err):
+                raise
+            raise ValueError(f"{path}: unreadable or truncated npz: {err}") from err
+        subj = []
+        for t in range(45):
+            arr, la = np.asarray(data.get(t)), np.asarray(lab.get(t)).ravel()
+            if arr.ndim != 2 or arr.shape[1] != SEEDV_CHANNELS * 5 or arr.shape[0] == 0:
+                raise ValueError(f"{path}: trial {t}: expected shape (n_windows, 310), found {arr.shape}")
+            if not np.all(np.isfinite(arr)):
+                raise ValueError(f"{path}: trial {t}: non-finite values")
+            if la.shape != (arr.shape[0],) or np.any(la != labels[t]):
+                raise ValueError(f"{path}: trial {t}: labels {np.unique(la)} do not match the published "
+                                 f"session list ({labels[t]}) or the window count {arr.shape[0]}")
+            x = arr.reshape(-1, SEEDV_CHANNELS, 5) if feature_order == "channel-major" else \
+                arr.reshape(-1, 5, SEEDV_CHANNELS).transpose(0, 2, 1)
+            subj.append(np.ascontiguousarray(x, dtype=np.float32))
+        trials.append(subj)
+    readme = root / "README.txt"
+    synthetic = readme.is_file() and readme.read_text(errors="ignore").startswith("SYNTHETIC")
+    return SeedVData(trials=trials, labels=labels, sessions=np.repeat([1, 2, 3], 15), subject_ids=subject_ids,
+                     source="synthetic" if synthetic else "seedv", data_dir=root)
