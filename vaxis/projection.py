@@ -38,6 +38,7 @@ __all__ = [
     "rating_projection",
     "llm_vs_human",
     "get_positions",
+    "collect_targets",
 ]
 
 ALPHAS = np.logspace(-1, 5, 13)
@@ -323,3 +324,32 @@ def get_positions(model_name: str, categories: Sequence[str], **kwargs: Any) -> 
     if missing:
         raise KeyError(f"category_positions({model_name!r}) lacks categories {missing}")
     return series.reindex(list(categories)).to_numpy(dtype=float)
+
+
+def collect_targets(models: Sequence[str], categories: Sequence[str], valence: np.ndarray | None,
+                    clip_categories: np.ndarray, **kwargs: Any) -> tuple[dict[str, np.ndarray], dict[str, str]]:
+    """Category positions to map onto: each LLM's V-axis positions, plus two labelled references.
+
+    References: ``sign`` (-1 negative / 0 neutral / +1 positive categories) and ``human-ratings`` (mean
+    self-reported valence per category over all subjects, when ratings exist). A model whose positions
+    cannot be computed (e.g. :mod:`vaxis.axis` unavailable) is reported in ``notes``, never silently dropped.
+
+    Returns
+    -------
+    targets : dict name -> ndarray, shape (n_categories,)
+    notes : dict name -> str (why a model is missing)
+    """
+    targets: dict[str, np.ndarray] = {}
+    notes: dict[str, str] = {}
+    for m in models:
+        try:
+            targets[m] = get_positions(m, categories, **kwargs)
+        except Exception as err:  # reported in the chapter and the results file
+            notes[m] = f"{type(err).__name__}: {err}"
+    neg = {"anger", "disgust", "fear", "sadness"}
+    pos = {"amusement", "inspiration", "joy", "tenderness"}
+    targets["sign"] = np.array([-1.0 if c in neg else 1.0 if c in pos else 0.0 for c in categories])
+    if valence is not None:
+        onehot = np.eye(len(categories))[clip_categories]
+        targets["human-ratings"] = (valence @ onehot / onehot.sum(0)).mean(0)
+    return targets, notes
