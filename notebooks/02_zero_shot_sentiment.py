@@ -81,10 +81,11 @@ print({k: f"{v:.1f} s" for k, v in timings.items()})
 #
 # Benchmarks (offline copies, see the data chapter): SST-2 dev, SST-5 test (binary view drops the neutral 3),
 # Rotten Tomatoes test, IMDB (the balanced 2,000-review subset; each review cut to its first
-# `B.IMDB_MAX_WORDS` = 200 words, roughly 256 sub-word tokens, identically for every model), TweetEval sentiment
-# test (capped at 2,500 tweets; binary view drops neutral). Each benchmark is put in one seeded random order and
-# every model reads a prefix of it; the default run reads every row for the encoder (minilm) and the first 400
-# per benchmark for the slower causal models; quick mode reads 200. The `n` column of every table is the number
+# `B.IMDB_MAX_WORDS` = 128 words, about 180 sub-word tokens, identically for every model), TweetEval sentiment
+# test (binary view drops neutral). Each benchmark is put in one seeded random order and every model reads a
+# prefix of it: in the default run (`B.DEFAULT_N_TEXTS`) the first 1,000 per benchmark for the encoder (minilm,
+# all of SST-2) and the first 200 for the slower causal models; quick mode reads 200. Long reviews dominate the
+# cost on 2 CPU cores; on a GPU raise them with `vaxis.benchmarks.DEFAULT_N_TEXTS`. The `n` column of every table is the number
 # of binary (pos/neg) texts scored.
 
 # %%
@@ -216,7 +217,7 @@ write_results("02_zero_shot", results, results_dir)
 #   AUROC; we never use it.
 # * **Anisotropy**: any direction in a hidden space can correlate with length or frequency. The 100 random
 #   directions and the random-weight model measure what comes for free; the claim needs the V-axis above both.
-# * **Truncation and subsampling**: IMDB reviews are cut to 200 words; the causal models read 400 texts per
+# * **Truncation and subsampling**: IMDB reviews are cut to 128 words; the causal models read 200 texts per
 #   benchmark in the default run (`n` is in every table). Run with `quick=False` on a GPU and larger sets to check.
 # * **The accuracy threshold** is the neutral sentence's position: if the neutral sentence is not neutral for a
 #   model, accuracy suffers while AUROC does not.

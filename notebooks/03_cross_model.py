@@ -75,7 +75,7 @@ print("could not load:", failures or "none")
 # %% [markdown]
 # ## Data and models
 #
-# The probe set is the first `n_probe_per_benchmark` texts of each benchmark's seeded order (IMDB cut to 200 words),
+# The probe set is the first `n_probe_per_benchmark` texts of each benchmark's seeded order (IMDB cut to 128 words),
 # the same texts for every model; neutral texts are included (agreement is about positions, not labels).
 
 # %%
