@@ -27,7 +27,9 @@ def nine_sentences() -> tuple[list[str], np.ndarray, list[str]]:
     """The nine stimulus sentences: ``(texts, signs (9,), categories)`` from :mod:`vaxis.sentences`."""
     from vaxis.sentences import SENTENCES
 
-    df = pd.DataFrame(SENTENCES) if not isinstance(SENTENCES, pd.DataFrame) else SENTENCES
+    df = SENTENCES if isinstance(SENTENCES, pd.DataFrame) else pd.DataFrame(list(SENTENCES))
+    if "sentence" not in df.columns and df.shape[1] == 3:  # plain (category, sentence, sign) tuples
+        df.columns = ["category", "sentence", "sign"]
     return df["sentence"].tolist(), df["sign"].to_numpy().astype(int), df["category"].tolist()
 
 
