@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+
+from vaxis.axis import VAxis, choose_layer, layer_curve, stability
+from vaxis.sentences import CATEGORIES, SIGNS, TEXTS, sentence_table
+
+# Hand-computable 2-D example: positives at (2, 1) and (4, 1), negatives at (-2, -1) and (0, -1), neutral (1, 0).
+H = np.array([[2.0, 1.0], [4.0, 1.0], [-2.0, -1.0], [0.0, -1.0], [1.0, 0.0]])
+S = np.array([1, 1, -1, -1, 0])
+
+
+def test_sentences_contract():
+    assert CATEGORIES[0] == "anger" and CATEGORIES[4] == "neutral" and len(TEXTS) == 9
+    assert list(SIGNS) == [-1, -1, -1, -1, 0, 1, 1, 1, 1]
+    t = sentence_table()
+    assert list(t["class_id"]) == list(range(9))
+    for cat, text in zip(CATEGORIES, TEXTS):  # no sentence names its own category
+        assert cat not in text.lower()
+
+
+def test_mean_diff_by_hand():
+    ax = VAxis("mean-diff").fit(H, S)
+    # mean(pos) - mean(neg) = (3, 1) - (-1, -1) = (4, 2) -> unit (2, 1)/sqrt(5)
+    np.testing.assert_allclose(ax.direction_, np.array([2, 1]) / np.sqrt(5))
+    np.testing.assert_allclose(ax.center_, H.mean(0))
+    # neutral (1, 0) minus centre (1, 0) -> position 0
+    assert ax.neutral_ == pytest.approx(0.0)
+    np.testing.assert_allclose(ax.transform(H), (H - H.mean(0)) @ (np.array([2, 1]) / np.sqrt(5)))
+
+
+def test_pca_by_hand_and_sign_rule():
+    ax = VAxis("pca").fit(H, S)
+    c = H - H.mean(0)
+    evals, evecs = np.linalg.eigh(c.T @ c)
+    v = evecs[:, -1] * np.sign(evecs[0, -1])  # first PC; positives lie to the right
+    np.testing.assert_allclose(ax.direction_, v, atol=1e-12)
+    flipped = VAxis("pca").fit(-H, S)  # mirrored data: direction must flip to keep positives on top
+    assert (flipped.transform(-H)[S > 0].mean()) > flipped.transform(-H)[S < 0].mean()
+
+
+def test_lda_matches_explicit_inverse():
+    rng = np.random.default_rng(0)
+    h = rng.normal(size=(9, 5))
+    ax = VAxis("lda", shrinkage=0.3).fit(h, SIGNS)
+    pos, neg = h[SIGNS > 0], h[SIGNS < 0]
+    sw = np.concatenate([pos - pos.mean(0), neg - neg.mean(0)])
+    n, d = sw.shape
+    S_mat = 0.7 * sw.T @ sw / n + 0.3 * np.trace(sw.T @ sw / n) / d * np.eye(d)
+    w = np.linalg.solve(S_mat, pos.mean(0) - neg.mean(0))
+    np.testing.assert_allclose(ax.direction_, w / np.linalg.norm(w), atol=1e-10)
+
+
+def test_layer_axis_and_errors(tmp_path):
+    hidden = np.stack([np.zeros((5, 2)) + 1.0, H])  # layer 0 degenerate
+    ax = VAxis(layer=1).fit(hidden, S)
+    np.testing.assert_allclose(ax.transform(hidden), VAxis().fit(H, S).transform(H))
+    with pytest.raises(ValueError, match="layer"):
+        VAxis().fit(hidden, S)
+    with pytest.raises(ValueError, match="positive and one negative"):
+        VAxis().fit(H, np.ones(5))
+    with pytest.raises(ValueError, match="method"):
+        VAxis("svm")
+    ax.save(tmp_path / "ax")
+    back = VAxis.load(tmp_path / "ax")
+    np.testing.assert_allclose(back.transform(hidden), ax.transform(hidden))
+
+
+def test_layer_rule_finds_planted_layer():
+    rng = np.random.default_rng(1)
+    noise = rng.normal(size=(4, 9, 16))
+    planted = noise.copy()
+    planted[2] += 3.0 * SIGNS[:, None] * np.eye(16)[0]  # only layer 2 separates the signs
+    assert choose_layer(planted) == 2
+    curve = layer_curve(planted)
+    assert curve.loc[2, "loso_accuracy"] == 1.0 and curve["loso_z"].idxmax() == 2
+
+
+def test_stability_is_high_for_clean_axis_and_low_for_noise():
+    rng = np.random.default_rng(2)
+    clean = rng.normal(scale=0.1, size=(9, 8)) + SIGNS[:, None] * np.eye(8)[0]
+    st = stability(clean, n_boot=50)
+    assert st["loso"].min() > 0.95 and np.median(st["bootstrap"]) > 0.95
+    noisy = stability(rng.normal(size=(9, 8)), n_boot=50)
+    assert np.median(noisy["bootstrap"]) < np.median(st["bootstrap"])

@@ -1,0 +1,255 @@
+"""The V-axis: a one-dimensional valence direction read from the nine sentences' hidden states.
+
+:class:`VAxis` is a scikit-learn style estimator. ``fit(hidden, signs)`` takes the nine sentences' hidden states
+at one layer and their signs (-1 negative, 0 neutral, +1 positive) and finds a unit direction:
+
+``mean-diff``
+    :math:`w = \\bar h_+ - \\bar h_-` (mean of the positive sentences minus mean of the negative ones).
+``pca``
+    First principal axis of the nine centred hidden states, oriented so positives project above negatives.
+``lda``
+    Fisher's direction :math:`w = S^{-1}(\\bar h_+ - \\bar h_-)` with a shrunk within-class scatter
+    :math:`S = (1-\\lambda) S_w + \\lambda\\,\\mathrm{tr}(S_w)/d\\,I`: with 8 labelled sentences in hundreds of
+    dimensions the raw scatter is singular, so :math:`\\lambda = 0.5` by default.
+
+``transform(h)`` is the position :math:`(h - c)^\\top w` with :math:`c` the mean of the nine sentences, so 0 is
+their centre; the neutral sentence's position (``neutral_``) is the zero-shot decision threshold of chapter 2.
+
+**Layer rule (nine sentences only).** For each layer, leave each non-neutral sentence out in turn, fit the axis
+on the other eight, and score the held-out sentence by its signed, standardised distance from the midpoint of
+the training positives and negatives: :math:`z_i = s_i (p_i - m)/\\sigma`. The layer with the largest mean
+:math:`z` is used (layer 0, the embedding output, is excluded). No benchmark is looked at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from vaxis.sentences import CATEGORIES, SIGNS, TEXTS
+
+__all__ = ["METHODS", "VAxis", "layer_curve", "choose_layer", "choose_layer_pooling", "stability",
+           "category_positions", "nine_hidden"]
+
+METHODS = ("mean-diff", "pca", "lda")
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    n = np.linalg.norm(v)
+    if not np.isfinite(n) or n == 0:
+        raise ValueError("degenerate axis: the positive and negative sentences have identical hidden states")
+    return v / n
+
+
+class VAxis:
+    """Valence direction estimator.
+
+    Parameters
+    ----------
+    method : {"mean-diff", "pca", "lda"}
+    layer : int, optional
+        Used when ``fit`` / ``transform`` receive all layers, shape (n_layers, n_texts, hidden).
+    shrinkage : float
+        LDA shrinkage :math:`\\lambda` in [0, 1].
+
+    Attributes
+    ----------
+    direction_ : ndarray, shape (hidden,)  (unit norm)
+    center_ : ndarray, shape (hidden,)
+    neutral_ : float  (position of the sign-0 sentences' mean; 0.0 when none)
+    """
+
+    def __init__(self, method: str = "mean-diff", layer: int | None = None, shrinkage: float = 0.5):
+        if method not in METHODS:
+            raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+        self.method, self.layer, self.shrinkage = method, layer, shrinkage
+
+    def _at_layer(self, hidden: np.ndarray) -> np.ndarray:
+        h = np.asarray(hidden, dtype=np.float64)
+        if h.ndim == 3:
+            if self.layer is None:
+                raise ValueError("hidden has a layer axis (n_layers, n_texts, hidden): set VAxis(layer=...)")
+            return h[self.layer]
+        if h.ndim != 2:
+            raise ValueError(f"hidden must be (n_texts, hidden) or (n_layers, n_texts, hidden), got {h.shape}")
+        return h
+
+    def fit(self, hidden: np.ndarray, signs: np.ndarray) -> "VAxis":
+        """Fit on hidden states, shape (n_texts, hidden) or (n_layers, n_texts, hidden), and signs (n_texts,)."""
+        h = self._at_layer(hidden)
+        s = np.asarray(signs)
+        if s.shape != (h.shape[0],):
+            raise ValueError(f"signs must have shape ({h.shape[0]},), got {s.shape}")
+        pos, neg = h[s > 0], h[s < 0]
+        if len(pos) == 0 or len(neg) == 0:
+            raise ValueError("fit needs at least one positive and one negative text")
+        diff = pos.mean(0) - neg.mean(0)
+        if self.method == "mean-diff":
+            w = diff
+        elif self.method == "pca":
+            c = h - h.mean(0)
+            w = np.linalg.svd(c, full_matrices=False)[2][0]
+        else:
+            sw = np.concatenate([pos - pos.mean(0), neg - neg.mean(0)])
+            # S = (1-l) Sw/n + l tr(Sw/n)/d I; solve in the span of the data (Woodbury) to stay O(n^2 d)
+            n, d = sw.shape
+            lam = self.shrinkage
+            a = lam * np.sum(sw**2) / (n * d) if lam > 0 else 1e-12
+            b = (1 - lam) / n
+            k = np.eye(n) * a + b * sw @ sw.T
+            w = (diff - b * sw.T @ np.linalg.solve(k, sw @ diff)) / a
+        w = _unit(w)
+        if (pos @ w).mean() < (neg @ w).mean():  # sign rule: positive sentences project higher
+            w = -w
+        self.direction_, self.center_ = w, h.mean(0)
+        neutral = h[s == 0]
+        self.neutral_ = float(((neutral - self.center_) @ w).mean()) if len(neutral) else 0.0
+        return self
+
+    def transform(self, hidden: np.ndarray) -> np.ndarray:
+        """Positions on the axis; hidden (n_texts, hidden) or (n_layers, n_texts, hidden) -> (n_texts,)."""
+        return (self._at_layer(hidden) - self.center_) @ self.direction_
+
+    def score(self, hidden: np.ndarray, signs: np.ndarray) -> float:
+        """Separation d': (mean positive - mean negative position) / pooled SD of the two groups."""
+        p, s = self.transform(hidden), np.asarray(signs)
+        a, b = p[s > 0], p[s < 0]
+        sd = np.sqrt((a.var(ddof=1) * (len(a) - 1) + b.var(ddof=1) * (len(b) - 1)) / max(len(a) + len(b) - 2, 1))
+        return float((a.mean() - b.mean()) / (sd + 1e-12))
+
+    def save(self, path: str | os.PathLike) -> Path:
+        """Write ``<path>.npz`` (arrays) and ``<path>.json`` (settings); no pickle."""
+        path = Path(path)
+        np.savez(path.with_suffix(".npz"), direction=self.direction_, center=self.center_)
+        meta = {"method": self.method, "layer": self.layer, "shrinkage": self.shrinkage, "neutral": self.neutral_}
+        path.with_suffix(".json").write_text(json.dumps(meta))
+        return path.with_suffix(".npz")
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "VAxis":
+        path = Path(path)
+        meta = json.loads(path.with_suffix(".json").read_text())
+        ax = cls(meta["method"], meta["layer"], meta["shrinkage"])
+        with np.load(path.with_suffix(".npz"), allow_pickle=False) as z:
+            ax.direction_, ax.center_ = z["direction"], z["center"]
+        ax.neutral_ = meta["neutral"]
+        return ax
+
+
+def _loso_z(h: np.ndarray, signs: np.ndarray, method: str) -> np.ndarray:
+    """Held-out standardised margins z_i for each non-neutral sentence i at one layer; shape (n_nonneutral,)."""
+    out = []
+    for i in np.flatnonzero(signs != 0):
+        keep = np.arange(len(signs)) != i
+        ax = VAxis(method).fit(h[keep], signs[keep])
+        p = ax.transform(h[keep])
+        sk = signs[keep]
+        mid = 0.5 * (p[sk > 0].mean() + p[sk < 0].mean())
+        sd = np.concatenate([p[sk > 0] - p[sk > 0].mean(), p[sk < 0] - p[sk < 0].mean()]).std() + 1e-12
+        out.append(signs[i] * (float(ax.transform(h[i : i + 1])[0]) - mid) / sd)
+    return np.array(out)
+
+
+def layer_curve(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean-diff") -> pd.DataFrame:
+    """Per layer: mean held-out margin z, held-out accuracy (z > 0) and in-sample d'.
+
+    Parameters
+    ----------
+    hidden : ndarray, shape (n_layers, 9, hidden)
+    """
+    signs = np.asarray(signs)
+    rows = []
+    for layer in range(hidden.shape[0]):
+        h = np.asarray(hidden[layer], dtype=np.float64)
+        try:
+            z = _loso_z(h, signs, method)
+            row = {"loso_z": float(z.mean()), "loso_accuracy": float((z > 0).mean()),
+                   "dprime": VAxis(method).fit(h, signs).score(h, signs)}
+        except ValueError:  # e.g. layer 0 with last-token pooling: every sentence ends in the same token
+            row = {"loso_z": np.nan, "loso_accuracy": np.nan, "dprime": np.nan}
+        rows.append({"layer": layer, **row})
+    return pd.DataFrame(rows)
+
+
+def choose_layer(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean-diff") -> int:
+    """The layer rule (module docstring): argmax of the held-out margin over layers >= 1."""
+    curve = layer_curve(hidden, signs, method)
+    z = curve.loc[curve["layer"] >= 1, "loso_z"]
+    if z.isna().all():
+        raise ValueError("no layer gives a usable axis: every layer is degenerate for these sentences")
+    return int(z.idxmax())
+
+
+def choose_layer_pooling(model, name: str, anchor_fn) -> tuple[int, str]:
+    """(layer, pooling) for a loaded model: its default pooling, the layer from :func:`choose_layer`.
+
+    ``anchor_fn(pooling)`` returns the nine sentences' hidden states, shape (n_layers, 9, hidden).
+    """
+    pooling = getattr(model, "default_pooling", "last")
+    return choose_layer(anchor_fn(pooling)), pooling
+
+
+def stability(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean-diff", n_boot: int = 200,
+              seed: int = 0) -> dict[str, np.ndarray]:
+    """Cosine of re-fitted axes to the full axis, at one layer.
+
+    Returns
+    -------
+    dict with ``loso`` (9,) leave-one-sentence-out cosines and ``bootstrap`` (n_boot,) cosines of axes fitted
+    on sentences resampled with replacement (draws without a positive and a negative are redrawn).
+    """
+    h, signs = np.asarray(hidden, dtype=np.float64), np.asarray(signs)
+    full = VAxis(method).fit(h, signs).direction_
+    n = len(signs)
+    loso = np.array([VAxis(method).fit(h[np.arange(n) != i], signs[np.arange(n) != i]).direction_ @ full
+                     for i in range(n)])
+    rng = np.random.default_rng(seed)
+    boot = []
+    while len(boot) < n_boot:
+        idx = rng.integers(0, n, n)
+        if (signs[idx] > 0).any() and (signs[idx] < 0).any():
+            boot.append(VAxis(method).fit(h[idx], signs[idx]).direction_ @ full)
+    return {"loso": loso, "bootstrap": np.array(boot)}
+
+
+@lru_cache(maxsize=8)
+def _model(name: str, device: str, random_weights: bool):
+    from vaxis.llm import load_model
+
+    return load_model(name, device=device, random_weights=random_weights)
+
+
+def nine_hidden(model_name: str, pooling: str | None = None, device: str = "auto", random_weights: bool = False,
+                cache_dir: str | os.PathLike | None = None) -> tuple[np.ndarray, str]:
+    """All-layer hidden states of the nine sentences, shape (n_layers, 9, hidden), and the pooling used."""
+    from vaxis.llm import extract
+
+    model = _model(model_name, device, random_weights)
+    pooling = pooling or model.default_pooling
+    return extract(model, list(TEXTS), pooling=pooling, cache_dir=cache_dir, progress=False), pooling
+
+
+def category_positions(model_name: str, layer: int | None = None, method: str = "mean-diff",
+                       pooling: str | None = None, device: str = "auto", cache_dir: str | os.PathLike | None = None,
+                       random_weights: bool = False) -> pd.Series:
+    """The nine categories' positions on a model's V-axis (each FACED clip inherits its category's).
+
+    The layer defaults to :func:`choose_layer`'s; positions are ``VAxis.transform`` of the nine sentences
+    (centred on their mean; units of the model's hidden space). Hidden states are cached.
+
+    Returns
+    -------
+    Series of length 9 indexed by :data:`vaxis.sentences.CATEGORIES`, named after the model; ``attrs`` hold
+    the layer, pooling and method.
+    """
+    hidden, pooling = nine_hidden(model_name, pooling, device, random_weights, cache_dir)
+    layer = choose_layer(hidden, SIGNS, method) if layer is None else layer
+    ax = VAxis(method, layer=layer).fit(hidden, SIGNS)
+    s = pd.Series(ax.transform(hidden), index=list(CATEGORIES), name=model_name)
+    s.attrs.update(layer=int(layer % hidden.shape[0]), pooling=pooling, method=method)
+    return s

