@@ -1,0 +1,140 @@
+"""Subject-disjoint folds, metrics vs scikit-learn, stacked == sequential training, determinism, evaluate()."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from sklearn.metrics import balanced_accuracy_score, f1_score
+
+from vaxis.decoders import build
+from vaxis.stacking import StackConfig, train_sequential, train_stacked
+from vaxis.training import balanced_accuracy, evaluate, macro_f1, make_manifest, metrics, subject_folds
+
+SUBS = [f"sub{i:03d}" for i in range(23)]
+
+
+@pytest.mark.parametrize("k,shuffle,seed", [(2, False, 0), (5, True, 1), (10, False, 0), (23, True, 7)])
+def test_folds_are_subject_disjoint_and_cover(k, shuffle, seed):
+    folds = subject_folds(SUBS[::-1], k=k, seed=seed, shuffle=shuffle)
+    tests = [s for f in folds for s in f["test"]]
+    assert sorted(tests) == SUBS                                   # every subject tested exactly once
+    for f in folds:
+        assert not set(f["train"]) & set(f["test"])
+        assert set(f["train"]) | set(f["test"]) == set(SUBS)
+    man = make_manifest(SUBS, k=k, seed=seed, shuffle=shuffle, val_fraction=0.2)
+    for f in man:
+        parts = [set(f[p]) for p in ("train", "val", "test")]
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        assert parts[1] and parts[0] | parts[1] | parts[2] == set(SUBS)
+
+
+def test_contiguous_folds_are_blocks_and_fixed_protocol():
+    folds = subject_folds(SUBS, k=3)
+    assert folds[0]["test"] == SUBS[:8] and folds[2]["test"] == SUBS[16:]
+    with pytest.raises(ValueError):
+        make_manifest(SUBS, protocol="fixed")
+    full = [f"sub{i:03d}" for i in range(123)]
+    (f,) = make_manifest(full, protocol="fixed")
+    assert f["train"] == full[:80] and f["val"] == full[80:100] and f["test"] == full[100:]
+
+
+def test_metrics_match_sklearn():
+    rng = np.random.default_rng(0)
+    for _ in range(20):
+        y = rng.integers(0, 9, 300)
+        p = np.where(rng.random(300) < 0.4, y, rng.integers(0, 9, 300))
+        p[p == 3] = 4                                              # a class never predicted
+        assert balanced_accuracy(y, p, 9) == pytest.approx(balanced_accuracy_score(y, p))
+        assert macro_f1(y, p, 9) == pytest.approx(f1_score(y, p, average="macro"))
+
+
+def test_clip_level_sums_window_log_probs():
+    logp = np.log(np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]]))
+    out = metrics(np.array([0, 0, 1, 1]), logp, units=np.array([0, 0, 1, 1]))
+    # unit 0: 0.9*0.2=0.18 vs 0.1*0.8=0.08 -> class 0 (right); unit 1: 0.18 vs 0.28 -> class 1 (right)
+    assert out["clip"]["accuracy"] == 1.0 and out["window"]["accuracy"] == 0.5
+
+
+def _toy(n=1200, seed=0):
+    """Signal in rows < 800 only: validation rows drawn above 800 make the val loss rise -> early stops."""
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 30, 5, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 9, (n,), generator=g)
+    X[:800, 0, 0] += 0.6 * y[:800]
+    X[800:, 0, 0] += 0.6 * y[800:].flip(0)
+    return X, y
+
+
+@pytest.mark.parametrize("arch", ["mlp", "dgcnn", "transformer"])
+def test_stacked_equals_sequential(arch):
+    X, y = _toy()
+    tr = [np.arange(0, 800), np.arange(100, 700), np.arange(0, 500)]
+    va = [np.arange(800, 1000), np.arange(900, 1200), np.arange(700, 1100)]
+    mu = torch.stack([X[t].mean(0) for t in tr])
+    sd = torch.stack([X[t].std(0) for t in tr])
+    cfg = StackConfig(epochs=8, batch_size=64, lr=1e-2, patience=2, weight_decay=1e-4)
+    make = lambda m: build(arch, 30, 5, 9, hidden=16, seed=10 + m).double()  # noqa: E731
+    res = train_stacked(make, 3, X, y, tr, va, [1, 2, 3], cfg, mu=mu, sd=sd)
+    for m in range(3):
+        ref, tl, vl = train_sequential(make(m), X, y, tr[m], va[m], seed=m + 1, config=cfg, mu=mu[m], sd=sd[m])
+        n = len(tl)
+        assert np.allclose(res.train_loss[m, :n], tl, rtol=1e-9, atol=1e-10)
+        assert np.allclose(res.val_loss[m, :n], vl, rtol=1e-9, atol=1e-10)
+        assert np.isnan(res.train_loss[m, n:]).all()               # frozen once its patience ran out
+        a, b = res.model(m).state_dict(), ref.state_dict()
+        assert all(torch.allclose(a[k], b[k], atol=1e-9) for k in a)
+    assert (res.stopped_epoch < cfg.epochs - 1).any()                # early stopping was exercised
+
+
+def test_loss_fn_hook_is_called_per_model_and_changes_training():
+    X, y = _toy(600)
+    tr, va = [np.arange(400)] * 2, [np.arange(400, 600)] * 2
+    cfg = StackConfig(epochs=2, batch_size=100)
+    make = lambda m: build("mlp", 30, 5, 9, hidden=8, seed=0).double()  # noqa: E731
+    seen = []
+
+    def extra(rep, logits, yb, clip, m):
+        seen.append(m)
+        return 5.0 * m * rep.pow(2).mean()
+
+    res = train_stacked(make, 2, X, y, tr, va, [0, 0], cfg, loss_fn=extra)
+    assert set(seen) == {0, 1}
+    a, b = res.model(0).state_dict(), res.model(1).state_dict()
+    assert not torch.allclose(a["fc2.weight"], b["fc2.weight"])    # only model 1 felt the extra term
+
+
+def _arrays(n_sub=9, seed=0):
+    rng = np.random.default_rng(seed)
+    labels = np.array([0] * 3 + [1] * 3 + [2] * 3 + [3] * 3 + [4] * 4 + [5] * 3 + [6] * 3 + [7] * 3 + [8] * 3)
+    x = rng.normal(size=(n_sub, 28, 30, 6, 5)).astype(np.float32)
+    x[:, :, 0, :, 0] += labels[None, :, None] * 0.8
+    n = x.shape
+    X = x.transpose(0, 1, 3, 2, 4).reshape(-1, 30, 5)
+    y = np.repeat(np.tile(labels, n_sub), 6)
+    groups = np.repeat([f"s{i}" for i in range(n_sub)], 28 * 6)
+    clips = np.repeat(np.tile(np.arange(1, 29), n_sub), 6)
+    return X, y, groups, clips
+
+
+@pytest.mark.parametrize("norm", ["train-only", "per-subject"])
+def test_evaluate_learns_planted_signal_and_is_deterministic(norm):
+    data = _arrays()
+    kw = dict(seeds=(0, 1), quick=True, normalisation=norm, progress=False, hidden=16, lr=1e-2, batch_size=32)
+    df, run = evaluate("mlp", data, **kw)
+    df2, _ = evaluate("mlp", data, **kw)
+    assert df.equals(df2)
+    assert set(df.level) == {"window", "clip"} and len(df) == 2 * 3 * 2
+    assert df.query("level == 'clip'").balanced_accuracy.mean() > 0.2      # chance 0.11
+    tests = [s for f in run.manifest for s in f["test"]]
+    assert sorted(tests) == sorted(set(data[2]))
+    r = run.unit_representations(1, 2, every=2)
+    assert r["rep"].shape == (9 * 28, 16)                              # every subject x clip unit
+    assert set(np.unique(r["category"])) == set(range(9))
+
+
+def test_evaluate_binary_and_sequence_arch():
+    data = _arrays(6)
+    df, run = evaluate("tcn", data, task="binary", seeds=(0,), quick=True, progress=False, hidden=8)
+    assert run.view.X.ndim == 4 and run.view.n_classes == 2
+    assert (df.n[df.level == "clip"] == 2 * 24).all()                 # 2 test subjects x 24 non-neutral clips

@@ -1,0 +1,264 @@
+"""EEG classifiers behind one registry: DE-feature and raw-signal architectures.
+
+Every decoder is built with the same signature::
+
+    DECODERS[name](n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, **kwargs)
+
+and exposes ``forward(x) -> logits (n, n_classes)`` and ``represent(x) -> (n, d)`` (the penultimate
+representation that the rediscovery probes read). A class attribute ``input`` says what ``x`` is:
+
+- ``"window"``: one DE window, ``x`` of shape (n, n_chans, n_bands);
+- ``"sequence"``: a clip's DE windows in time order, shape (n, n_windows, n_chans, n_bands);
+- ``"raw"``: a raw signal, shape (n, n_chans, n_times).
+
+The DE decoders use only ops that :func:`torch.func.vmap` batches well (linear layers, convolutions,
+explicit attention, no BatchNorm, no cuDNN RNN), so :mod:`vaxis.stacking` can train many of them at once.
+The raw-signal decoders follow their papers (BatchNorm included) and are shape-tested only: no
+processed raw FACED data are available here.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+__all__ = ["DECODERS", "DE_DECODERS", "RAW_DECODERS", "build", "FACED_GRID", "FACED_CHANNELS"]
+
+FACED_CHANNELS = ("Fp1 Fp2 Fz F3 F4 F7 F8 FC1 FC2 FC5 FC6 Cz C3 C4 T7 T8 CP1 CP2 CP5 CP6 "
+                  "Pz P3 P4 P7 P8 PO3 PO4 Oz O1 O2").split()
+# 9 x 9 scalp grid (10-20 layout, nose up) used by the grid CNN; "-" is an empty cell.
+_GRID_ROWS = [
+    "- - - Fp1 - Fp2 - - -",
+    "- - - - - - - - -",
+    "F7 - F3 - Fz - F4 - F8",
+    "- FC5 - FC1 - FC2 - FC6 -",
+    "T7 - C3 - Cz - C4 - T8",
+    "- CP5 - CP1 - CP2 - CP6 -",
+    "P7 - P3 - Pz - P4 - P8",
+    "- - - PO3 - PO4 - - -",
+    "- - - O1 Oz O2 - - -",
+]
+FACED_GRID = {name: (r, c) for r, row in enumerate(_GRID_ROWS) for c, name in enumerate(row.split()) if name != "-"}
+
+
+class _Decoder(nn.Module):
+    """Base: stores the shared constructor arguments; ``forward = head(represent(x))``."""
+
+    input = "window"
+    kind = "de"
+
+    def __init__(self, n_chans: int, n_bands: int, n_classes: int, n_times: int | None = None,
+                 sfreq: float | None = None, hidden: int = 64, dropout: float = 0.0) -> None:
+        super().__init__()
+        self.n_chans, self.n_bands, self.n_classes = n_chans, n_bands, n_classes
+        self.n_times, self.sfreq, self.hidden = n_times, sfreq, hidden
+        self.drop = nn.Dropout(dropout)
+
+    def represent(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def rep_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(representation (n, d), logits (n, n_classes)) from one pass through the trunk."""
+        r = self.represent(x)
+        return r, self.head(self.drop(r))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.rep_and_logits(x)[1]
+
+
+class LinearDecoder(_Decoder):
+    """Multinomial logistic regression on the flattened DE window (n_chans * n_bands features).
+
+    The linear baseline of Zheng & Lu (2015), *Investigating critical frequency bands and channels for
+    EEG-based emotion recognition with deep neural networks*, IEEE TAMD 7(3). Its only learned layer is
+    the logit layer, so ``represent`` returns the logits (d = n_classes); the untrained copy's
+    "representation" is then a random 9-D projection of the input.
+    """
+
+    def __init__(self, n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, dropout=0.0):
+        super().__init__(n_chans, n_bands, n_classes, n_times, sfreq, hidden, 0.0)
+        self.head = nn.Linear(n_chans * n_bands, n_classes)
+
+    def represent(self, x):
+        return self.head(x.flatten(1))
+
+    def rep_and_logits(self, x):
+        r = self.represent(x)
+        return r, r
+
+
+class MLPDecoder(_Decoder):
+    """Two-hidden-layer perceptron on the flattened DE window.
+
+    Follows the DE + deep feed-forward network of Zheng & Lu (2015), IEEE TAMD 7(3) (a DBN there;
+    ReLU layers trained end to end here). Representation: the second hidden layer (d = hidden).
+    """
+
+    def __init__(self, n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, dropout=0.0):
+        super().__init__(n_chans, n_bands, n_classes, n_times, sfreq, hidden, dropout)
+        self.fc1 = nn.Linear(n_chans * n_bands, 2 * hidden)
+        self.fc2 = nn.Linear(2 * hidden, hidden)
+        self.head = nn.Linear(hidden, n_classes)
+
+    def represent(self, x):
+        h = F.relu(self.fc1(x.flatten(1)))
+        return F.relu(self.fc2(self.drop(h)))
+
+
+class DGCNNDecoder(_Decoder):
+    """Dynamical graph CNN over electrodes with a learnable adjacency.
+
+    Song, Zheng, Song & Cui (2018), *EEG emotion recognition using dynamical graph convolutional neural
+    networks*, IEEE Trans. Affective Computing 11(3). The adjacency ``W`` (n_chans x n_chans) is learned;
+    ``L = I - D^-1/2 relu(W) D^-1/2`` and a Chebyshev-polynomial graph convolution of order ``k``
+    mixes each electrode's band vector with its neighbours'. Representation: the dense layer after the
+    graph convolution (d = hidden).
+    """
+
+    def __init__(self, n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, dropout=0.0,
+                 k: int = 2, node_dim: int = 16):
+        super().__init__(n_chans, n_bands, n_classes, n_times, sfreq, hidden, dropout)
+        self.k = k
+        self.adj = nn.Parameter(torch.rand(n_chans, n_chans) * 0.1 + torch.eye(n_chans))
+        self.theta = nn.Parameter(torch.randn(k, n_bands, node_dim) / math.sqrt(n_bands * k))
+        self.fc = nn.Linear(n_chans * node_dim, hidden)
+        self.head = nn.Linear(hidden, n_classes)
+        self.register_buffer("eye", torch.eye(n_chans))
+
+    def represent(self, x):
+        a = F.relu((self.adj + self.adj.T) / 2)
+        d = a.sum(1).clamp_min(1e-6).rsqrt()
+        lap = self.eye - d[:, None] * a * d[None, :]
+        out, t_prev, t_cur = 0.0, x, lap @ x                 # T0 x = x, T1 x = L x  (n, C, B)
+        out = out + t_prev @ self.theta[0]
+        if self.k > 1:
+            out = out + t_cur @ self.theta[1]
+        for i in range(2, self.k):
+            t_prev, t_cur = t_cur, 2 * (lap @ t_cur) - t_prev
+            out = out + t_cur @ self.theta[i]
+        return F.gelu(self.fc(self.drop(F.gelu(out).flatten(1))))
+
+
+class GridCNNDecoder(_Decoder):
+    """2-D CNN on DE maps laid out on a 9 x 9 scalp grid (bands as input planes).
+
+    Follows the continuous CNN of Yang, Wu, Fu & Chen (2018), *Continuous convolutional neural network
+    with 3D input for EEG-based emotion recognition*, ICONIP (CCNN). Electrodes are scattered onto the
+    grid by a fixed one-hot matrix (FACED layout when n_chans == 30, else a row-major square).
+    Representation: the dense layer after the convolutions (d = hidden).
+    """
+
+    def __init__(self, n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, dropout=0.0,
+                 channels: tuple[int, int] = (16, 32)):
+        super().__init__(n_chans, n_bands, n_classes, n_times, sfreq, hidden, dropout)
+        if n_chans == len(FACED_CHANNELS):
+            size, cells = 9, [FACED_GRID[c] for c in FACED_CHANNELS]
+        else:
+            size = math.ceil(math.sqrt(n_chans))
+            cells = [divmod(i, size) for i in range(n_chans)]
+        scatter = torch.zeros(n_chans, size * size)
+        for i, (r, c) in enumerate(cells):
+            scatter[i, r * size + c] = 1.0
+        self.register_buffer("scatter", scatter)
+        self.size = size
+        c1, c2 = channels
+        self.conv1 = nn.Conv2d(n_bands, c1, 3, padding=1)
+        self.conv2 = nn.Conv2d(c1, c2, 3, padding=1, stride=2)
+        side = (size + 1) // 2
+        self.fc = nn.Linear(c2 * side * side, hidden)
+        self.head = nn.Linear(hidden, n_classes)
+
+    def represent(self, x):
+        g = (x.transpose(1, 2) @ self.scatter).reshape(x.shape[0], self.n_bands, self.size, self.size)
+        h = F.gelu(self.conv2(F.gelu(self.conv1(g))))
+        return F.gelu(self.fc(self.drop(h.flatten(1))))
+
+
+class ChannelTransformerDecoder(_Decoder):
+    """Small transformer whose tokens are electrodes (each token = that electrode's band vector).
+
+    A pre-norm encoder block of Vaswani et al. (2017), *Attention is all you need*, NeurIPS, applied over
+    electrode tokens with a learned electrode embedding (spatial self-attention over channels, as in
+    transformer EEG emotion models). Attention is written out with matmuls so vmap batches it.
+    Representation: the mean-pooled tokens after a projection (d = hidden).
+    """
+
+    def __init__(self, n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, dropout=0.0,
+                 d_model: int = 32, heads: int = 4, layers: int = 1):
+        super().__init__(n_chans, n_bands, n_classes, n_times, sfreq, hidden, dropout)
+        self.heads, self.d_model = heads, d_model
+        self.embed = nn.Linear(n_bands, d_model)
+        self.pos = nn.Parameter(torch.randn(n_chans, d_model) * 0.02)
+        self.blocks = nn.ModuleList(
+            nn.ModuleDict({"ln1": nn.LayerNorm(d_model), "qkv": nn.Linear(d_model, 3 * d_model),
+                           "out": nn.Linear(d_model, d_model), "ln2": nn.LayerNorm(d_model),
+                           "ff1": nn.Linear(d_model, 2 * d_model), "ff2": nn.Linear(2 * d_model, d_model)})
+            for _ in range(layers))
+        self.proj = nn.Linear(d_model, hidden)
+        self.head = nn.Linear(hidden, n_classes)
+
+    def represent(self, x):
+        n, c, _ = x.shape
+        h = self.embed(x) + self.pos
+        dh = self.d_model // self.heads
+        for b in self.blocks:
+            q, k, v = b["qkv"](b["ln1"](h)).reshape(n, c, 3, self.heads, dh).permute(2, 0, 3, 1, 4)
+            att = torch.softmax(q @ k.transpose(-1, -2) / math.sqrt(dh), dim=-1)
+            h = h + b["out"]((att @ v).transpose(1, 2).reshape(n, c, self.d_model))
+            h = h + b["ff2"](F.gelu(b["ff1"](b["ln2"](h))))
+        return F.gelu(self.proj(self.drop(h.mean(1))))
+
+
+class TemporalConvDecoder(_Decoder):
+    """Temporal convolutional network over a clip's sequence of one-second DE windows.
+
+    Dilated 1-D convolutions over time as in Bai, Kolter & Koltun (2018), *An empirical evaluation of
+    generic convolutional and recurrent networks for sequence modeling*, arXiv:1803.01271 (TCN), applied to
+    per-window DE embeddings. Input (n, n_windows, n_chans, n_bands): one sample per clip. Representation:
+    time-averaged features (d = hidden).
+    """
+
+    input = "sequence"
+
+    def __init__(self, n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, dropout=0.0,
+                 kernel: int = 3):
+        super().__init__(n_chans, n_bands, n_classes, n_times, sfreq, hidden, dropout)
+        self.embed = nn.Linear(n_chans * n_bands, hidden)
+        self.conv1 = nn.Conv1d(hidden, hidden, kernel, padding=kernel // 2)
+        self.conv2 = nn.Conv1d(hidden, hidden, kernel, padding=2 * (kernel // 2), dilation=2)
+        self.head = nn.Linear(hidden, n_classes)
+
+    def represent(self, x):
+        h = F.gelu(self.embed(x.flatten(2))).transpose(1, 2)        # (n, hidden, n_windows)
+        h = h + F.gelu(self.conv1(self.drop(h)))
+        h = h + F.gelu(self.conv2(self.drop(h)))
+        return h.mean(-1)
+
+
+from vaxis.decoders_raw import EEGNet, ShallowConvNet, TSception  # noqa: E402  (after the base class)
+
+DE_DECODERS: dict[str, type[nn.Module]] = {
+    "linear": LinearDecoder,
+    "mlp": MLPDecoder,
+    "dgcnn": DGCNNDecoder,
+    "grid_cnn": GridCNNDecoder,
+    "transformer": ChannelTransformerDecoder,
+    "tcn": TemporalConvDecoder,
+}
+RAW_DECODERS: dict[str, type[nn.Module]] = {"eegnet": EEGNet, "shallow_convnet": ShallowConvNet, "tsception": TSception}
+DECODERS: dict[str, type[nn.Module]] = {**DE_DECODERS, **RAW_DECODERS}
+
+
+def build(name: str, n_chans: int, n_bands: int, n_classes: int, n_times: int | None = None,
+          sfreq: float | None = None, hidden: int = 64, seed: int | None = None, **kwargs) -> nn.Module:
+    """Instantiate ``DECODERS[name]``; with ``seed`` the initial weights are a pure function of it."""
+    if name not in DECODERS:
+        raise KeyError(f"unknown decoder {name!r}; choose from {sorted(DECODERS)}")
+    if seed is not None:
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return DECODERS[name](n_chans, n_bands, n_classes, n_times=n_times, sfreq=sfreq, hidden=hidden, **kwargs)
+    return DECODERS[name](n_chans, n_bands, n_classes, n_times=n_times, sfreq=sfreq, hidden=hidden, **kwargs)

@@ -1,0 +1,361 @@
+"""Train many same-architecture models at once: stacked parameters + ``torch.func.vmap``.
+
+Each of the ``M`` models has its own initial weights, its own training / validation sample indices
+(its own fold), its own normalisation statistics, its own mini-batch order (a per-model
+``torch.Generator``), its own Adam state and step count, and its own early stopping. One training step
+gathers an ``(M, batch, ...)`` block by indexing the shared data tensor directly, runs all models in one
+vmapped ``functional_call``, sums the per-model losses (the models share no parameter, so each gradient is
+that model's own) and applies a masked Adam update that is term-for-term ``torch.optim.Adam``.
+
+A model whose epoch has fewer steps than the longest one, or whose patience is exhausted, is masked out
+of the update (its weights, moments and step count stay frozen). :func:`train_sequential` trains one
+model the textbook way (``nn.Module`` + ``torch.optim.Adam``) on the same batch plan; the tests check that
+the two agree within float tolerance (exactly the same algorithm, different summation order).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch import nn
+from torch.func import functional_call, stack_module_state, vmap
+from torch.nn import functional as F
+
+__all__ = ["StackConfig", "StackResult", "train_stacked", "train_sequential", "batch_plan", "resolve_device",
+           "stacked_apply"]
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+@dataclass
+class StackConfig:
+    """Optimisation settings shared by all stacked models.
+
+    ``steps_per_epoch`` caps the steps of one epoch (an "epoch" is then a random subset of the training
+    windows; neighbouring 1-s windows of a clip are near duplicates, so this costs little).
+    """
+
+    epochs: int = 30
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    patience: int = 5
+    min_delta: float = 1e-4
+    steps_per_epoch: int | None = None
+    max_val: int | None = 4096
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    progress: bool = False
+    desc: str = "train"
+
+
+@dataclass
+class StackResult:
+    """Output of :func:`train_stacked`: best-epoch weights of every model plus the training history.
+
+    ``params`` / ``buffers`` hold tensors of shape (M, ...); ``train_loss`` / ``val_loss`` are (M, epochs_run)
+    (NaN after a model stopped); ``best_epoch`` (M,) is 0-based.
+    """
+
+    params: dict[str, torch.Tensor]
+    buffers: dict[str, torch.Tensor]
+    base: nn.Module
+    train_loss: np.ndarray
+    val_loss: np.ndarray
+    best_epoch: np.ndarray
+    stopped_epoch: np.ndarray
+    extra: dict = field(default_factory=dict)
+
+    def model(self, m: int) -> nn.Module:
+        """A plain ``nn.Module`` holding model ``m``'s trained weights (eval mode)."""
+        mod = copy.deepcopy(self.base).to_empty(device="cpu")
+        state = {k: v[m].detach().cpu() for k, v in {**self.params, **self.buffers}.items()}
+        mod.load_state_dict(state)
+        return mod.eval()
+
+
+def batch_plan(n: int, batch_size: int, gen: torch.Generator, steps_per_epoch: int | None) -> torch.Tensor:
+    """Positions (into a model's training index list) for one epoch: shape (n_steps, batch_size).
+
+    A fresh permutation from ``gen``; incomplete last batch dropped; at most ``steps_per_epoch`` steps.
+    """
+    perm = torch.randperm(n, generator=gen)
+    steps = max(n // batch_size, 1) if n >= batch_size else 1
+    if steps_per_epoch is not None:
+        steps = min(steps, steps_per_epoch)
+    if n < batch_size:
+        return perm.unsqueeze(0)
+    return perm[: steps * batch_size].reshape(steps, batch_size)
+
+
+def stacked_apply(base: nn.Module, params: dict, buffers: dict, x: torch.Tensor,
+                  method: str = "forward") -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """Run every stacked model on its own block: ``x`` (M, n, ...) -> (M, n, out) (no grad, eval mode).
+
+    ``method``: ``"forward"`` (logits), ``"represent"`` or ``"both"`` ((representation, logits)).
+    """
+    was = base.training
+    base.eval()
+    try:
+        with torch.no_grad():
+            return _run(base, params, buffers, x, method)
+    finally:
+        base.train(was)
+
+
+class _Method(nn.Module):
+    """Routes ``forward`` to another method of the wrapped decoder (``represent`` / ``rep_and_logits``)."""
+
+    def __init__(self, m: nn.Module, method: str):
+        super().__init__()
+        self.m, self.method = m, method
+
+    def forward(self, x):
+        return getattr(self.m, self.method)(x)
+
+
+def _run(base: nn.Module, params: dict, buffers: dict, xb: torch.Tensor, method: str = "forward"):
+    if method == "forward":
+        return vmap(lambda p, b, xi: functional_call(base, (p, b), (xi,)), randomness="different")(params, buffers, xb)
+    name = {"both": "rep_and_logits", "represent": "represent"}[method]
+    wrap = _Method(base, name)
+
+    def one(p, b, xi):
+        return functional_call(wrap, ({f"m.{k}": v for k, v in p.items()} | {f"m.{k}": v for k, v in b.items()}), (xi,))
+
+    return vmap(one, randomness="different")(params, buffers, xb)
+
+
+def _normalise(xb: torch.Tensor, mu: torch.Tensor | None, sd: torch.Tensor | None) -> torch.Tensor:
+    """``xb`` (M, B, *feat) with per-model stats (M, *feat_tail) broadcast over the leading sample axes."""
+    if mu is None:
+        return xb
+    extra = xb.dim() - mu.dim()
+    shape = (mu.shape[0],) + (1,) * extra + tuple(mu.shape[1:])
+    return (xb - mu.reshape(shape)) / sd.reshape(shape)
+
+
+def _gather(X: torch.Tensor, ix: torch.Tensor) -> torch.Tensor:
+    """``X[ix]`` for an (M, B) index matrix via one ``index_select`` on contiguous rows (faster on CPU)."""
+    return X.reshape(X.shape[0], -1).index_select(0, ix.reshape(-1)).view(ix.shape + X.shape[1:])
+
+
+def _pad_index(index_lists: Sequence[np.ndarray], cap: int | None, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(M, L) index matrix padded with 0 plus a validity mask; each list subsampled to ``cap`` (seeded)."""
+    rng = np.random.default_rng(seed)
+    lists = [np.sort(rng.choice(ix, cap, replace=False)) if cap and len(ix) > cap else np.asarray(ix)
+             for ix in index_lists]
+    width = max(len(ix) for ix in lists)
+    idx = np.zeros((len(lists), width), dtype=np.int64)
+    mask = np.zeros((len(lists), width), dtype=bool)
+    for m, ix in enumerate(lists):
+        idx[m, : len(ix)], mask[m, : len(ix)] = ix, True
+    return torch.from_numpy(idx), torch.from_numpy(mask)
+
+
+def _val_loss(base, params, buffers, X, y, vidx, vmask, mu, sd, chunk: int = 2048) -> torch.Tensor:
+    tot = torch.zeros(vidx.shape[0], dtype=X.dtype, device=X.device)
+    with torch.no_grad():
+        for s in range(0, vidx.shape[1], chunk):
+            ix, mk = vidx[:, s:s + chunk], vmask[:, s:s + chunk]
+            logits = _run(base, params, buffers, _normalise(_gather(X, ix), mu, sd))
+            ce = F.cross_entropy(logits.flatten(0, 1), y[ix].flatten(), reduction="none").view(ix.shape)
+            tot += (ce * mk).sum(1)
+    return tot / vmask.sum(1).clamp_min(1)
+
+
+def train_stacked(
+    make_model: Callable[[int], nn.Module],
+    n_models: int,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    train_idx: Sequence[np.ndarray],
+    val_idx: Sequence[np.ndarray] | None,
+    seeds: Sequence[int],
+    config: StackConfig,
+    mu: torch.Tensor | None = None,
+    sd: torch.Tensor | None = None,
+    loss_fn: Callable | None = None,
+    clip_index: torch.Tensor | None = None,
+) -> StackResult:
+    """Train ``n_models`` models of one architecture at once.
+
+    Parameters
+    ----------
+    make_model : callable
+        ``make_model(m) -> nn.Module``: model ``m``'s freshly initialised module (seeded inside).
+    X : Tensor, shape (n_samples, *feat)
+        All samples of all folds, already on the target device.
+    y : Tensor, shape (n_samples,)
+        Integer class labels.
+    train_idx, val_idx : sequence of int arrays
+        Per model, indices into ``X`` (``val_idx`` may be None: then no early stopping).
+    seeds : sequence of int, length M
+        Per-model seeds of the batch order.
+    mu, sd : Tensor, shape (M, *feat_tail), optional
+        Per-model normalisation statistics applied to every batch (e.g. train-only z-scoring).
+    loss_fn : callable, optional
+        Extra loss term, ``loss_fn(representation, logits, y, clip_index, model_index) -> scalar`` per model
+        (added to the cross-entropy). With ``loss_fn.stacked = True`` it is called once with (M, B, ...)
+        tensors and ``model_index`` = arange(M) and must return (M,).
+    clip_index : Tensor, shape (n_samples,), optional
+        Passed to ``loss_fn`` (e.g. to look up each sample's stimulus).
+    """
+    dev = X.device
+    models = [make_model(m).to(dev) for m in range(n_models)]
+    for mod in models:
+        mod.train()
+    params, buffers = stack_module_state(models)
+    base = copy.deepcopy(models[0]).to("meta")
+    names = list(params)
+    shapes = [tuple(params[k].shape[1:]) for k in names]
+    numels = [int(np.prod(sh)) if sh else 1 for sh in shapes]
+    # one flat (M, P) leaf: Adam, masking and best-epoch snapshots are a handful of ops on one tensor
+    flat = torch.cat([params[k].detach().reshape(n_models, -1) for k in names], 1).clone().requires_grad_(True)
+
+    def unflat(f: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {k: t.view((n_models,) + sh) for k, t, sh in zip(names, f.split(numels, 1), shapes)}
+
+    exp_avg, exp_sq = torch.zeros_like(flat), torch.zeros_like(flat)
+    steps = torch.zeros(n_models, 1, dtype=X.dtype, device=dev)
+    best = flat.detach().clone()
+    gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    tr = [torch.as_tensor(np.asarray(ix), dtype=torch.long) for ix in train_idx]
+    if val_idx is not None:
+        vidx, vmask = _pad_index(val_idx, config.max_val, int(seeds[0]))
+        vidx, vmask = vidx.to(dev), vmask.to(dev)
+    b1, b2 = config.betas
+    E = config.epochs
+    tl, vl = np.full((n_models, E), np.nan), np.full((n_models, E), np.nan)
+    best_val = np.full(n_models, np.inf)
+    best_epoch = np.zeros(n_models, dtype=int)
+    wait = np.zeros(n_models, dtype=int)
+    alive = np.ones(n_models, dtype=bool)
+    stopped = np.full(n_models, E - 1)
+    want_rep = loss_fn is not None
+    from tqdm.auto import tqdm
+
+    bar = tqdm(range(E), desc=config.desc, disable=not config.progress, leave=False)
+    for ep in bar:
+        plans = [batch_plan(len(tr[m]), config.batch_size, gens[m], config.steps_per_epoch) for m in range(n_models)]
+        n_steps = max(p.shape[0] for p in plans)
+        bsz = max(p.shape[1] for p in plans)
+        gidx = torch.zeros(n_models, n_steps, bsz, dtype=torch.long)
+        active = torch.zeros(n_models, n_steps, dtype=torch.bool)
+        for m, p in enumerate(plans):
+            if alive[m]:
+                gidx[m, : p.shape[0], : p.shape[1]] = tr[m][p]
+                active[m, : p.shape[0]] = True
+        gidx, active = gidx.to(dev), active.to(dev)
+        ep_loss = torch.zeros(n_models, dtype=X.dtype, device=dev)
+        for s in range(n_steps):
+            ix, act = gidx[:, s], active[:, s]
+            xb, yb = _normalise(_gather(X, ix), mu, sd), y[ix]
+            out = _run(base, unflat(flat), buffers, xb, "both" if want_rep else "forward")
+            rep, logits = out if want_rep else (None, out)
+            ce = F.cross_entropy(logits.flatten(0, 1), yb.flatten(), reduction="none").view(yb.shape).mean(1)
+            if loss_fn is not None:
+                ci = clip_index[ix] if clip_index is not None else None
+                if getattr(loss_fn, "stacked", False):
+                    ce = ce + loss_fn(rep, logits, yb, ci, torch.arange(n_models, device=dev))
+                else:
+                    ce = ce + torch.stack([loss_fn(rep[m], logits[m], yb[m], None if ci is None else ci[m], m)
+                                           for m in range(n_models)])
+            actf = act.to(X.dtype)
+            loss = (ce * actf).sum()
+            (g,) = torch.autograd.grad(loss, [flat])
+            with torch.no_grad():
+                a = act.view(n_models, 1)
+                steps += a.to(X.dtype)
+                if config.weight_decay:
+                    g = g + config.weight_decay * flat
+                exp_avg.copy_(torch.where(a, exp_avg * b1 + (1 - b1) * g, exp_avg))
+                exp_sq.copy_(torch.where(a, exp_sq * b2 + (1 - b2) * g * g, exp_sq))
+                bc1 = 1 - b1 ** steps.clamp_min(1)
+                bc2 = 1 - b2 ** steps.clamp_min(1)
+                upd = (config.lr / bc1) * exp_avg / (exp_sq.sqrt() / bc2.sqrt() + config.eps)
+                flat.sub_(upd * a)
+                ep_loss += ce.detach() * actf
+        n_act = active.sum(1).clamp_min(1).to(X.dtype)
+        tl[alive, ep] = (ep_loss / n_act).cpu().numpy()[alive]
+        if val_idx is None:
+            best = flat.detach().clone()
+            best_epoch[:] = ep
+            continue
+        base.eval()
+        v = _val_loss(base, unflat(flat.detach()), buffers, X, y, vidx, vmask, mu, sd).cpu().numpy()
+        base.train()
+        vl[alive, ep] = v[alive]
+        improved = alive & (v < best_val - config.min_delta)
+        if improved.any():
+            imp = torch.as_tensor(improved, device=dev).view(n_models, 1)
+            best = torch.where(imp, flat.detach(), best)
+        best_val[improved], best_epoch[improved], wait[improved] = v[improved], ep, 0
+        wait[alive & ~improved] += 1
+        newly = alive & (wait >= config.patience)
+        stopped[newly] = ep
+        alive &= ~newly
+        bar.set_postfix(alive=int(alive.sum()), val=float(np.nanmean(v)))
+        if not alive.any():
+            tl, vl = tl[:, : ep + 1], vl[:, : ep + 1]
+            break
+    return StackResult(params={k: v.clone() for k, v in unflat(best).items()}, buffers={k: v.detach() for k, v in buffers.items()}, base=base,
+                       train_loss=tl, val_loss=vl, best_epoch=best_epoch, stopped_epoch=stopped)
+
+
+def train_sequential(
+    model: nn.Module, X: torch.Tensor, y: torch.Tensor, train_idx: np.ndarray, val_idx: np.ndarray | None,
+    seed: int, config: StackConfig, mu: torch.Tensor | None = None, sd: torch.Tensor | None = None,
+) -> tuple[nn.Module, np.ndarray, np.ndarray]:
+    """Reference: train one model with ``torch.optim.Adam`` on the same batch plan as :func:`train_stacked`.
+
+    Returns the best-epoch model and its (train_loss, val_loss) per epoch.
+    """
+    gen = torch.Generator().manual_seed(int(seed))
+    tr = torch.as_tensor(np.asarray(train_idx), dtype=torch.long)
+    opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas, eps=config.eps,
+                           weight_decay=config.weight_decay)
+    mu1 = None if mu is None else mu.unsqueeze(0)
+    sd1 = None if sd is None else sd.unsqueeze(0)
+    if val_idx is not None:
+        vidx, vmask = _pad_index([val_idx], config.max_val, int(seed))
+    tl, vl, best_val, wait = [], [], np.inf, 0
+    best_state = copy.deepcopy(model.state_dict())
+    for ep in range(config.epochs):
+        model.train()
+        plan = batch_plan(len(tr), config.batch_size, gen, config.steps_per_epoch)
+        losses = []
+        for s in range(plan.shape[0]):
+            ix = tr[plan[s]]
+            xb = _normalise(X[ix].unsqueeze(0), mu1, sd1)[0]
+            loss = F.cross_entropy(model(xb), y[ix])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        tl.append(float(np.mean(losses)))
+        if val_idx is None:
+            best_state = copy.deepcopy(model.state_dict())
+            continue
+        model.eval()
+        with torch.no_grad():
+            ix = vidx[0][vmask[0]]
+            v = float(F.cross_entropy(model(_normalise(X[ix].unsqueeze(0), mu1, sd1)[0]), y[ix]))
+        vl.append(v)
+        if v < best_val - config.min_delta:
+            best_val, wait, best_state = v, 0, copy.deepcopy(model.state_dict())
+        else:
+            wait += 1
+            if wait >= config.patience:
+                break
+    model.load_state_dict(best_state)
+    return model.eval(), np.array(tl), np.array(vl)
