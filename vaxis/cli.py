@@ -1,4 +1,4 @@
-"""``vaxis`` command line: ``book``, ``data check``, ``extract``, ``doctor``."""
+"""``vaxis`` command line: ``book``, ``data check``, ``extract``, ``sweep``, ``doctor``."""
 
 from __future__ import annotations
 
@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--batch-size", type=int, default=32)
     e.add_argument("--device", default="auto")
     sub.add_parser("doctor", help="print the environment: versions, device, models, caches, data")
+    from vaxis.sweep import add_sweep_parser  # `vaxis sweep run|status|collect` (vaxis/sweep.py)
+
+    add_sweep_parser(sub)
     args = ap.parse_args(argv)
     if args.cmd == "book":
         from vaxis.book import main as book_main
@@ -102,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         return _data_check(args)
     if args.cmd == "extract":
         return _extract(args)
+    if args.cmd == "sweep":
+        from vaxis.sweep import sweep_main
+
+        return sweep_main(args)
     print(doctor())
     return 0
 

@@ -1,0 +1,230 @@
+"""Executors for :func:`vaxis.sweep.run`: run jobs and yield one result record per finished job.
+
+Every executor has the same signature ``executor(jobs, max_workers=None, address=None)`` and is a
+generator of records (plain dicts, see :func:`execute`) in completion order. The driver
+(:func:`vaxis.sweep.run`) writes each record to the store as it arrives, so all executors give
+byte-for-byte the same store format and the same :meth:`vaxis.sweep.ResultStore.table`.
+
+- ``inline``: in this process, one job after another (debugging, notebooks, tiny grids).
+- ``local``: a :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start method;
+  ``max_workers`` defaults to the number of cores; BLAS and torch use one thread per worker. A
+  worker that dies (killed, out of memory, segfault) fails only the jobs it was running: they are
+  recorded as failed and the pool is rebuilt for the rest.
+- ``ray``: tasks on a Ray cluster (``ray.init(address=...)``; a local instance when no address is
+  given and none is running). Each job asks for its ``resources`` (``num_cpus``, fractional
+  ``num_gpus``), so GPU jobs share GPUs and CPU jobs go wherever CPUs are free.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import importlib
+import os
+import socket
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+__all__ = ["execute", "resolve", "EXECUTORS", "run_inline", "run_local", "run_ray"]
+
+Record = dict[str, Any]
+
+
+def resolve(fn: str) -> Callable[[dict], Any]:
+    """Import a job function from its ``"package.module:function"`` string."""
+    module, sep, name = fn.partition(":")
+    if not sep or not module or not name:
+        raise ValueError(f"job function must be 'module:function', got {fn!r}")
+    obj: Any = importlib.import_module(module)
+    for part in name.split("."):
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise TypeError(f"{fn!r} is not callable")
+    return obj
+
+
+def _now() -> str:
+    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _limit_threads(threads: int) -> Any:
+    """Limit BLAS / OpenMP pools (threadpoolctl) and torch to ``threads``; returns the limiter."""
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - scikit-learn depends on threadpoolctl
+        return None
+    return threadpool_limits(limits=threads)
+
+
+def execute(job: dict[str, Any], threads: int | None = 1) -> Record:
+    """Run one job and return its record; never raises for an error inside the job.
+
+    Parameters
+    ----------
+    job : dict
+        ``{"id", "fn", "config", "attempts"}`` as made by :meth:`vaxis.sweep.Job.payload`.
+    threads : int or None
+        Threads for BLAS and torch inside the job (``None`` leaves them alone).
+
+    Returns
+    -------
+    record : dict
+        ``id, fn, config, status ("ok" | "failed"), result, error, traceback, seconds, host,
+        pid, attempts, started, finished``; ``result`` is a JSON-able dict.
+    """
+    from vaxis.results import to_jsonable
+
+    started, t0 = _now(), time.perf_counter()
+    rec: Record = {"id": job["id"], "fn": job["fn"], "config": job["config"], "status": "ok",
+                   "result": None, "error": None, "traceback": None}
+    try:
+        fn = resolve(job["fn"])
+        limiter = _limit_threads(threads) if threads else None
+        try:
+            if threads and "torch" in sys.modules:  # the job's module may just have imported torch
+                _limit_threads(threads)
+            out = fn(dict(job["config"]))
+        finally:
+            if limiter is not None:
+                limiter.restore_original_limits()
+        out = {"value": out} if not isinstance(out, dict) else out
+        rec["result"] = to_jsonable(out)
+    except BaseException as exc:  # noqa: BLE001 - a failing job is data, not a crash
+        if isinstance(exc, KeyboardInterrupt):
+            raise
+        rec.update(status="failed", error=f"{type(exc).__name__}: {exc}", traceback=traceback.format_exc())
+    rec.update(seconds=round(time.perf_counter() - t0, 6), host=socket.gethostname(), pid=os.getpid(),
+               attempts=int(job.get("attempts", 1)), started=started, finished=_now())
+    return rec
+
+
+def _lost(job: dict[str, Any], why: str) -> Record:
+    """A record for a job whose worker vanished before it could report."""
+    return {"id": job["id"], "fn": job["fn"], "config": job["config"], "status": "failed", "result": None,
+            "error": why, "traceback": None, "seconds": None, "host": socket.gethostname(), "pid": None,
+            "attempts": int(job.get("attempts", 1)), "started": None, "finished": _now()}
+
+
+def run_inline(jobs: Iterable[dict[str, Any]], max_workers: int | None = None,
+               address: str | None = None) -> Iterator[Record]:
+    """Run jobs one by one in this process (threads left as they are)."""
+    for job in jobs:
+        yield execute(job, threads=None)
+
+
+def _init_worker() -> None:
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        os.environ[var] = "1"  # for anything the job starts or imports later
+    _limit_threads(1)
+
+
+def run_local(jobs: Iterable[dict[str, Any]], max_workers: int | None = None,
+              address: str | None = None) -> Iterator[Record]:
+    """Run jobs in spawned worker processes on this machine (one thread each).
+
+    At most ``2 * max_workers`` jobs are in flight. When a worker dies the pool breaks: the jobs
+    in flight go to a fresh pool once more, and a job in flight during two breaks is recorded as
+    failed (``BrokenProcessPool``) while the sweep goes on.
+    """
+    import multiprocessing as mp
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    n = max_workers or os.cpu_count() or 1
+    pending = list(jobs)[::-1]  # pop() from the end keeps the grid order
+    ctx = mp.get_context("spawn")
+    strikes: dict[str, int] = {}
+    while pending:
+        pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker)
+        running: dict[Any, dict[str, Any]] = {}
+        broken = False
+        try:
+            while pending or running:
+                while pending and len(running) < 2 * n and not broken:
+                    job = pending.pop()
+                    try:
+                        running[pool.submit(execute, job, 1)] = job
+                    except BrokenProcessPool:
+                        pending.append(job)
+                        broken = True
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for fut in done:
+                    job = running.pop(fut)
+                    try:
+                        yield fut.result()
+                    except BrokenProcessPool as exc:
+                        broken = True
+                        strikes[job["id"]] = strikes.get(job["id"], 0) + 1
+                        if strikes[job["id"]] < 2:  # maybe only a bystander of the crash: once more
+                            pending.append(job)
+                        else:
+                            yield _lost(job, f"BrokenProcessPool: a worker process died twice with this job ({exc})")
+                    except Exception as exc:  # pickling errors and the like
+                        yield _lost(job, f"{type(exc).__name__}: {exc}")
+                if broken and not running:
+                    break
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def run_ray(jobs: Iterable[dict[str, Any]], max_workers: int | None = None,
+            address: str | None = None) -> Iterator[Record]:
+    """Run jobs as Ray tasks; the driver receives records as they finish (``ray.wait``).
+
+    Connects to ``address`` (``"auto"``, ``"ray://head:10001"``, ...) or to ``$RAY_ADDRESS``, else
+    starts a local instance; an instance already initialised in this process is reused and left
+    running. Each job's ``resources`` (``num_cpus``, ``num_gpus``, fractional allowed) is passed to
+    the task; ``max_workers`` caps the tasks in flight (default: all submitted at once).
+    """
+    try:
+        import ray
+    except ImportError as exc:  # pragma: no cover - ray is pinned in requirements.txt
+        raise ImportError("the ray executor needs Ray: pip install ray==2.60.0 (pinned in requirements.txt)") from exc
+
+    owned = False
+    if not ray.is_initialized():
+        kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+        if address or os.environ.get("RAY_ADDRESS"):
+            kwargs["address"] = address or os.environ["RAY_ADDRESS"]
+        ray.init(**kwargs)
+        owned = True
+    remote = ray.remote(max_retries=0)(_ray_execute)
+    pending = list(jobs)[::-1]
+    limit = max_workers or len(pending) or 1
+    running: dict[Any, dict[str, Any]] = {}
+    try:
+        while pending or running:
+            while pending and len(running) < limit:
+                job = pending.pop()
+                res = job.get("resources") or {}
+                cpus, gpus = float(res.get("num_cpus", 1)), float(res.get("num_gpus", 0))
+                ref = remote.options(num_cpus=cpus, num_gpus=gpus).remote(job, max(1, int(cpus)))
+                running[ref] = job
+            ready, _ = ray.wait(list(running), num_returns=1)
+            for ref in ready:
+                job = running.pop(ref)
+                try:
+                    yield ray.get(ref)
+                except Exception as exc:  # worker crash, node loss, ...
+                    yield _lost(job, f"{type(exc).__name__}: {exc}")
+    finally:
+        for ref in running:
+            ray.cancel(ref, force=True)
+        if owned:
+            ray.shutdown()
+
+
+def _ray_execute(job: dict[str, Any], threads: int) -> Record:
+    """Body of the Ray task (module level, so workers import it by reference)."""
+    return execute(job, threads=threads)
+
+
+EXECUTORS: dict[str, Callable[..., Iterator[Record]]] = {"inline": run_inline, "local": run_local, "ray": run_ray}
