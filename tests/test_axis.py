@@ -1,21 +1,12 @@
 import numpy as np
 import pytest
 
-from vaxis.axis import VAxis, choose_layer, layer_curve, stability
-from vaxis.sentences import CATEGORIES, SIGNS, TEXTS, sentence_table
+from vaxis.axis import VAxis, choose_layer, heldout_z, layer_curve, partition_null, stability
+from vaxis.sentences import SIGNS
 
 # Hand-computable 2-D example: positives at (2, 1) and (4, 1), negatives at (-2, -1) and (0, -1), neutral (1, 0).
 H = np.array([[2.0, 1.0], [4.0, 1.0], [-2.0, -1.0], [0.0, -1.0], [1.0, 0.0]])
 S = np.array([1, 1, -1, -1, 0])
-
-
-def test_sentences_contract():
-    assert CATEGORIES[0] == "anger" and CATEGORIES[4] == "neutral" and len(TEXTS) == 9
-    assert list(SIGNS) == [-1, -1, -1, -1, 0, 1, 1, 1, 1]
-    t = sentence_table()
-    assert list(t["class_id"]) == list(range(9))
-    for cat, text in zip(CATEGORIES, TEXTS):  # no sentence names its own category
-        assert cat not in text.lower()
 
 
 def test_mean_diff_by_hand():
@@ -72,7 +63,67 @@ def test_layer_rule_finds_planted_layer():
     planted[2] += 3.0 * SIGNS[:, None] * np.eye(16)[0]  # only layer 2 separates the signs
     assert choose_layer(planted) == 2
     curve = layer_curve(planted)
-    assert curve.loc[2, "loso_accuracy"] == 1.0 and curve["loso_z"].idxmax() == 2
+    assert curve.loc[2, "pair_accuracy"] == 1.0 and curve.loc[2, "sign_accuracy"] == 1.0
+    assert curve["heldout_margin"].idxmax() == 2
+
+
+def test_near_ties_go_to_the_middle_layer():
+    rng = np.random.default_rng(3)
+    base = rng.normal(scale=0.05, size=(9, 8)) + SIGNS[:, None] * np.eye(8)[0]
+    hidden = np.stack([base] * 7)  # seven identical layers: all tied, the middle one (3) wins
+    assert choose_layer(hidden) == 3
+
+
+def _plain_loo_sign_accuracy(h, signs):
+    """Leave ONE sentence out (3 vs 4 training classes), computed independently of vaxis."""
+    hits = []
+    for i in np.flatnonzero(signs != 0):
+        keep = np.arange(len(signs)) != i
+        hk, sk = h[keep], signs[keep]
+        mp, mn = hk[sk > 0].mean(0), hk[sk < 0].mean(0)
+        hits.append(signs[i] * ((h[i] - (mp + mn) / 2) @ (mp - mn)) > 0)
+    return np.mean(hits)
+
+
+def test_pair_out_is_unbiased_where_plain_leave_one_out_anti_learns():
+    rng = np.random.default_rng(4)
+    pair, loo = [], []
+    for _ in range(40):
+        h = rng.normal(size=(9, 300))  # pure noise: the right answer is chance, 0.5
+        z = heldout_z(h, SIGNS)
+        pair.append(np.mean(np.concatenate([z[:, 0], -z[:, 1]]) > 0))
+        loo.append(_plain_loo_sign_accuracy(h, SIGNS))
+    assert 0.42 < np.mean(pair) < 0.58
+    assert np.mean(loo) < 0.3  # the imbalance bias the layer rule avoids
+
+
+def test_heldout_z_by_hand_for_one_pair():
+    rng = np.random.default_rng(5)
+    h = rng.normal(size=(9, 6))
+    z = heldout_z(h, SIGNS)
+    assert z.shape == (16, 2)
+    i, j = 5, 0  # first pair: first positive (amusement), first negative (anger)
+    keep = np.setdiff1d(np.arange(9), [i, j])
+    hk, sk = h[keep], SIGNS[keep]
+    w = hk[sk > 0].mean(0) - hk[sk < 0].mean(0)
+    w /= np.linalg.norm(w)
+    p = (hk - hk.mean(0)) @ w
+    a, b = p[sk > 0], p[sk < 0]
+    sd = np.sqrt((((a - a.mean()) ** 2).sum() + ((b - b.mean()) ** 2).sum()) / 6)
+    expect = ((h[[i, j]] - hk.mean(0)) @ w - (a.mean() + b.mean()) / 2) / sd
+    np.testing.assert_allclose(z[0], expect, rtol=1e-6, atol=1e-9)
+
+
+def test_partition_null_ranks_a_planted_split_first():
+    rng = np.random.default_rng(6)
+    hidden = rng.normal(size=(3, 9, 12))
+    hidden[1] += 4.0 * SIGNS[:, None] * np.eye(12)[0]
+    res = partition_null(hidden)
+    assert res["n_splits"] == 35 and res["null"].shape == (34,)
+    assert res["rank"] == 1 and res["p"] == pytest.approx(1 / 35)
+    noise = partition_null(rng.normal(size=(3, 9, 12)))
+    assert noise["p"] > 1 / 35 or noise["rank"] == 1  # a valid p-value in (0, 1]
+    assert 0 < noise["p"] <= 1
 
 
 def test_stability_is_high_for_clean_axis_and_low_for_noise():

@@ -15,10 +15,20 @@ at one layer and their signs (-1 negative, 0 neutral, +1 positive) and finds a u
 ``transform(h)`` is the position :math:`(h - c)^\\top w` with :math:`c` the mean of the nine sentences, so 0 is
 their centre; the neutral sentence's position (``neutral_``) is the zero-shot decision threshold of chapter 2.
 
-**Layer rule (nine sentences only).** For each layer, leave each non-neutral sentence out in turn, fit the axis
-on the other eight, and score the held-out sentence by its signed, standardised distance from the midpoint of
-the training positives and negatives: :math:`z_i = s_i (p_i - m)/\\sigma`. The layer with the largest mean
-:math:`z` is used (layer 0, the embedding output, is excluded). No benchmark is looked at.
+**Layer rule (nine sentences only; no benchmark is ever looked at).** Held-out evidence comes from
+*leave-one-pair-out*: each of the 16 (positive, negative) sentence pairs is left out in turn, the axis is fitted on
+the other seven (3 positive, 3 negative, neutral), and both held-out sentences are placed by their standardised
+distance from the training midpoint, :math:`z = (p - m)/\\sigma` (:math:`m` the midpoint of the training positive
+and negative means, :math:`\\sigma` their pooled within-group SD). Leaving out a single sentence instead would
+unbalance the training classes (3 vs 4): the smaller class's mean is noisier, its norm larger, and the midpoint
+shifts toward it, which pushes *every* held-out sentence toward the wrong side (on pure noise plain leave-one-out
+scores well below chance; leave-pair-out does not; see the tests). Per layer the score is the mean signed margin
+:math:`s\\,z` over the 32 held-out placements; the layer with the highest score wins, near-ties (within
+``tol`` = 5 % of the best) going to the layer nearest the middle of the network. Layer 0 (embeddings) is excluded.
+
+**Permutation null.** :func:`partition_null` repeats the whole procedure, layer choice included, for each of the
+35 ways to split the eight non-neutral sentences into two groups of four (a split and its mirror image score the
+same): the exact p-value is the rank of the valence split among them.
 """
 
 from __future__ import annotations
@@ -33,8 +43,8 @@ import pandas as pd
 
 from vaxis.sentences import CATEGORIES, SIGNS, TEXTS
 
-__all__ = ["METHODS", "VAxis", "layer_curve", "choose_layer", "choose_layer_pooling", "stability",
-           "category_positions", "nine_hidden"]
+__all__ = ["METHODS", "VAxis", "heldout_z", "layer_curve", "choose_layer", "choose_layer_pooling",
+           "partition_null", "stability", "category_positions", "nine_hidden"]
 
 METHODS = ("mean-diff", "pca", "lda")
 
@@ -141,48 +151,92 @@ class VAxis:
         return ax
 
 
-def _loso_z(h: np.ndarray, signs: np.ndarray, method: str) -> np.ndarray:
-    """Held-out standardised margins z_i for each non-neutral sentence i at one layer; shape (n_nonneutral,)."""
-    out = []
-    for i in np.flatnonzero(signs != 0):
-        keep = np.arange(len(signs)) != i
-        ax = VAxis(method).fit(h[keep], signs[keep])
-        p = ax.transform(h[keep])
-        sk = signs[keep]
-        mid = 0.5 * (p[sk > 0].mean() + p[sk < 0].mean())
-        sd = np.concatenate([p[sk > 0] - p[sk > 0].mean(), p[sk < 0] - p[sk < 0].mean()]).std() + 1e-12
-        out.append(signs[i] * (float(ax.transform(h[i : i + 1])[0]) - mid) / sd)
-    return np.array(out)
+def _pairs(signs: np.ndarray) -> list[tuple[int, int]]:
+    """Every (positive index, negative index) pair; 16 for the nine sentences."""
+    return [(i, j) for i in np.flatnonzero(signs > 0) for j in np.flatnonzero(signs < 0)]
 
 
-def layer_curve(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean-diff") -> pd.DataFrame:
-    """Per layer: mean held-out margin z, held-out accuracy (z > 0) and in-sample d'.
+def heldout_z(h: np.ndarray, signs: np.ndarray, method: str = "mean-diff") -> np.ndarray:
+    """Leave-one-pair-out placements of the held-out sentences at one layer.
 
     Parameters
     ----------
-    hidden : ndarray, shape (n_layers, 9, hidden)
+    h : ndarray, shape (n_texts, hidden)
+    signs : ndarray, shape (n_texts,)
+
+    Returns
+    -------
+    ndarray, shape (n_pairs, 2)
+        Standardised positions ``z = (p - m) / sigma`` of the held-out (positive, negative) sentence of each pair,
+        relative to the training midpoint ``m`` and pooled within-group SD ``sigma`` (module docstring).
+    """
+    h, signs = np.asarray(h, dtype=np.float64), np.asarray(signs)
+    out = []
+    for i, j in _pairs(signs):
+        keep = np.ones(len(signs), bool)
+        keep[[i, j]] = False
+        ax = VAxis(method).fit(h[keep], signs[keep])
+        p, sk = ax.transform(h[keep]), signs[keep]
+        a, b = p[sk > 0], p[sk < 0]
+        mid = 0.5 * (a.mean() + b.mean())
+        sd = np.concatenate([a - a.mean(), b - b.mean()]).std() + 1e-12
+        out.append((ax.transform(h[[i, j]]) - mid) / sd)
+    return np.array(out)
+
+
+def _layer_scores(h: np.ndarray, signs: np.ndarray, method: str) -> dict[str, float]:
+    z = heldout_z(h, signs, method)  # (n_pairs, 2)
+    margins = np.concatenate([z[:, 0], -z[:, 1]])  # signed: > 0 means the right side
+    return {"heldout_margin": float(margins.mean()), "pair_accuracy": float((z[:, 0] > z[:, 1]).mean()),
+            "sign_accuracy": float((margins > 0).mean()),
+            "dprime": VAxis(method).fit(h, signs).score(h, signs)}
+
+
+def layer_curve(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean-diff") -> pd.DataFrame:
+    """Per layer: held-out margin, held-out pair and sign accuracy (leave-one-pair-out), in-sample d'.
+
+    Parameters
+    ----------
+    hidden : ndarray, shape (n_layers, n_texts, hidden)
+
+    Returns
+    -------
+    DataFrame with one row per layer: ``layer``, ``heldout_margin`` (mean signed z, training-SD units),
+    ``pair_accuracy`` (share of held-out pairs with the positive above the negative), ``sign_accuracy``
+    (share of held-out sentences on their own side of the midpoint), ``dprime`` (in-sample separation).
+    NaN where a layer is degenerate (e.g. layer 0 with ``last`` pooling: every sentence ends in ``.``).
     """
     signs = np.asarray(signs)
     rows = []
     for layer in range(hidden.shape[0]):
-        h = np.asarray(hidden[layer], dtype=np.float64)
         try:
-            z = _loso_z(h, signs, method)
-            row = {"loso_z": float(z.mean()), "loso_accuracy": float((z > 0).mean()),
-                   "dprime": VAxis(method).fit(h, signs).score(h, signs)}
-        except ValueError:  # e.g. layer 0 with last-token pooling: every sentence ends in the same token
-            row = {"loso_z": np.nan, "loso_accuracy": np.nan, "dprime": np.nan}
+            row = _layer_scores(np.asarray(hidden[layer], dtype=np.float64), signs, method)
+        except ValueError:
+            row = dict.fromkeys(("heldout_margin", "pair_accuracy", "sign_accuracy", "dprime"), np.nan)
         rows.append({"layer": layer, **row})
     return pd.DataFrame(rows)
 
 
-def choose_layer(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean-diff") -> int:
-    """The layer rule (module docstring): argmax of the held-out margin over layers >= 1."""
-    curve = layer_curve(hidden, signs, method)
-    z = curve.loc[curve["layer"] >= 1, "loso_z"]
-    if z.isna().all():
+def choose_layer(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean-diff", tol: float = 0.05,
+                 curve: pd.DataFrame | None = None) -> int:
+    """The layer rule (module docstring): best held-out margin over layers >= 1, near-ties to the middle.
+
+    Parameters
+    ----------
+    hidden : ndarray, shape (n_layers, n_texts, hidden)
+    tol : float
+        Layers scoring within ``tol * |best|`` of the best count as tied; the one nearest the middle layer wins.
+    curve : DataFrame, optional
+        A precomputed :func:`layer_curve` of ``hidden`` (saves recomputing it).
+    """
+    curve = layer_curve(hidden, signs, method) if curve is None else curve
+    score = curve.set_index("layer")["heldout_margin"].drop(index=0, errors="ignore").dropna()
+    if score.empty:
         raise ValueError("no layer gives a usable axis: every layer is degenerate for these sentences")
-    return int(z.idxmax())
+    best = score.max()
+    tied = score.index[score >= best - tol * abs(best)].to_numpy()
+    middle = (hidden.shape[0] - 1) / 2
+    return int(tied[np.argmin(np.abs(tied - middle))])
 
 
 def choose_layer_pooling(model, name: str, anchor_fn) -> tuple[int, str]:
@@ -194,13 +248,59 @@ def choose_layer_pooling(model, name: str, anchor_fn) -> tuple[int, str]:
     return choose_layer(anchor_fn(pooling)), pooling
 
 
+def partition_null(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean-diff",
+                   tol: float = 0.05) -> dict[str, object]:
+    """Selection-aware exact permutation test of the valence split.
+
+    Every split of the non-neutral sentences into two equal groups (35 for 4 + 4; a split and its mirror image
+    are the same test) goes through the full procedure: layer curve, :func:`choose_layer`, held-out margin at the
+    chosen layer. The p-value is the share of splits scoring at least as high as the valence split.
+
+    Parameters
+    ----------
+    hidden : ndarray, shape (n_layers, n_texts, hidden)
+
+    Returns
+    -------
+    dict with ``observed`` (float), ``null`` (ndarray (n_splits - 1,), the other splits' scores), ``p`` (float),
+    ``rank`` (1 = the valence split scores best) and ``n_splits``.
+    """
+    from itertools import combinations
+
+    signs = np.asarray(signs)
+    idx = np.flatnonzero(signs != 0)
+    if (signs > 0).sum() != (signs < 0).sum():
+        raise ValueError("partition_null needs as many positive as negative texts")
+    k = len(idx) // 2
+    scores, observed = [], None
+    for group in combinations(idx[1:], k - 1):  # idx[0] always in the "negative" group: one split per mirror pair
+        s = np.zeros_like(signs)
+        s[idx] = 1
+        s[[idx[0], *group]] = -1
+        curve = layer_curve(hidden, s, method)
+        layer = choose_layer(hidden, s, method, tol, curve=curve)
+        score = float(curve.loc[layer, "heldout_margin"])
+        same = np.array_equal(s, signs) or np.array_equal(s, -signs)
+        if same:
+            observed = score
+        else:
+            scores.append(score)
+    null = np.array(scores)
+    return {"observed": observed, "null": null, "p": float((1 + np.sum(null >= observed)) / (1 + null.size)),
+            "rank": int(1 + np.sum(null > observed)), "n_splits": int(null.size + 1)}
+
+
 def stability(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean-diff", n_boot: int = 200,
               seed: int = 0) -> dict[str, np.ndarray]:
     """Cosine of re-fitted axes to the full axis, at one layer.
 
+    Parameters
+    ----------
+    hidden : ndarray, shape (n_texts, hidden)
+
     Returns
     -------
-    dict with ``loso`` (9,) leave-one-sentence-out cosines and ``bootstrap`` (n_boot,) cosines of axes fitted
+    dict with ``loso`` (n_texts,) leave-one-sentence-out cosines and ``bootstrap`` (n_boot,) cosines of axes fitted
     on sentences resampled with replacement (draws without a positive and a negative are redrawn).
     """
     h, signs = np.asarray(hidden, dtype=np.float64), np.asarray(signs)
