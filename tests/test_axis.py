@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from vaxis.axis import VAxis, choose_layer, heldout_z, layer_curve, partition_null, stability
+from vaxis.axis import VAxis, choose_layer, heldout_positions, heldout_z, layer_curve, partition_null, stability
 from vaxis.sentences import SIGNS
 
 # Hand-computable 2-D example: positives at (2, 1) and (4, 1), negatives at (-2, -1) and (0, -1), neutral (1, 0).
@@ -112,6 +112,17 @@ def test_heldout_z_by_hand_for_one_pair():
     sd = np.sqrt((((a - a.mean()) ** 2).sum() + ((b - b.mean()) ** 2).sum()) / 6)
     expect = ((h[[i, j]] - hk.mean(0)) @ w - (a.mean() + b.mean()) / 2) / sd
     np.testing.assert_allclose(z[0], expect, rtol=1e-6, atol=1e-9)
+
+
+def test_heldout_positions_average_the_folds():
+    rng = np.random.default_rng(7)
+    h = rng.normal(size=(9, 5))
+    z, pos = heldout_z(h, SIGNS), heldout_positions(h, SIGNS)
+    assert np.isnan(pos[4]) and np.isfinite(np.delete(pos, 4)).all()
+    # amusement (5) is the held-out positive of pairs 0..3 (pairs run positives-major over the 4 negatives)
+    assert pos[5] == pytest.approx(z[0:4, 0].mean())
+    # anger (0) is the held-out negative of pairs 0, 4, 8, 12
+    assert pos[0] == pytest.approx(z[[0, 4, 8, 12], 1].mean())
 
 
 def test_partition_null_ranks_a_planted_split_first():

@@ -43,7 +43,7 @@ import pandas as pd
 
 from vaxis.sentences import CATEGORIES, SIGNS, TEXTS
 
-__all__ = ["METHODS", "VAxis", "heldout_z", "layer_curve", "choose_layer", "choose_layer_pooling",
+__all__ = ["METHODS", "VAxis", "heldout_z", "heldout_positions", "layer_curve", "choose_layer", "choose_layer_pooling",
            "partition_null", "stability", "category_positions", "nine_hidden"]
 
 METHODS = ("mean-diff", "pca", "lda")
@@ -182,6 +182,28 @@ def heldout_z(h: np.ndarray, signs: np.ndarray, method: str = "mean-diff") -> np
         sd = np.concatenate([a - a.mean(), b - b.mean()]).std() + 1e-12
         out.append((ax.transform(h[[i, j]]) - mid) / sd)
     return np.array(out)
+
+
+def heldout_positions(h: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean-diff") -> np.ndarray:
+    """Each non-neutral sentence's mean held-out position ``z`` over the folds that left it out.
+
+    Parameters
+    ----------
+    h : ndarray, shape (n_texts, hidden)
+
+    Returns
+    -------
+    ndarray, shape (n_texts,); NaN for neutral texts (never held out). "All positives above all negatives" on
+    these values is the held-out version of the in-sample ordering.
+    """
+    signs = np.asarray(signs)
+    z = heldout_z(h, signs, method)
+    total, count = np.zeros(len(signs)), np.zeros(len(signs))
+    for k, (i, j) in enumerate(_pairs(signs)):
+        total[[i, j]] += z[k]
+        count[[i, j]] += 1
+    with np.errstate(invalid="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
 
 def _layer_scores(h: np.ndarray, signs: np.ndarray, method: str) -> dict[str, float]:
