@@ -27,7 +27,7 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-__all__ = ["execute", "resolve", "EXECUTORS", "run_inline", "run_local", "run_ray"]
+__all__ = ["execute", "resolve", "EXECUTORS", "run_inline", "run_local", "run_ray", "demo_job"]
 
 Record = dict[str, Any]
 
@@ -225,6 +225,41 @@ def run_ray(jobs: Iterable[dict[str, Any]], max_workers: int | None = None,
 def _ray_execute(job: dict[str, Any], threads: int) -> Record:
     """Body of the Ray task (module level, so workers import it by reference)."""
     return execute(job, threads=threads)
+
+
+def demo_job(config: dict[str, Any]) -> dict[str, Any]:
+    """A small deterministic job: seeded ridge regression fits (tests, benchmark; ``vaxis.sweep:demo_job``).
+
+    Config keys (all optional): ``seed`` (0), ``n`` samples (200), ``d`` features (20), ``alpha``
+    (1.0), ``noise`` (0.5), ``repeats`` bootstrap refits (1), ``sleep`` seconds (0), ``fail``
+    (raise ``ValueError``), ``fail_seeds`` (list: fail when ``seed`` is in it).
+
+    Returns
+    -------
+    dict
+        ``r2`` (held-out R^2, mean over repeats), ``w_err`` (L2 error of the coefficients), ``n``.
+    """
+    import numpy as np
+
+    seed = int(config.get("seed", 0))
+    if config.get("fail") or seed in config.get("fail_seeds", []):
+        raise ValueError(f"demo_job failure requested (seed={seed})")
+    if config.get("sleep"):
+        time.sleep(float(config["sleep"]))
+    n, d, alpha = int(config.get("n", 200)), int(config.get("d", 20)), float(config.get("alpha", 1.0))
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=d)
+    X = rng.normal(size=(2 * n, d))
+    y = X @ w + float(config.get("noise", 0.5)) * rng.normal(size=2 * n)
+    r2s, errs = [], []
+    for _ in range(int(config.get("repeats", 1))):
+        idx = rng.integers(0, n, size=n)
+        Xt, yt = X[idx], y[idx]
+        w_hat = np.linalg.solve(Xt.T @ Xt + alpha * np.eye(d), Xt.T @ yt)
+        resid = y[n:] - X[n:] @ w_hat
+        r2s.append(1 - resid @ resid / np.sum((y[n:] - y[n:].mean()) ** 2))
+        errs.append(np.linalg.norm(w_hat - w))
+    return {"r2": float(np.mean(r2s)), "w_err": float(np.mean(errs)), "n": n}
 
 
 EXECUTORS: dict[str, Callable[..., Iterator[Record]]] = {"inline": run_inline, "local": run_local, "ray": run_ray}

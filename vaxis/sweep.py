@@ -18,8 +18,7 @@ How a chapter (5-8) runs its training through this layer::
 
     # the notebook: `executor = "local"` and `address = None` in its parameters cell
     grid = Grid(axes={"strategy": names, "weight": [0.1, 1.0], "seed": [0, 1], "fold": list(range(10))},
-                fixed={"data_dir": data_dir, "device": device}, fn="vaxis.training:train_job",
-                resources={"num_cpus": 1, "num_gpus": 0.25 if gpu else 0})
+                fixed={"data_dir": data_dir}, fn="vaxis.training:train_job", resources={"num_gpus": 0.25})
     summary = run(grid, ResultStore(results_root(results_dir) / "sweeps" / "ch6"),
                   executor=executor, address=address)
     table = summary.store.table(grid)             # pandas: config columns + result columns
@@ -44,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 from vaxis.cache import atomic_write_bytes, hash_key
-from vaxis.executors import EXECUTORS
+from vaxis.executors import EXECUTORS, demo_job
 
 __all__ = ["Grid", "Job", "ResultStore", "Summary", "run", "demo_job", "add_sweep_parser", "sweep_main", "main"]
 
@@ -221,9 +220,7 @@ class ResultStore:
         if not self.root.is_dir():
             return {}
         out = {}
-        for path in sorted(self.root.glob("*.json")):
-            if path.name.startswith("."):
-                continue
+        for path in sorted(self.root.glob("*.json")):  # never the ".<id>.json.*.tmp" of a write in flight
             rec = self._load(path)
             if rec is not None:
                 out[rec["id"]] = rec
@@ -255,13 +252,9 @@ class ResultStore:
         import pandas as pd
 
         recs = self.records()
-        if grid is not None:
-            order = [j.id for j in grid.jobs()]
-            rows = [recs[i] for i in order if i in recs]
-        else:
-            rows = [recs[i] for i in sorted(recs)]
+        ids = [j.id for j in grid.jobs() if j.id in recs] if grid is not None else sorted(recs)
         flat = []
-        for r in rows:
+        for r in (recs[i] for i in ids):
             row = {"id": r["id"], "status": r["status"], **r["config"]}
             for k, v in (r.get("result") or {}).items():
                 row[f"result.{k}" if k in row else k] = v
@@ -338,41 +331,6 @@ def run(grid: Grid, store: ResultStore | str | os.PathLike, executor: str = "loc
                    seconds=time.perf_counter() - t0, store=store, problems=dict(store.problems))
 
 
-def demo_job(config: dict[str, Any]) -> dict[str, Any]:
-    """A small deterministic job: seeded ridge regression fits (for tests and the benchmark).
-
-    Config keys (all optional): ``seed`` (0), ``n`` samples (200), ``d`` features (20), ``alpha``
-    (1.0), ``noise`` (0.5), ``repeats`` bootstrap refits (1), ``sleep`` seconds (0), ``fail``
-    (raise ``ValueError``), ``fail_seeds`` (list: fail when ``seed`` is in it).
-
-    Returns
-    -------
-    dict
-        ``r2`` (held-out R^2, mean over repeats), ``w_err`` (L2 error of the coefficients), ``n``.
-    """
-    import numpy as np
-
-    seed = int(config.get("seed", 0))
-    if config.get("fail") or seed in config.get("fail_seeds", []):
-        raise ValueError(f"demo_job failure requested (seed={seed})")
-    if config.get("sleep"):
-        time.sleep(float(config["sleep"]))
-    n, d, alpha = int(config.get("n", 200)), int(config.get("d", 20)), float(config.get("alpha", 1.0))
-    rng = np.random.default_rng(seed)
-    w = rng.normal(size=d)
-    X = rng.normal(size=(2 * n, d))
-    y = X @ w + float(config.get("noise", 0.5)) * rng.normal(size=2 * n)
-    r2s, errs = [], []
-    for _ in range(int(config.get("repeats", 1))):
-        idx = rng.integers(0, n, size=n)
-        Xt, yt = X[idx], y[idx]
-        w_hat = np.linalg.solve(Xt.T @ Xt + alpha * np.eye(d), Xt.T @ yt)
-        resid = y[n:] - X[n:] @ w_hat
-        r2s.append(1 - resid @ resid / np.sum((y[n:] - y[n:].mean()) ** 2))
-        errs.append(np.linalg.norm(w_hat - w))
-    return {"r2": float(np.mean(r2s)), "w_err": float(np.mean(errs)), "n": n}
-
-
 def add_sweep_parser(sub: Any) -> None:
     """Add ``sweep run | status | collect`` to an argparse sub-parser set (used by :mod:`vaxis.cli`)."""
     sw = sub.add_parser("sweep", help="resumable experiment grids (local processes or a Ray cluster)")
@@ -411,11 +369,8 @@ def sweep_main(args: argparse.Namespace) -> int:
         if grid is not None:
             line += f", {sum(j.id not in recs for j in grid.jobs())} of {len(grid)} remaining"
         print(line)
-        for r in recs.values():
-            if r["status"] == "failed":
-                print(f"  FAILED {r['id']} {r['config']}: {r['error']}")
-        for jid, why in store.problems.items():
-            print(f"  corrupt {jid}: {why}")
+        print("\n".join([f"  FAILED {r['id']} {r['config']}: {r['error']}" for r in recs.values()
+                         if r["status"] == "failed"] + [f"  corrupt {i}: {why}" for i, why in store.problems.items()]))
         return 0
     table = store.table(grid)
     if args.out.suffix == ".parquet":
