@@ -186,3 +186,20 @@ def test_ray_executor_matches_local(tmp_path):
     pd.testing.assert_frame_equal(_stable(local.store.table(g)), _stable(remote.store.table(g)))
     a, b = local.store.records(), remote.store.records()
     assert set(a) == set(b) and all(set(a[i]) == set(b[i]) for i in a)  # same record format
+
+
+def crash_on_seed_1(config: dict) -> dict:
+    """A job whose worker process is SIGKILLed (seed 1), e.g. by the out-of-memory killer."""
+    if config["seed"] == 1:
+        os.kill(os.getpid(), signal.SIGKILL)
+    return demo_job(config)
+
+
+def test_worker_sigkilled_fails_only_its_job(tmp_path):
+    g = Grid(axes={"seed": [0, 1, 2, 3, 4]}, fixed={"n": 40, "d": 3}, fn=f"{__name__}:crash_on_seed_1")
+    s = run(g, tmp_path / "st", executor="local", max_workers=2, progress=False)
+    assert s.ok == 4 and [f["config"]["seed"] for f in s.failures] == [1]
+    assert "BrokenProcessPool" in s.failures[0]["error"]
+    t = s.store.table(g)
+    assert list(t["status"]) == ["ok", "failed", "ok", "ok", "ok"]
+    assert t["r2"].iloc[4] == pytest.approx(demo_job({"n": 40, "d": 3, "seed": 4})["r2"])
