@@ -105,6 +105,15 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         raise FileNotFoundError(f"{path}: file not found")
     kind = path.name[:-3] if path.name.endswith(".gz") else path.name
     kind = kind.rsplit(".", 1)[-1].lower()
+    try:
+        return _read_table(path, kind)
+    except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, csv.Error) as err:
+        raise BenchmarkFormatError(f"{path}: unreadable {kind} file (expected UTF-8 text"
+                                   f"{', gzip-compressed' if path.suffix == '.gz' else ''}): "
+                                   f"{type(err).__name__}: {err}") from err
+
+
+def _read_table(path: Path, kind: str) -> pd.DataFrame:
     with _open_text(path) as f:
         if kind == "jsonl":
             rows = []
@@ -152,6 +161,10 @@ def _pick(df: pd.DataFrame, given: str | None, candidates: tuple[str, ...], what
 
 
 def _binary_labels(values: pd.Series, path: Path, col: str) -> np.ndarray:
+    missing = np.flatnonzero(values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy())
+    if missing.size:
+        raise BenchmarkFormatError(f"{path}: label column '{col}' has {missing.size} missing values (first at data "
+                                   f"row {missing[0] + 1}); expected a binary label on every row")
     s = values.astype(str).str.strip().str.lower()
     unknown = sorted(set(s) - _POS - _NEG)
     found = sorted(set(s))
@@ -250,6 +263,10 @@ def load_benchmark(
         raw = read_table(path)
         tc = _pick(raw, text_col, TEXT_COLS, "text", path)
         lc = _pick(raw, label_col, LABEL_COLS, "label", path)
+        no_text = np.flatnonzero(raw[tc].isna().to_numpy() | (raw[tc].astype(str).str.strip() == "").to_numpy())
+        if no_text.size:
+            raise BenchmarkFormatError(f"{path}: text column '{tc}' has {no_text.size} missing or empty values "
+                                       f"(first at data row {no_text[0] + 1}); expected a text on every row")
         df = pd.DataFrame({"text": raw[tc].astype(str), "label": _binary_labels(raw[lc], path, lc)})
         attrs = {"name": path.name, "path": str(path), "split": None}
     else:

@@ -287,9 +287,18 @@ def extract(model: LoadedModel, texts: list[str], layers: list[int] | None = Non
     pooling = pooling or model.default_pooling
     if pooling not in POOLINGS:
         raise ValueError(f"pooling must be one of {POOLINGS}, got {pooling!r}")
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"texts must be a list of strings, got a single {type(texts).__name__} {texts[:40]!r}")
     texts = [str(t) for t in texts]
     if not texts:
         raise ValueError("extract() needs at least one text")
+    if int(batch_size) < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size!r}")
+    n_hidden = model.n_layers + 1
+    bad = [lay for lay in (layers or []) if not -n_hidden <= int(lay) < n_hidden]
+    if bad:
+        raise ValueError(f"layers {bad} out of range for {model.name!r}: it has {n_hidden} hidden-state layers "
+                         f"(0..{n_hidden - 1}, or negatives from the end)")
     th = hashlib.sha256("\x1f".join(texts).encode()).hexdigest()
     parts = {"model": model.fingerprint, "name": model.name, "layers": layers, "pooling": pooling,
              "max_length": max_length, "texts": th, "n": len(texts), "dtype": model.meta.get("dtype")}

@@ -95,4 +95,12 @@ def read_results(chapter: str, results_dir: str | os.PathLike | None = None) -> 
     path = results_root(results_dir) / f"{chapter}.json"
     if not path.exists():
         raise FileNotFoundError(f"{path} not found: run the chapter notebook '{chapter}' first")
-    return json.loads(path.read_text())
+    try:
+        doc = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"{path}: corrupt results file (expected a JSON object; {err}); rerun the chapter "
+                         f"notebook '{chapter}'") from err
+    if not isinstance(doc, dict):
+        raise ValueError(f"{path}: expected a JSON object, found {type(doc).__name__}; rerun the chapter "
+                         f"notebook '{chapter}'")
+    return doc

@@ -33,6 +33,8 @@ def resolve_device(device: str | torch.device = "auto") -> torch.device:
     """``"auto"`` -> CUDA when available, else CPU."""
     if str(device) == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device={str(device)!r} requested but torch sees no CUDA device; use 'cpu' or 'auto'")
     return torch.device(device)
 
 

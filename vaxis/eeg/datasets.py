@@ -220,11 +220,15 @@ def load_ratings(data_dir: str | os.PathLike, subject_ids: Sequence[str]) -> np.
             raise ValueError(f"{p}: unreadable or truncated MATLAB file: {type(err).__name__}: {err}") from err
         if recs.shape != (N_CLIPS,):
             raise ValueError(f"{p}: expected 28 After_remark structs, found {recs.shape}")
-        vids = np.array([int(r.vid) for r in recs])
+        try:
+            vids = np.array([int(r.vid) for r in recs])
+            scores = [np.asarray(r.score, dtype=float).ravel() for r in recs]
+        except (AttributeError, TypeError, ValueError) as err:
+            raise ValueError(f"{p}: expected After_remark structs with numeric fields 'vid' and 'score', "
+                             f"found {type(recs[0]).__name__}: {type(err).__name__}: {err}") from err
         if sorted(vids.tolist()) != list(range(1, N_CLIPS + 1)):
             raise ValueError(f"{p}: vid must cover 1..28 once each, found {sorted(vids.tolist())}")
-        for r, v in zip(recs, vids):
-            score = np.asarray(r.score, dtype=float).ravel()
+        for score, v in zip(scores, vids):
             if score.shape != (len(RATING_NAMES),) or not np.all(np.isfinite(score)):
                 raise ValueError(f"{p}: vid {v}: expected 12 finite scores, found {score}")
             out[i, v - 1] = score
@@ -235,7 +239,11 @@ def _load_stack(files: dict[str, Path], subject_ids: list[str], kind: str) -> np
     expected = _KIND_SHAPE[kind]
     x = np.empty((len(subject_ids),) + expected, dtype=np.float32)
     for i, s in enumerate(subject_ids):
-        x[i] = _read_array(files[s], expected)
+        arr = _read_array(files[s], expected)
+        big = float(np.max(np.abs(arr)))
+        if big > np.finfo(np.float32).max:  # finite in float64, Inf once stored as float32
+            raise ValueError(f"{files[s]}: values beyond the float32 range (max |x| {big:.3g}); expected DE/PSD/uV data")
+        x[i] = arr
     return x
 
 
@@ -268,6 +276,8 @@ def load_faced(data_dir: str | os.PathLike | None = None, kind: str = "de", subj
               "processed": root / "Processed_data"}.get(kind)
     if folder is None:
         raise ValueError(f"kind must be 'de', 'psd' or 'processed', got {kind!r}")
+    if isinstance(subjects, (str, bytes)):
+        raise TypeError(f"subjects must be a list of subject ids such as ['sub000'], got the string {subjects!r}")
     files = _subject_files(folder, kind)
     subject_ids = sorted(files) if subjects is None else list(subjects)
     missing = [s for s in subject_ids if s not in files]
@@ -457,6 +467,8 @@ def load_seedv(data_dir: str | os.PathLike, kind: str = "de", subjects: Sequence
             arr, la = np.asarray(data.get(t)), np.asarray(lab.get(t)).ravel()
             if arr.ndim != 2 or arr.shape[1] != SEEDV_CHANNELS * 5 or arr.shape[0] == 0:
                 raise ValueError(f"{path}: trial {t}: expected shape (n_windows, 310), found {arr.shape}")
+            if not (np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)):
+                raise ValueError(f"{path}: trial {t}: expected numeric DE values, found dtype {arr.dtype}")
             if not np.all(np.isfinite(arr)):
                 raise ValueError(f"{path}: trial {t}: non-finite values")
             if la.shape != (arr.shape[0],) or np.any(la != labels[t]):

@@ -107,7 +107,7 @@ def band_filter(
     -------
     ndarray, shape (..., n_bands, n_times), float64
     """
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(_check_signal(x, sfreq), dtype=np.float64)
     if x.ndim < 1 or x.shape[-1] < 2:
         raise ValueError(f"x must have shape (..., n_times) with n_times >= 2, got {x.shape}")
     if not np.all(np.isfinite(x)):
@@ -140,6 +140,23 @@ def band_filter(
         else:
             raise ValueError(f"backend must be 'numpy' or 'torch', got {backend!r}")
     return out.reshape(lead + (len(kernels), n_times))
+
+
+def _check_signal(x, sfreq: float, window_s: float | None = None) -> np.ndarray:
+    """Validate a signal argument and the sampling settings; returns ``x`` as a real numeric array."""
+    x = np.asarray(x)
+    if not (np.issubdtype(x.dtype, np.integer) or np.issubdtype(x.dtype, np.floating)):
+        raise ValueError(f"x must be a real numeric array of shape (..., n_times), found dtype {x.dtype}")
+    for name, val, unit in (("sfreq", sfreq, "Hz"), ("window_s", window_s, "seconds")):
+        if name == "window_s" and val is None:
+            continue
+        try:
+            ok = bool(np.isfinite(float(val)) and float(val) > 0)
+        except (TypeError, ValueError):
+            ok = False
+        if not ok:
+            raise ValueError(f"{name} must be a positive number of {unit}, got {val!r}")
+    return x
 
 
 def _windowed(x: np.ndarray, sfreq: float, window_s: float) -> np.ndarray:
@@ -185,6 +202,7 @@ def band_de(
     -------
     ndarray, shape (..., n_windows, n_bands), float64
     """
+    _check_signal(x, sfreq, window_s)
     if backend != "numpy":
         filt = band_filter(x, sfreq, bands, backend=backend, device=device, precision=precision)
         seg = _windowed(filt, sfreq, window_s).astype(np.float64)  # (..., n_bands, n_windows, win)
@@ -265,6 +283,9 @@ def _subject_index(train_subjects, n_subjects: int) -> np.ndarray:
         idx = np.flatnonzero(idx)
     if idx.size == 0:
         raise ValueError("train_subjects is empty")
+    if not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= n_subjects:
+        raise ValueError(f"train_subjects must be subject indices in [0, {n_subjects}) or a boolean mask, "
+                         f"got {idx.tolist()}")
     return idx.astype(int)
 
 
@@ -289,6 +310,10 @@ def normalise(x: np.ndarray, mode: str = "per-subject", train_subjects=None, eps
     ndarray, same shape, float32
     """
     x = np.asarray(x, dtype=np.float64)
+    if x.ndim < 2:
+        raise ValueError(f"x must have shape (n_subjects, n_clips, ...), got {x.shape}")
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"x contains {int(np.sum(~np.isfinite(x)))} NaN/Inf values; clean the features first")
     axes = (1, 3) if x.ndim == 5 else (1,)
     if mode == "none":
         return x.astype(np.float32)
@@ -380,6 +405,8 @@ def lds_smooth(x: np.ndarray, time_axis: int = 3, clip_axis: int | None = 1, res
     ndarray, same shape as ``x``, float64
     """
     x = np.asarray(x, dtype=np.float64)
+    if not np.all(np.isfinite(x)):
+        raise ValueError(f"x contains {int(np.sum(~np.isfinite(x)))} NaN/Inf values; clean the features first")
     if restart_at_clip or clip_axis is None:
         seq = np.moveaxis(x, time_axis, 0)  # (T, ...)
         return np.moveaxis(_lds_seq(seq, A, C, Q, R, V0, rts), 0, time_axis)
