@@ -195,6 +195,9 @@ def _read_array(path: Path, expected: tuple[int, ...]) -> np.ndarray:
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise ValueError(f"{path}: {int(bad.sum())} non-finite values (NaN/Inf), first at index {first}")
+    big = float(np.max(np.abs(arr))) if arr.size else 0.0
+    if big > float(np.finfo(np.float32).max):  # finite in float64, Inf once stored as float32
+        raise ValueError(f"{path}: values beyond the float32 range (max |x| {big:.3g}); expected DE/PSD/uV data")
     return arr
 
 
@@ -239,11 +242,7 @@ def _load_stack(files: dict[str, Path], subject_ids: list[str], kind: str) -> np
     expected = _KIND_SHAPE[kind]
     x = np.empty((len(subject_ids),) + expected, dtype=np.float32)
     for i, s in enumerate(subject_ids):
-        arr = _read_array(files[s], expected)
-        big = float(np.max(np.abs(arr)))
-        if big > np.finfo(np.float32).max:  # finite in float64, Inf once stored as float32
-            raise ValueError(f"{files[s]}: values beyond the float32 range (max |x| {big:.3g}); expected DE/PSD/uV data")
-        x[i] = arr
+        x[i] = _read_array(files[s], expected)
     return x
 
 
