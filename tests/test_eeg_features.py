@@ -50,6 +50,42 @@ def test_band_de_property_random_shapes(lead, n_times, sfreq, seed):
     assert np.abs(ours - _reference_de(x, sfreq, bands)).max() < 1e-3
 
 
+def _eeg_like(shape, sfreq, seed, drift=50.0, offset=200.0, mains=5.0):
+    """1/f power spectrum + alpha peak, random walk + 0.05 Hz swing of ``drift`` µV, DC offsets, 50 Hz mains."""
+    rng = np.random.default_rng(seed)
+    n = shape[-1]
+    f = np.fft.rfftfreq(n, 1.0 / sfreq)
+    amp = np.zeros_like(f)
+    amp[1:] = 1.0 / np.sqrt(f[1:])
+    amp += 2.0 * np.exp(-0.5 * ((f - 10.0) / 1.5) ** 2)
+    x = np.fft.irfft((rng.standard_normal(shape[:-1] + f.shape) + 1j * rng.standard_normal(shape[:-1] + f.shape))
+                     * amp, n) * np.sqrt(n)
+    t = np.arange(n) / sfreq
+    x += np.cumsum(rng.standard_normal(shape), -1) * 3 * drift / np.sqrt(n) + drift * np.sin(2 * np.pi * 0.05 * t)
+    x += rng.uniform(-offset, offset, shape[:-1] + (1,))
+    return x + mains * np.sin(2 * np.pi * min(50.0, 0.4 * sfreq) * t)
+
+
+@pytest.mark.parametrize("sfreq,n_times", [(250.0, 7500), (250.0, 300), (200.0, 2345), (128.0, 1000)])
+def test_band_de_matches_mne_on_eeg_like_1f_drift(sfreq, n_times):
+    """Realistic spectrum: power concentrated at low frequencies and a drift ~10x the band amplitudes."""
+    x = _eeg_like((2, 3, n_times), sfreq, seed=int(sfreq) + n_times)
+    bands = [b for b in FACED_BANDS if b[2] < sfreq / 2]
+    ref = _reference_de(x, sfreq, bands)
+    assert np.isfinite(ref).all()
+    np.testing.assert_allclose(band_de(x, sfreq, bands, precision="float64"), ref, rtol=0, atol=1e-9)
+    assert np.abs(band_de(x, sfreq, bands) - ref).max() < 1e-4  # float32 FFTs (default)
+
+
+def test_band_de_float32_survives_large_dc_offset():
+    # a 1e5 µV offset in float32 would leave ~1e-2 µV of rounding in the FFT; removing the row mean first
+    # (variances are shift-invariant) keeps the default within 1e-4 nats of MNE
+    x = _eeg_like((4, 2000), 250.0, seed=7, offset=1e5)
+    ref = _reference_de(x, 250.0)
+    assert np.abs(band_de(x, 250.0) - ref).max() < 1e-4
+    assert np.abs(band_de(x.astype(np.float32), 250.0) - _reference_de(x.astype(np.float32), 250.0)).max() < 1e-4
+
+
 def test_band_de_torch_backend_and_bad_input():
     x = np.random.default_rng(1).standard_normal((2, 500))
     np.testing.assert_allclose(band_de(x, 250.0, backend="torch", precision="float64"),

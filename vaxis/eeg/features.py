@@ -3,10 +3,10 @@
 ``band_de`` follows FACED's released definition: each band is band-passed with MNE's default FIR design
 (``mne.filter.filter_data``: firwin, Hamming window, zero phase, ``reflect_limited`` edge padding), then every
 non-overlapping window gets ``DE = 0.5 ln(2 pi e var)`` (population variance, ``ddof=0``). Each band's filter is
-designed once with MNE's own :func:`mne.filter.create_filter`; the signal is padded once (the padding MNE uses,
-long enough for the longest filter: a shorter filter never reaches past its own padding, so the result is the
-same), transformed once, and multiplied by every band's zero-phase frequency response in one batched FFT
-convolution (numpy / scipy.fft, or torch.fft on CPU / GPU).
+designed once with MNE's own :func:`mne.filter.create_filter`; the signal is padded once (MNE's padding, as far
+as the widest kernel reads: the result is the same), transformed once, and multiplied by every band's zero-phase
+frequency response in one batched FFT convolution (numpy / scipy.fft, or torch.fft on CPU / GPU); ``band_de``
+reduces each band to window sums without keeping the band-passed signals.
 """
 
 from __future__ import annotations
@@ -168,6 +168,20 @@ def _windowed(x: np.ndarray, sfreq: float, window_s: float) -> np.ndarray:
     return x[..., : n_w * win].reshape(x.shape[:-1] + (n_w, win))
 
 
+@functools.lru_cache(maxsize=16)
+def _de_plan(sfreq: float, bands: tuple, n_times: int, precision: str) -> tuple[int, int, int, np.ndarray]:
+    """Padding, widest half-width, FFT length and zero-phase responses of :func:`band_de` (cached)."""
+    kernels = _design_cached(sfreq, bands, n_times)
+    hw = max((len(h) - 1) // 2 for h in kernels)
+    # A centred kernel of half-width hw only reads hw samples either side of each output: MNE pads by
+    # min(n_h, n_times) - 1 >= min(hw, n_times - 1) samples, the rest of its padding is never read, and the FFT
+    # only has to hold signal + both halves of the widest kernel without wrapping into the kept samples.
+    p = min(hw, n_times - 1)
+    n_fft = sfft.next_fast_len(n_times + p + hw, real=True)
+    resp = _centred_responses(list(kernels), n_fft)
+    return p, hw, n_fft, resp.astype(np.complex64 if precision == "float32" else np.complex128)
+
+
 def band_de(
     x: np.ndarray,
     sfreq: float,
@@ -180,11 +194,25 @@ def band_de(
 ) -> np.ndarray:
     """FACED differential entropy per band and non-overlapping window.
 
-    Each band's FIR kernel is designed once (MNE's own ``create_filter``, as ``filter_data`` does), the padded
-    signal is transformed once, and each band is one inverse FFT whose windows are reduced to a variance at
-    once, so the band-passed signal of every band is never held in memory together. ``precision="float32"``
-    (default) runs the FFTs in single precision: about 4x faster, and the DE differs from float64 by ~1e-6 nats
-    (the benchmark prints it; FACED's tolerance here is 1e-3 nats). Variances are accumulated in float64.
+    Each band's FIR kernel is designed once (MNE's own ``create_filter``, as ``filter_data`` does). The signal,
+    row mean removed (a constant shifts ``y`` by ``H(0)`` times it: window variances are unchanged), is padded
+    as MNE pads it (``reflect_limited``) but only as far as the widest centred kernel reads (its half-width:
+    MNE's longer padding is never read for the kept samples), so the FFT is shorter (8640 instead of 10000 for
+    FACED), transformed once (``rfft``), and every band is reduced to per-window sums of ``y`` and ``y**2``:
+
+    one inverse FFT of ``X * H`` per band at full rate, window sums of ``y`` and ``y**2`` in the time domain
+    (float32 sums, float64 variances). Equal to MNE's ``filter_data`` up to float rounding (~1e-6 nats in
+    float32, ~1e-14 in float64, white or 1/f data with large drifts). About 80% of the time is the
+    1 + n_bands FFTs of length 8640 (benchmarks/de_features.py).
+
+    A spectral route for the narrow low bands (keep bins where ``|H| >= 5e-4``, sample ``y`` on a short grid,
+    exact window sums of ``y**2`` through Dirichlet kernels) was measured and not kept: MNE's Hamming-window
+    sidelobes decay only like ``1/f``, so delta still needs bins up to ~20 Hz and ``y**2`` twice that; it saved
+    at most ~20% CPU single-threaded (none with threaded BLAS on a loaded machine) and erred by 7e-5 nats on
+    white noise and 2.3e-4 nats with 200 µV of 50 Hz mains.
+
+    ``precision="float32"`` (default) runs the FFTs in single precision: the DE differs from float64 by
+    ~1e-6 nats (the benchmark prints it). Window variances are formed in float64.
 
     Parameters
     ----------
@@ -195,8 +223,10 @@ def band_de(
     window_s : float
         Window length in seconds; windows start at sample 0, an incomplete tail is dropped.
     backend : {"numpy", "torch"}
-        ``torch`` runs the same computation through :func:`band_filter` on ``device`` (CPU or CUDA).
+        ``torch`` runs the exact computation through :func:`band_filter` on ``device`` (CPU or CUDA).
     precision : {"float32", "float64"}
+    chunk_rows : int
+        Rows transformed together (bounds memory).
 
     Returns
     -------
@@ -207,32 +237,55 @@ def band_de(
         filt = band_filter(x, sfreq, bands, backend=backend, device=device, precision=precision)
         seg = _windowed(filt, sfreq, window_s).astype(np.float64)  # (..., n_bands, n_windows, win)
         return np.swapaxes(de_from_var(seg.var(axis=-1)), -1, -2)
+    if precision not in ("float32", "float64"):
+        raise ValueError(f"precision must be 'float32' or 'float64', got {precision!r}")
     x = np.asarray(x)
     if x.ndim < 1 or x.shape[-1] < 2:
         raise ValueError(f"x must have shape (..., n_times) with n_times >= 2, got {x.shape}")
-    if not np.all(np.isfinite(x)):
-        raise ValueError("x contains NaN or Inf")
     dt = np.dtype(precision)
     lead, n_times = x.shape[:-1], x.shape[-1]
     win = int(round(window_s * sfreq))
     n_w = n_times // win
     if n_w < 1:
         raise ValueError(f"n_times={n_times} is shorter than one {window_s:g}-s window ({win} samples)")
+    key = tuple((str(n), float(lo), float(hi)) for n, lo, hi in bands)
+    p, hw, n_fft, resp = _de_plan(float(sfreq), key, n_times, precision)
+    # Removing the row mean is exact only if no kernel reads past MNE's padding (whose zeros would see the
+    # shift): p == the widest half-width, i.e. n_times > hw (412 samples for FACED at 250 Hz).
+    shift_free = p == hw
     rows = x.reshape(-1, n_times)
-    kernels = design_band_filters(sfreq, bands, n_times)
-    n_h = max(len(h) for h in kernels)
-    n_edge = max(min(n_h, n_times) - 1, 0)
-    n_fft = sfft.next_fast_len(n_times + 2 * n_edge + n_h - 1, real=True)
-    resp = _centred_responses(kernels, n_fft).astype(np.complex64 if dt == np.float32 else np.complex128)
-    var = np.empty((rows.shape[0], n_w, len(kernels)), dtype=np.float64)
-    for start in range(0, rows.shape[0], chunk_rows):
-        chunk = rows[start : start + chunk_rows].astype(np.float64, copy=False)
-        spec = sfft.rfft(_reflect_limited_pad(chunk, n_edge).astype(dt, copy=False), n=n_fft, workers=-1)
-        for b in range(len(kernels)):
-            y = sfft.irfft(spec * resp[b], n=n_fft, workers=-1)[:, n_edge : n_edge + n_w * win]
-            seg = y.reshape(len(chunk), n_w, win)
-            var[start : start + len(chunk), :, b] = seg.var(axis=-1, dtype=np.float64)
-    return de_from_var(var).reshape(lead + (n_w, len(kernels)))
+    n_rows, n_b, n_keep = rows.shape[0], len(resp), n_w * win
+    s1 = np.empty((n_rows, n_b, n_w))
+    s2 = np.empty((n_rows, n_b, n_w))
+    n_c = min(chunk_rows, n_rows)
+    buf = np.zeros((n_c, n_fft), dtype=dt)  # zeros past the padding stay zero
+    work = np.empty((n_c, n_fft // 2 + 1), dtype=np.complex64 if dt == np.float32 else np.complex128)
+    for start in range(0, n_rows, chunk_rows):
+        chunk = rows[start : start + chunk_rows]
+        c = len(chunk)
+        mean = chunk.mean(axis=-1, keepdims=True, dtype=np.float64)
+        if not np.all(np.isfinite(mean)):  # a NaN / Inf anywhere in a row reaches its mean
+            raise ValueError("x contains NaN or Inf")
+        b0, sig = buf[:c], buf[:c, p : p + n_times]
+        if shift_free:  # a constant shifts y by H(0) * constant: window variances are unchanged
+            np.subtract(chunk, mean, out=sig, casting="unsafe")  # before the float32 cast: offsets cost no bits
+        else:
+            sig[...] = chunk
+        if p:  # MNE's reflect_limited padding (odd reflection), only as far as any kernel reads
+            b0[:, :p] = 2 * sig[:, :1] - sig[:, p:0:-1]
+            b0[:, p + n_times : 2 * p + n_times] = 2 * sig[:, -1:] - sig[:, -2 : -p - 2 : -1]
+        spec = sfft.rfft(b0, workers=-1)
+        for b in range(n_b):
+            np.multiply(spec, resp[b], out=work[:c])
+            y = sfft.irfft(work[:c], n=n_fft, workers=-1, overwrite_x=True)
+            seg = y[:, p : p + n_keep].reshape(c, n_w, win)
+            s1[start : start + c, b] = seg.sum(axis=-1)
+            s2[start : start + c, b] = np.einsum("rwl,rwl->rw", seg, seg)
+    mean_w = s1 / win
+    var = np.maximum(s2 / win - mean_w * mean_w, 0.0)
+    with np.errstate(divide="ignore"):
+        de = de_from_var(var)
+    return np.swapaxes(de, -1, -2).reshape(lead + (n_w, n_b))
 
 
 def _periodogram(x: np.ndarray, sfreq: float, window_s: float, taper: str) -> tuple[np.ndarray, np.ndarray]:
