@@ -229,6 +229,9 @@ def layer_curve(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "me
     NaN where a layer is degenerate (e.g. layer 0 with ``last`` pooling: every sentence ends in ``.``).
     """
     signs = np.asarray(signs)
+    if np.ndim(hidden) != 3 or np.shape(hidden)[1] != len(signs):
+        raise ValueError(f"hidden must have shape (n_layers, {len(signs)}, hidden): one row per anchor sentence "
+                         f"({len(signs)} signs), got {np.shape(hidden)}")
     rows = []
     for layer in range(hidden.shape[0]):
         try:
