@@ -177,6 +177,16 @@ def test_load_seedv_bad_npz(seedv_dir, case):
     _expect(exc, lambda: D.load_seedv(seedv_dir), p, *fragments)
 
 
+@pytest.mark.parametrize("content", [b"", b"\x00" * 900, bytes(range(256)) * 12], ids=["empty", "zeros", "garbage"])
+def test_load_seedv_raw_bad_cnt(tmp_path, content):
+    folder = tmp_path / "EEG_raw"
+    folder.mkdir()
+    p = folder / "1_1_20180804.cnt"
+    p.write_bytes(content)
+    _expect(ValueError, lambda: D.load_seedv(tmp_path, kind="raw"), p, "unreadable or truncated Neuroscan .cnt")
+    _expect(FileNotFoundError, lambda: D.load_seedv(tmp_path / "none", kind="raw"), "no .cnt files")
+
+
 def test_load_seedv_missing_subject_and_folder(seedv_dir, tmp_path):
     _expect(FileNotFoundError, lambda: D.load_seedv(seedv_dir, subjects=["1", "7"]), "['7']")
     _expect(FileNotFoundError, lambda: D.load_seedv(tmp_path), "EEG_DE_features")

@@ -434,7 +434,12 @@ def load_seedv(data_dir: str | os.PathLike, kind: str = "de", subjects: Sequence
         for f in files:
             sub = f.name.split("_")[0]
             if subjects is None or sub in subjects:
-                out.setdefault(sub, []).append(mne.io.read_raw_cnt(f, preload=False, verbose="error"))
+                try:
+                    raw = mne.io.read_raw_cnt(f, preload=False, verbose="error")
+                except Exception as err:  # MNE raises bare RuntimeError / ValueError on damaged headers
+                    raise ValueError(f"{f}: unreadable or truncated Neuroscan .cnt file ({f.stat().st_size} bytes): "
+                                     f"{type(err).__name__}: {str(err).strip()[-200:]}") from err
+                out.setdefault(sub, []).append(raw)
         missing = [s for s in (subjects or []) if s not in out]
         if missing:
             raise FileNotFoundError(f"{folder}: no .cnt files for subjects {missing}")
