@@ -152,7 +152,7 @@ class GridCNNDecoder(_Decoder):
     """
 
     def __init__(self, n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, dropout=0.0,
-                 channels: tuple[int, int] = (16, 32)):
+                 channels: tuple[int, int] = (8, 16)):
         super().__init__(n_chans, n_bands, n_classes, n_times, sfreq, hidden, dropout)
         if n_chans == len(FACED_CHANNELS):
             size, cells = 9, [FACED_GRID[c] for c in FACED_CHANNELS]
@@ -168,13 +168,35 @@ class GridCNNDecoder(_Decoder):
         self.conv1 = nn.Conv2d(n_bands, c1, 3, padding=1)
         self.conv2 = nn.Conv2d(c1, c2, 3, padding=1, stride=2)
         side = (size + 1) // 2
+        self.side = side
         self.fc = nn.Linear(c2 * side * side, hidden)
         self.head = nn.Linear(hidden, n_classes)
 
+        # 3 x 3 patch indices into the flattened grid (index size*size = a zero pad cell), per conv stride
+        for name, stride in (("patch1", 1), ("patch2", 2)):
+            idx = []
+            for r in range(0, size, stride):
+                for c in range(0, size, stride):
+                    idx.append([(r + dr) * size + (c + dc) if 0 <= r + dr < size and 0 <= c + dc < size
+                                else size * size for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
+            self.register_buffer(name, torch.tensor(idx).flatten(), persistent=False)
+
+    @staticmethod
+    def _conv(h: torch.Tensor, conv: nn.Conv2d, patch: torch.Tensor) -> torch.Tensor:
+        """3 x 3 ``conv`` on a flattened grid ``h`` (n, c_in, cells) -> (n, c_out, L) as gather + one matmul.
+
+        Under vmap this is one large batched matmul per layer (a grouped conv / im2col is far slower on CPU).
+        """
+        n, c_in, _ = h.shape
+        hp = torch.cat([h, h.new_zeros(n, c_in, 1)], dim=2)
+        cols = hp.index_select(2, patch).reshape(n, c_in, -1, 9).permute(0, 2, 1, 3).reshape(-1, c_in * 9)
+        out = cols @ conv.weight.flatten(1).T + conv.bias                     # (n * L, c_out)
+        return out.reshape(n, -1, conv.out_channels).transpose(1, 2)
+
     def represent(self, x):
-        g = (x.transpose(1, 2) @ self.scatter).reshape(x.shape[0], self.n_bands, self.size, self.size)
-        h = F.gelu(self.conv2(F.gelu(self.conv1(g))))
-        return F.gelu(self.fc(self.drop(h.flatten(1))))
+        g = x.transpose(1, 2) @ self.scatter                                   # (n, n_bands, size * size)
+        h = F.relu(self._conv(F.relu(self._conv(g, self.conv1, self.patch1)), self.conv2, self.patch2))
+        return F.relu(self.fc(self.drop(h.flatten(1))))
 
 
 class ChannelTransformerDecoder(_Decoder):
@@ -187,7 +209,7 @@ class ChannelTransformerDecoder(_Decoder):
     """
 
     def __init__(self, n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, dropout=0.0,
-                 d_model: int = 32, heads: int = 4, layers: int = 1):
+                 d_model: int = 16, heads: int = 2, layers: int = 1):
         super().__init__(n_chans, n_bands, n_classes, n_times, sfreq, hidden, dropout)
         self.heads, self.d_model = heads, d_model
         self.embed = nn.Linear(n_bands, d_model)

@@ -223,7 +223,8 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
              shuffle_folds: bool = False, splits: dict | None = None, val_fraction: float = 0.1,
              batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0, patience: int = 5,
              steps_per_epoch: int | None = None, hidden: int = 64, arch_kwargs: dict | None = None,
-             device: str = "auto", progress: bool = True) -> tuple[pd.DataFrame, EvalRun]:
+             device: str = "auto", progress: bool = True, threads: int | None = None
+             ) -> tuple[pd.DataFrame, EvalRun]:
     """Train ``arch`` for every seed x fold at once and score it on each fold's held-out subjects.
 
     Parameters
@@ -242,6 +243,8 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
         Tiny settings for tests: 3 epochs, 20 steps per epoch, 3 folds.
     loss_fn : callable, optional
         Extra loss term added to the cross-entropy; see :func:`vaxis.stacking.train_stacked`.
+    threads : int, optional
+        torch CPU threads for this call (restored afterwards); 1 is fastest on a busy shared machine.
 
     Returns
     -------
@@ -251,6 +254,20 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
     run : EvalRun
         Trained weights, manifest and representation accessors.
     """
+    old_threads = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        return _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs, quick, loss_fn, k,
+                         fold_seed, shuffle_folds, splits, val_fraction, batch_size, lr, weight_decay, patience,
+                         steps_per_epoch, hidden, arch_kwargs, device, progress)
+    finally:
+        torch.set_num_threads(old_threads)
+
+
+def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs, quick, loss_fn, k, fold_seed,
+              shuffle_folds, splits, val_fraction, batch_size, lr, weight_decay, patience, steps_per_epoch, hidden,
+              arch_kwargs, device, progress):
     if DECODERS[arch].input == "raw":
         raise ValueError(f"{arch!r} is a raw-signal decoder; evaluate() trains DE decoders")
     if quick:

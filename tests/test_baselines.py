@@ -1,0 +1,55 @@
+"""DE + linear SVM baseline: same optimum as scikit-learn's LinearSVC; C never chosen on test subjects."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.svm import LinearSVC
+
+from vaxis.baselines import fit_linear_svm, leaky_reproduction, svm_baseline, svm_decision, svm_fold
+
+LABELS = np.array([0] * 3 + [1] * 3 + [2] * 3 + [3] * 3 + [4] * 4 + [5] * 3 + [6] * 3 + [7] * 3 + [8] * 3)
+
+
+def _cohort(n_sub=8, seed=0, amp=0.6):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n_sub, 28, 6, 5, 5)) + 3.0
+    x[:, :, 0, :, 0] += amp * LABELS[None, :, None]
+    x[:, :, 1, :, 2] += amp * (LABELS[None, :, None] > 4)
+    return x.astype(np.float32), [f"sub{i:03d}" for i in range(n_sub)]
+
+
+def test_svm_matches_sklearn_linearsvc():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6))
+    y = rng.integers(0, 3, 400)
+    X[:, 0] += y
+    W = fit_linear_svm(X, y, [0.01, 0.1], 3, max_iter=2000, tol=1e-10)
+    for i, C in enumerate([0.01, 0.1]):
+        sk = LinearSVC(C=C, dual=False, tol=1e-8, intercept_scaling=1e3).fit(X, y)
+        assert np.allclose(W[i, :, :-1].numpy(), sk.coef_, atol=1e-3)
+        assert np.mean(svm_decision(W, X)[i].argmax(1) == sk.predict(X)) > 0.99
+
+
+def test_c_is_chosen_without_test_subjects():
+    x, _ = _cohort()
+    train, test = np.arange(6), np.array([6, 7])
+    a = svm_fold(x, LABELS, np.arange(28), train, test, 9, seed=0)
+    scrambled = x.copy()
+    rng = np.random.default_rng(1)
+    scrambled[test] = rng.normal(size=scrambled[test].shape) * 50           # test subjects replaced by noise
+    b = svm_fold(scrambled, LABELS, np.arange(28), train, test, 9, seed=0)
+    assert a["C"] == b["C"] and a["inner"] == b["inner"]
+    assert a["metrics"]["window"]["balanced_accuracy"] != b["metrics"]["window"]["balanced_accuracy"]
+
+
+def test_baseline_learns_and_names_its_protocol():
+    x, subs = _cohort()
+    for task, chance in (("9class", 1 / 9), ("binary", 0.5)):
+        for norm, sm in ((("per-subject", "none"),) if task == "binary" else (("train-only", "lds-clip"),)):
+            df = svm_baseline(x, LABELS, subs, task=task, normalisation=norm, smoothing=sm, k=3, every=2)
+            assert len(df) == 6 and set(df.fold) == {0, 1, 2}
+            assert df.query("level == 'window'").balanced_accuracy.mean() > chance + 0.1
+            assert (df.pipeline == "ours (leakage-free)").all() and (df.normalisation == norm).all()
+    leaky = leaky_reproduction(x, LABELS, subs, k=3)
+    assert (leaky.pipeline == "leaky reproduction").all()
+    assert (df.query("level == 'clip'").n.isin([2 * 24, 3 * 24])).all()       # test subjects x 24 clips (binary)
