@@ -141,3 +141,27 @@ def test_run_alignment_protocol(targets):
     assert run.final.groupby(["strategy", "fold"]).weight.nunique().max() == 1
     for f in run.manifest:
         assert not set(f["test"]) & (set(f["train"]) | set(f["val"]))
+
+
+def test_compare_paired_test_and_holm():
+    """Per-strategy Wilcoxon against scipy, Holm against a hand-computed example, outcome labels."""
+    from scipy.stats import wilcoxon
+
+    from vaxis.alignment_train import compare
+    from vaxis.stats import holm
+
+    np.testing.assert_allclose(holm(np.array([0.01, 0.04, 0.03, 0.2])), [0.04, 0.09, 0.09, 0.2])
+    rng = np.random.default_rng(0)
+    idx = pd.MultiIndex.from_product([[0, 1, 2], range(10)], names=["seed", "fold"]).to_frame(index=False)
+    base = rng.uniform(0.15, 0.2, 30)
+    shifts = {"kd_t1": 0.02 + rng.normal(0, 0.005, 30), "v_mse": -0.03 + rng.normal(0, 0.005, 30),
+              "cka_linear": rng.normal(0, 0.01, 30)}
+    final = pd.concat([idx.assign(strategy="label-only", test_ba=base)]
+                      + [idx.assign(strategy=k, test_ba=base + d) for k, d in shifts.items()])
+    out = compare(final).set_index("strategy")
+    for k, d in shifts.items():
+        assert out.loc[k, "p"] == pytest.approx(wilcoxon(d).pvalue)
+        assert out.loc[k, "diff"] == pytest.approx(d.mean())
+    np.testing.assert_allclose(out.p_holm, holm(out.p.to_numpy()))
+    assert out.loc["kd_t1", "outcome"] == "improved" and out.loc["v_mse", "outcome"] == "reduced"
+    assert out.loc["cka_linear", "outcome"] == "no significant change"

@@ -27,7 +27,7 @@ from vaxis.stacking import StackConfig, resolve_device, stacked_apply, train_sta
 from vaxis.training import balanced_accuracy, make_manifest, prepare
 
 __all__ = ["AlignedDecoder", "input_weights", "electrode_laplacian", "clip_arrays", "fold_vmaps",
-           "train_conditions", "select_weights", "run_alignment", "AlignmentRun"]
+           "train_conditions", "select_weights", "run_alignment", "AlignmentRun", "compare"]
 
 
 def electrode_laplacian(n_chans: int, radius: float = 2.3) -> np.ndarray:
@@ -252,3 +252,30 @@ def run_alignment(data, targets: AlignmentTargets, strategies: Sequence[str] | N
     final = pd.concat([keep, stage2], ignore_index=True).sort_values(["strategy", "seed", "fold"])
     return AlignmentRun(final.reset_index(drop=True), stage1, chosen, manifest,
                         {"stage1": t1 - t0, "stage2": t2 - t1, "n_models": len(rows) + len(rows2)})
+
+
+def compare(final: pd.DataFrame, alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
+    """Each strategy vs the label-only model, paired over fold x seed.
+
+    Returns one row per strategy: ``family``, ``n`` pairs, mean ``diff`` (strategy - label-only test BA) with
+    a bootstrap CI, Wilcoxon signed-rank ``p``, Holm-adjusted ``p_holm`` across the strategies and ``outcome``
+    (``improved`` / ``no significant change`` / ``reduced`` at ``alpha`` after Holm).
+    """
+    from vaxis.stats import holm, paired_test
+
+    base = final[final.strategy == "label-only"].set_index(["seed", "fold"]).test_ba
+    rows = []
+    for name, g in final[final.strategy != "label-only"].groupby("strategy", sort=False):
+        g = g.set_index(["seed", "fold"]).test_ba
+        b = base.loc[g.index]
+        res = paired_test(g.to_numpy(), b.to_numpy(), seed=seed)
+        rows.append({"strategy": name, "family": STRATEGIES[name].family, "ba": float(g.mean()),
+                     "baseline_ba": float(b.mean()), **res})
+    out = pd.DataFrame(rows)
+    out["p_holm"] = holm(out.p.to_numpy())
+    sig = out.p_holm < alpha
+    out["outcome"] = np.where(sig & (out["diff"] > 0), "improved",
+                              np.where(sig & (out["diff"] < 0), "reduced", "no significant change"))
+    order = {f: i for i, f in enumerate(["distillation", "similarity", "contrastive", "direct", "topographic"])}
+    return out.sort_values(["family", "strategy"], key=lambda c: c.map(order) if c.name == "family" else c,
+                           ignore_index=True)
