@@ -54,21 +54,34 @@ def test_gradient_shares_known_cases():
 
 
 def test_recorder_loss_along_v_gives_share_one():
+    """A loss whose gradient is exactly along v gets share 1; the CE share follows the chain rule via the
+    emitted logit Jacobian and matches a direct autograd gradient w.r.t. the representation."""
     rep, y = _reps(d=8)
     along_v = Strategy("toy_along_v", "direct", "gradient exactly along e0", lambda r, h, p, lg, yy, t: r[..., 0].mean(-1))
     tg = AlignmentTargets(POS, np.random.default_rng(0).normal(size=(9, 5)))
-    loss = AlignmentLoss([along_v, None], [0.5, 0.0], tg)
+    loss = AlignmentLoss([along_v, None], [0.5, 0.0], tg, d=8)
     rec = GradientRecorder(POS, every=1)
     loss.recorder = rec
     r = torch.as_tensor(rep, dtype=torch.float32)[None].repeat(2, 1, 1).requires_grad_(True)
     yy = torch.as_tensor(y)[None].repeat(2, 1)
-    logits = r @ torch.randn(8, 9)                                  # CE gradient flows into r
-    loss(r, logits, yy, None, torch.arange(2))
+    W, Wh = torch.randn(9, 8), torch.randn(9, 8)
+    logits = r @ W.T
+    n = len(y)
+    jac = torch.cat([W.flatten(), Wh.flatten()]).expand(2, n, -1)
+    full = torch.cat([r, r @ Wh.T, torch.zeros(2, n, 4), jac], -1)
+    loss(full, logits, yy, None, torch.arange(2))
     df = rec.frame()
     a = df[df.kind == "alignment"]
     assert list(a.model) == [0] and a.v.iloc[0] == pytest.approx(1.0, abs=1e-6)
-    ce = df[df.kind == "ce"]
-    assert len(ce) == 2 and ((ce.v + ce.between_other + ce.residual) - 1).abs().max() < 1e-9
+    ce = df[df.kind == "ce"].set_index("model")
+    (g,) = torch.autograd.grad(torch.nn.functional.cross_entropy(logits.flatten(0, 1), yy.flatten(), reduction="sum"), r)
+    v, basis = v_basis(r.detach(), yy, POS)
+    ref = gradient_shares(g, v, basis)
+    np.testing.assert_allclose(ce.v.to_numpy(), ref["v"], atol=1e-6)
+    np.testing.assert_allclose(ce.residual.to_numpy(), ref["residual"], atol=1e-6)
+    assert ((ce.v + ce.between_other + ce.residual) - 1).abs().max() < 1e-9
+    with pytest.raises(ValueError):
+        loss(full[..., :8 + 13], logits, yy, None, torch.arange(2))
 
 
 def test_saturation_and_readouts():

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from vaxis.alignment import N_HEAD, N_PEN, STRATEGIES, AlignmentLoss, AlignmentTargets
-from vaxis.decoders import build
+from vaxis.decoders import _Decoder, build
 from vaxis.stacking import StackConfig, resolve_device, stacked_apply, train_stacked
 from vaxis.training import balanced_accuracy, make_manifest, prepare
 
@@ -68,9 +68,10 @@ class AlignedDecoder(nn.Module):
     subjects); without it the map-based penalties are 0.
     """
 
-    def __init__(self, decoder: nn.Module, vmap: np.ndarray | None = None, head_seed: int = 0):
+    def __init__(self, decoder: nn.Module, vmap: np.ndarray | None = None, head_seed: int = 0,
+                 emit_jacobians: bool = False):
         super().__init__()
-        self.m = decoder
+        self.m, self.emit_jacobians = decoder, emit_jacobians
         self.input = getattr(decoder, "input", "window")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(head_seed)
@@ -102,8 +103,16 @@ class AlignedDecoder(nn.Module):
 
     def rep_and_logits(self, x):
         r, logits = self.m.rep_and_logits(x)
-        extra = torch.cat([self.head(r), self.penalties().expand(r.shape[0], N_PEN)], -1)
-        return torch.cat([r, extra], -1), logits
+        parts = [r, self.head(r), self.penalties().expand(r.shape[0], N_PEN)]
+        if self.emit_jacobians:                                              # for the gradient recorder
+            parts.append(torch.cat([self.logit_jacobian().flatten(), self.head.weight.flatten()]).expand(r.shape[0], -1))
+        return torch.cat(parts, -1), logits
+
+    def logit_jacobian(self) -> torch.Tensor:
+        """d logits / d representation, shape (n_classes, d) (identity when the representation is the logits)."""
+        if type(self.m).rep_and_logits is not _Decoder.rep_and_logits:
+            return torch.eye(self.m.n_classes, device=self.head.weight.device)
+        return self.m.head.weight
 
     def represent(self, x):
         return self.m.represent(x)
@@ -145,7 +154,9 @@ def train_conditions(view, manifest: list[dict], arch: str, conditions: pd.DataF
                      device: str = "auto", recorder=None) -> tuple[pd.DataFrame, dict]:
     """Train one model per row of ``conditions`` (``strategy`` (name or "label-only"), ``weight``, ``seed``,
     ``fold``) in one stacked pass; return the rows with ``val_ba``, ``test_ba``, ``best_epoch`` added, and
-    the trained state (``params``, ``buffers``, ``base``, ``mu``, ``sd``, ``d``)."""
+    the trained state (``params``, ``buffers``, ``base``, ``mu``, ``sd``, ``d``). ``recorder``: an
+    ``AlignmentLoss.recorder`` (e.g. :class:`vaxis.saturation.GradientRecorder`); the models then also emit
+    their head Jacobians so the recorder can follow gradients through the logits and the learned head."""
     dev = resolve_device(device)
     pos = {s: i for i, s in enumerate(view.subject_ids)}
     rows = conditions.reset_index(drop=True)
@@ -167,7 +178,8 @@ def train_conditions(view, manifest: list[dict], arch: str, conditions: pd.DataF
 
     def make(m: int) -> nn.Module:
         vm = None if vmaps is None else vmaps[int(rows.fold[m])]
-        return AlignedDecoder(build(arch, seed=init[m], **akw), vmap=vm, head_seed=init[m] + 500_000)
+        return AlignedDecoder(build(arch, seed=init[m], **akw), vmap=vm, head_seed=init[m] + 500_000,
+                              emit_jacobians=recorder is not None)
 
     X, y = view.X.to(dev), torch.as_tensor(view.y, dtype=torch.long, device=dev)
     res = train_stacked(make, len(rows), X, y, sel["train"], sel["val"], [s + 7 for s in init], cfg, mu=mu, sd=sd,

@@ -25,6 +25,8 @@ import torch
 from scipy.stats import spearmanr
 from torch.nn import functional as F
 
+from vaxis.alignment import N_HEAD, N_PEN
+
 __all__ = ["v_basis", "gradient_shares", "GradientRecorder", "saturation", "residual_readouts", "unit_reps"]
 
 
@@ -72,14 +74,16 @@ def gradient_shares(grad, v, basis) -> dict[str, np.ndarray]:
 
     Returns
     -------
-    dict ``v``, ``between_other``, ``residual`` (each shape (...), summing to 1), ``norm`` (RMS gradient norm).
+    dict ``v``, ``between_other``, ``residual`` (each shape (...), summing to 1; NaN where the gradient is 0,
+    e.g. a loss on the weights only), ``norm`` (RMS gradient norm).
     """
     g, v, b = (torch.as_tensor(np.asarray(a) if not torch.is_tensor(a) else a).double() for a in (grad, v, basis))
-    tot = (g * g).sum((-1, -2)).clamp_min(1e-300)
+    tot = (g * g).sum((-1, -2))
     e_v = ((g @ v[..., None])[..., 0] ** 2).sum(-1)
     e_b = ((g @ b.transpose(-1, -2)) ** 2).sum((-1, -2))
-    return {"v": (e_v / tot).numpy(), "between_other": ((e_b - e_v) / tot).numpy(),
-            "residual": (1 - e_b / tot).numpy(), "norm": (tot / g.shape[-2]).sqrt().numpy()}
+    t = torch.where(tot > 1e-30, tot, torch.full_like(tot, float("nan")))
+    return {"v": (e_v / t).numpy(), "between_other": ((e_b - e_v) / t).numpy(),
+            "residual": (1 - e_b / t).numpy(), "norm": (tot / g.shape[-2]).sqrt().numpy()}
 
 
 class GradientRecorder:
@@ -95,18 +99,24 @@ class GradientRecorder:
         self.calls += 1
         if (self.calls - 1) % self.every or not rep.requires_grad:
             return
+        d, K = r.shape[-1], logits.shape[-1]
+        jac = rep[:, 0, d + N_HEAD + N_PEN:].detach()
+        if jac.shape[-1] != (K + N_HEAD) * d:
+            raise ValueError("GradientRecorder needs AlignedDecoder(emit_jacobians=True) models")
+        J_cls, J_head = jac[:, :K * d].view(-1, K, d), jac[:, K * d:].view(-1, N_HEAD, d)
         v, basis = v_basis(r.detach(), y, self.positions)
         ce = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum")
-        kinds = {"ce": ce}
         live = [m for m, s in enumerate(loss.strategies) if s is not None and float(loss.weights[m]) != 0]
-        if live:
-            kinds["alignment"] = out.sum()
-        for kind, val in kinds.items():
-            (g,) = torch.autograd.grad(val, r, retain_graph=True, allow_unused=True)
-            if g is None:
-                continue
+        kinds = {"ce": (ce, range(len(loss.strategies)))}
+        if live and out.requires_grad:
+            kinds["alignment"] = (out.sum(), live)
+        for kind, (val, ms) in kinds.items():
+            g_rep, g_log = torch.autograd.grad(val, [rep, logits], retain_graph=True, allow_unused=True)
+            g = torch.zeros_like(r) if g_rep is None else g_rep[..., :d] + g_rep[..., d:d + N_HEAD] @ J_head
+            if g_log is not None:
+                g = g + g_log @ J_cls                                    # chain rule through the logits
             sh = gradient_shares(g.detach(), v, basis)
-            for m in (live if kind == "alignment" else range(len(loss.strategies))):
+            for m in ms:
                 s = loss.strategies[m]
                 self.records.append({"step": self.calls - 1, "model": m, "kind": kind,
                                      "strategy": "label-only" if s is None else s.name,
