@@ -36,7 +36,7 @@ models = ["minilm", "smollm2-135m", "gemma3-270m"]
 control_model = "minilm"   # architecture used for the random-weight control
 benchmark_names = ["sst2", "sst5", "rotten_tomatoes", "imdb", "tweeteval_sentiment"]
 device = "auto"
-quick = False        # small settings for CI tests: first model only, 200 texts per benchmark
+quick = False        # small settings for CI tests: first model only, 100 texts per benchmark
 seed = 0
 n_boot = 1000
 n_random = 100
@@ -83,8 +83,8 @@ print({k: f"{v:.1f} s" for k, v in timings.items()})
 # Rotten Tomatoes test, IMDB (the balanced 2,000-review subset; each review cut to its first
 # `B.IMDB_MAX_WORDS` = 128 words, about 180 sub-word tokens, identically for every model), TweetEval sentiment
 # test (binary view drops neutral). Each benchmark is put in one seeded random order and every model reads a
-# prefix of it: in the default run (`B.DEFAULT_N_TEXTS`) the first 1,000 per benchmark for the encoder (minilm,
-# all of SST-2) and the first 200 for the slower causal models; quick mode reads 200. Long reviews dominate the
+# prefix of it: in the default run (`B.DEFAULT_N_TEXTS`) the first 500 per benchmark for the encoder (minilm)
+# and the first 100 for the slower causal models; quick mode reads 100. Long reviews dominate the
 # cost on 2 CPU cores; on a GPU raise them with `vaxis.benchmarks.DEFAULT_N_TEXTS`. The `n` column of every table is the number
 # of binary (pos/neg) texts scored.
 
@@ -217,7 +217,7 @@ write_results("02_zero_shot", results, results_dir)
 #   AUROC; we never use it.
 # * **Anisotropy**: any direction in a hidden space can correlate with length or frequency. The 100 random
 #   directions and the random-weight model measure what comes for free; the claim needs the V-axis above both.
-# * **Truncation and subsampling**: IMDB reviews are cut to 128 words; the causal models read 200 texts per
+# * **Truncation and subsampling**: IMDB reviews are cut to 128 words; the causal models read 100 texts per
 #   benchmark in the default run (`n` is in every table). Run with `quick=False` on a GPU and larger sets to check.
 # * **The accuracy threshold** is the neutral sentence's position: if the neutral sentence is not neutral for a
 #   model, accuracy suffers while AUROC does not.

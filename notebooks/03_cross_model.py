@@ -20,8 +20,8 @@
 # **What this chapter tests.** Every model that loads gets its own V-axis (nine sentences, layer and pooling by the
 # nine-sentence rule of `vaxis.axis`). Models are compared only on shared text:
 #
-# * **Spearman of positions** on the nine sentences and on a fixed **probe set of 1,000 benchmark sentences**
-#   (the first 200 of each benchmark's seeded order from chapter 2, so the hidden states come from chapter 2's
+# * **Spearman of positions** on the nine sentences and on a fixed **probe set of 500 benchmark sentences**
+#   (the first 100 of each benchmark's seeded order from chapter 2, so the hidden states come from chapter 2's
 #   cache and a rerun makes no forward pass);
 # * **RSA** of the nine-sentence geometry: the Spearman correlation of two models' pairwise-distance matrices
 #   (correlation distance) at their chosen layers, which needs no shared axis;
@@ -32,9 +32,9 @@ data_dir = None      # sentiment folder; None -> $VAXIS_SENTIMENT_DIR, else ../s
 models = ["minilm", "smollm2-135m", "gemma3-270m"]   # vaxis.llm.LINEUP_14 where a hub and a GPU are available
 control_models = ["minilm"]   # random-weight floors (the chapter-2 control is cached)
 benchmark_names = ["sst2", "sst5", "rotten_tomatoes", "imdb", "tweeteval_sentiment"]
-n_probe_per_benchmark = 200
+n_probe_per_benchmark = 100  # <= the causal models' texts per benchmark (benchmarks.DEFAULT_N_TEXTS), so chapter 2's cache serves it
 device = "auto"
-quick = False        # small settings for CI tests: first model only, 200 texts per benchmark
+quick = False        # small settings for CI tests: first model only, 100 texts per benchmark
 seed = 0
 n_boot = 1000
 batch_size = 32
@@ -112,7 +112,7 @@ pairs = pd.DataFrame({
 pairs
 
 # %% [markdown]
-# Table: every model pair: Spearman of V-axis positions on the probe set (n = 1,000 texts) and on the nine
+# Table: every model pair: Spearman of V-axis positions on the probe set (n = 5 x n_probe_per_benchmark texts) and on the nine
 # sentences (n = 9; CIs from resampling nine items are wide), RSA of the nine-sentence geometry (36 distance
 # pairs). `floor_pair`: at least one random-weight model.
 
@@ -168,7 +168,7 @@ write_results("03_cross_model", {
     "forward_calls": n_fwd,
     "scoreboard": [{
         "claim": 3, "title": "The V-axis is consistent across LLMs", "paper": "14 LLMs agree",
-        "ours": ours, "data": "1,000 benchmark sentences + the nine sentences (text)",
+        "ours": ours, "data": f"{len(probe):,} benchmark sentences + the nine sentences (text)",
         "verdict": verdict, "rule": zs.CLAIM3_RULE,
     }],
 }, results_dir)
