@@ -44,12 +44,12 @@ quick = False        # small settings for CI tests
 seed = 0
 arch = "mlp"
 n_folds = 10
-epochs = 20
-patience = 4
+epochs = 12
+patience = 3
 hidden = 32
-batch_size = 64
-lr = 1e-3
-record_every = 7     # record gradient shares every this many training steps
+batch_size = 128
+lr = 3e-3
+record_every = 4     # record gradient shares every this many training steps (~4 per epoch)
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
