@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
@@ -55,17 +56,25 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--n-naive", type=int, default=64, help="texts timed one at a time (a random subset)")
+    ap.add_argument("--threads", type=int, default=0,
+                    help="torch threads (0 = torch's default). On a busy shared machine 2 threads can be 10x slower "
+                         "per small forward pass than 1 (spin-waiting), which inflates the ratio; compare both")
     args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     texts, source = benchmark_texts(args.n)
     model = llm.load_model("minilm", device="cpu")
     n_tok = [len(ids) for ids in model.tokenizer(texts)["input_ids"]]
     print(f"minilm, {len(texts)} texts from {source}; tokens per text {min(n_tok)}-{max(n_tok)} "
-          f"(median {int(np.median(n_tok))}); all {model.n_layers + 1} layers, mean pooling, fp32, CPU")
+          f"(median {int(np.median(n_tok))}); all {model.n_layers + 1} layers, mean pooling, fp32, CPU, "
+          f"{torch.get_num_threads()} torch thread(s); one-at-a-time timed on the first {args.n_naive} (a random subset)")
     kw = dict(pooling="mean", use_cache=False, progress=False)
     llm.extract(model, texts[:8], batch_size=8, **kw)  # warm-up
     bs = args.batch_size
     rates = {
-        "one-at-a-time": rate(lambda: llm.extract(model, texts, batch_size=1, **kw), len(texts), args.repeats),
+        "one-at-a-time": rate(lambda: llm.extract(model, texts[: args.n_naive], batch_size=1, **kw),
+                              min(args.n_naive, len(texts)), args.repeats),
         f"batched {bs}, unsorted": rate(
             lambda: [llm.extract(model, texts[i : i + bs], batch_size=bs, **kw) for i in range(0, len(texts), bs)],
             len(texts), args.repeats),
