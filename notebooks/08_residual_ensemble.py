@@ -39,7 +39,7 @@ data_dir = None          # FACED folder; None -> $VAXIS_FACED_DIR, else a synthe
 seedv_dir = None         # SEED-V folder; None -> $VAXIS_SEEDV_DIR, else a SYNTHETIC SEED-V-format cohort
 models = []              # no LLM is used in this chapter
 archs = ["mlp", "linear"]  # pool architectures; the first is the main one (seed / bag / aug / decor members)
-pool_seeds = 4           # label-only seeds per architecture; pool = archs x pool_seeds per fold
+pool_seeds = 4           # label-only seeds per architecture; the pool holds archs x pool_seeds per fold
 ensemble_size = 4        # members per ensemble (every type, every control)
 tasks = ["9class", "binary"]
 normalisation = "train-only"  # "train-only" | "per-subject" | "none"
