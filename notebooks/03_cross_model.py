@@ -32,7 +32,7 @@ data_dir = None      # sentiment folder; None -> $VAXIS_SENTIMENT_DIR, else ../s
 models = ["minilm", "smollm2-135m", "gemma3-270m"]   # vaxis.llm.LINEUP_14 where a hub and a GPU are available
 control_models = ["minilm"]   # random-weight floors (the chapter-2 control is cached)
 benchmark_names = ["sst2", "sst5", "rotten_tomatoes", "imdb", "tweeteval_sentiment"]
-n_probe_per_benchmark = 100  # <= the causal models' texts per benchmark (benchmarks.DEFAULT_N_TEXTS), so chapter 2's cache serves it
+n_probe_per_benchmark = 100  # at most the causal models texts per benchmark (DEFAULT_N_TEXTS): chapter 2 cache serves it
 device = "auto"
 quick = False        # small settings for CI tests: first model only, 100 texts per benchmark
 seed = 0

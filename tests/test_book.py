@@ -48,3 +48,18 @@ def test_sitecheck_accepts_good_page():
 def test_sitecheck_flags_problems(bad, why):
     problems = sitecheck.check_dom(bad, is_chapter=True)
     assert problems and any(why in p for p in problems)
+
+
+def test_every_parameter_is_visible_to_papermill():
+    """papermill silently drops a parameter whose line it cannot parse (e.g. a quote in a comment)."""
+    import re
+
+    import jupytext
+    import papermill as pm
+
+    for src in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
+        nb = jupytext.read(src)
+        cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+        names = set(re.findall(r"^(\w+)\s*=", cell.source, re.M))
+        declared = set(pm.inspect_notebook(str(src.with_suffix(".ipynb"))))
+        assert names <= declared, f"{src.name}: papermill cannot see {sorted(names - declared)}"

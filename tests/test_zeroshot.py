@@ -64,3 +64,20 @@ def test_rerun_makes_no_forward_pass(tmp_path):
     again = llm.extract(model, texts, layers=None, pooling="mean", batch_size=2, cache_dir=tmp_path)
     assert llm.FORWARD_CALLS == before
     np.testing.assert_array_equal(first, again)
+
+
+def test_layer_curves_tolerate_a_degenerate_layer():
+    import numpy as np
+    import pandas as pd
+
+    from vaxis import zeroshot as zs
+
+    rng = np.random.default_rng(0)
+    signs = np.array([-1, -1, -1, -1, 0, 1, 1, 1, 1])
+    anchor = rng.normal(size=(3, 9, 8))
+    anchor[0] = 1.0  # layer 0 identical for every sentence, as with last-token pooling
+    sets = {"toy": pd.DataFrame({"label": [0, 1, 0, 1, -1]})}
+    hidden = {"toy": rng.normal(size=(3, 5, 8))}
+    curve = zs.layer_curves(hidden, sets, anchor, signs)
+    assert np.isnan(curve.loc[curve.layer == 0, "auroc"]).all()
+    assert curve.loc[curve.layer > 0, "auroc"].notna().all()

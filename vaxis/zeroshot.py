@@ -132,11 +132,15 @@ def layer_curves(
     n_layers = anchor_hidden.shape[0]
     rows = []
     for layer in range(n_layers):
-        axis = fit_axis(anchor_hidden, signs, layer)
+        try:
+            axis = fit_axis(anchor_hidden, signs, layer)
+        except ValueError:  # degenerate layer (e.g. layer 0 with last-token pooling: every sentence ends in ".")
+            axis = None
         for name, df in sets.items():
             y = df["label"].to_numpy()
             b = y >= 0
-            rows.append({"benchmark": name, "layer": layer, "auroc": B.auroc(project(axis, hidden[name])[b], y[b])})
+            auc = np.nan if axis is None else B.auroc(project(axis, hidden[name])[b], y[b])
+            rows.append({"benchmark": name, "layer": layer, "auroc": auc})
     return pd.DataFrame(rows)
 
 
