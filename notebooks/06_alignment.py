@@ -173,13 +173,19 @@ write_results("06_alignment", {
 
 # %% [markdown]
 # ## What could break it
-# - **Budget.** Every model gets the same modest budget (<= `epochs` epochs, early stopping on validation
+# - **Budget.** The 1,280 models (stage 1: baseline + 25 strategies x 3 weights x 10 folds, seed 0; stage 2: the
+#   chosen weight and the baseline x 2 more seeds x 10 folds) take about 16 CPU-minutes on 2 cores (the
+#   printed seconds above are wall time on the build machine). Every model gets the same modest budget (<= `epochs` epochs, early stopping on validation
 #   cross-entropy). A strategy that needs longer training, or early stopping on its own objective, is judged
 #   under the baseline's rules here; the paper's budget is not public.
 # - **Clip-level samples.** For the CI budget the decoders see one DE vector per clip (mean over windows), not
 #   the 1-s windows. Window-level training changes the baseline's accuracy and could change the counts.
 # - **Weight grid.** Three weights per strategy, chosen on validation subjects with one seed; a finer grid,
 #   or weight 0 in the grid, would move strategies toward "no change".
+# - **Distillation is also label smoothing.** Soft targets built from *any* 9 x 9 similarity spread probability
+#   mass off the true class, a known regulariser. A distillation gain is evidence for the LLM's geometry only if
+#   it beats the same loss with the geometry shuffled across categories or made uniform; that control is not
+#   run in this chapter yet.
 # - **Our 25 are not the paper's 25.** The families follow the abstract; the individual losses are ours.
 # - **Synthetic data.** If the banner above says SYNTHETIC, the numbers describe the simulator only.
 #
