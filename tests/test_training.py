@@ -138,3 +138,10 @@ def test_evaluate_binary_and_sequence_arch():
     df, run = evaluate("tcn", data, task="binary", seeds=(0,), quick=True, progress=False, hidden=8)
     assert run.view.X.ndim == 4 and run.view.n_classes == 2
     assert (df.n[df.level == "clip"] == 2 * 24).all()                 # 2 test subjects x 24 non-neutral clips
+
+
+@pytest.mark.parametrize("arch", ["linear", "dgcnn", "grid_cnn", "transformer"])
+def test_evaluate_runs_every_window_architecture(arch):
+    df, run = evaluate(arch, _arrays(6), seeds=(0,), quick=True, progress=False, hidden=8)
+    assert len(df) == 3 * 2 and df.balanced_accuracy.between(0, 1).all()
+    assert run.model(0, 1).represent(run.view.X[:4]).shape[0] == 4

@@ -179,7 +179,7 @@ class GridCNNDecoder(_Decoder):
                 for c in range(0, size, stride):
                     idx.append([(r + dr) * size + (c + dc) if 0 <= r + dr < size and 0 <= c + dc < size
                                 else size * size for dr in (-1, 0, 1) for dc in (-1, 0, 1)])
-            self.register_buffer(name, torch.tensor(idx).flatten(), persistent=False)
+            self.register_buffer(name, torch.tensor(idx).flatten())
 
     @staticmethod
     def _conv(h: torch.Tensor, conv: nn.Conv2d, patch: torch.Tensor) -> torch.Tensor:

@@ -223,8 +223,8 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
              shuffle_folds: bool = False, splits: dict | None = None, val_fraction: float = 0.1,
              batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0, patience: int = 5,
              steps_per_epoch: int | None = None, hidden: int = 64, arch_kwargs: dict | None = None,
-             device: str = "auto", progress: bool = True, threads: int | None = None
-             ) -> tuple[pd.DataFrame, EvalRun]:
+             device: str = "auto", progress: bool = True, threads: int | None = None,
+             max_val: int | None = 2048) -> tuple[pd.DataFrame, EvalRun]:
     """Train ``arch`` for every seed x fold at once and score it on each fold's held-out subjects.
 
     Parameters
@@ -245,6 +245,8 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
         Extra loss term added to the cross-entropy; see :func:`vaxis.stacking.train_stacked`.
     threads : int, optional
         torch CPU threads for this call (restored afterwards); 1 is fastest on a busy shared machine.
+    max_val : int, optional
+        Validation windows per model for early stopping (a fixed seeded subsample of its validation subjects).
 
     Returns
     -------
@@ -260,14 +262,14 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
     try:
         return _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs, quick, loss_fn, k,
                          fold_seed, shuffle_folds, splits, val_fraction, batch_size, lr, weight_decay, patience,
-                         steps_per_epoch, hidden, arch_kwargs, device, progress)
+                         steps_per_epoch, hidden, arch_kwargs, device, progress, max_val)
     finally:
         torch.set_num_threads(old_threads)
 
 
 def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs, quick, loss_fn, k, fold_seed,
               shuffle_folds, splits, val_fraction, batch_size, lr, weight_decay, patience, steps_per_epoch, hidden,
-              arch_kwargs, device, progress):
+              arch_kwargs, device, progress, max_val):
     if DECODERS[arch].input == "raw":
         raise ValueError(f"{arch!r} is a raw-signal decoder; evaluate() trains DE decoders")
     if quick:
@@ -291,7 +293,7 @@ def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs
     akw = {"n_chans": view.X.shape[-2], "n_bands": view.X.shape[-1], "n_classes": view.n_classes,
            "hidden": hidden, **(arch_kwargs or {})}
     cfg = StackConfig(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, patience=patience,
-                      steps_per_epoch=steps_per_epoch, progress=progress, desc=f"{arch} x{M}")
+                      steps_per_epoch=steps_per_epoch, max_val=max_val, progress=progress, desc=f"{arch} x{M}")
     X, y = view.X.to(dev), torch.as_tensor(view.y, dtype=torch.long, device=dev)
     clip_t = torch.as_tensor(view.clips, device=dev)
     has_val = all(len(v) for v in sel["val"])
