@@ -43,13 +43,14 @@ device = "auto"
 quick = False        # small settings for CI tests
 seed = 0
 arch = "mlp"
-n_folds = 10
+n_folds = 10         # folds of the chapter-6 manifest
+train_folds = 3      # retrain only the first folds of it here (CI budget); 10 = all
 epochs = 12
 patience = 3
 hidden = 32
 batch_size = 128
 lr = 3e-3
-record_every = 4     # record gradient shares every this many training steps (~4 per epoch)
+record_every = 8     # record gradient shares every this many training steps (~2 per epoch)
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
@@ -75,7 +76,7 @@ t_start = time.time()
 strategies = list(STRATEGIES)
 if quick:
     strategies = ["kd_t1", "rsa_geometry", "infonce_t0.1", "v_mse", "topo_smooth"]
-    n_folds, epochs = 3, 5
+    n_folds, train_folds, epochs = 3, 3, 5
 eeg = load_faced(data_dir, kind="de", cache_dir=cache_dir)
 source = eeg.source
 print(f"DATA: {source_tag(source)} from {eeg.data_dir}")
@@ -91,15 +92,16 @@ try:
 except (FileNotFoundError, ValueError, KeyError):
     weights = {}
 weight_of = {s: float(weights.get(s, 0.3)) for s in strategies}
-print(f"{eeg.n_subjects} subjects, {n_folds} folds, seed {seed}; weights from chapter 6: "
+print(f"{eeg.n_subjects} subjects, folds {train_folds} of {n_folds}, seed {seed}; weights from chapter 6: "
       f"{'yes' if weights else 'no (0.3 for every strategy)'}")
 
 # %% [markdown]
 # ## Train the label-only model and every strategy, recording gradient shares
 
 # %%
-rows = pd.DataFrame([("label-only", 0.0, seed, f["fold"]) for f in manifest]
-                    + [(s, weight_of[s], seed, f["fold"]) for s in strategies for f in manifest],
+folds = [f["fold"] for f in manifest][:train_folds]
+rows = pd.DataFrame([("label-only", 0.0, seed, f) for f in folds]
+                    + [(s, weight_of[s], seed, f) for s in strategies for f in folds],
                     columns=["strategy", "weight", "seed", "fold"])
 rec = sat.GradientRecorder(targets.positions, every=record_every)
 t_train = time.time()
@@ -204,8 +206,11 @@ for k, v in summary_c.items():
 # gradients miss the residual**: averaged over strategies, the alignment gradients' residual-subspace share is
 # below the isotropic chance share (they concentrate in the basin / class-mean span); **(iii) the residual is
 # load-bearing**: the V-direction alone gives less than half of the full readout's above-chance accuracy,
-# while removing `v` keeps at least 90 % of it. *replicates* = all three hold; *partly* = one or two;
-# *does not replicate* = none.
+# while removing `v` keeps at least 90 % of it; **(iv) supervising the basin does not pay**: across the 25
+# strategies, the change in V-probe score is not positively associated with the change in balanced accuracy
+# (Spearman <= 0). *replicates* = all four hold; *partly* = one to three; *does not replicate* = none.
+# (Criterion iv was added after the first real-data run, where (i)-(iii) held but strategies that raised the
+# V-probe score also tended to raise accuracy; (i) is weak when the class decisions carry little V-ordering.)
 
 # %%
 gain = {k: v[0] - 1 / 9 for k, v in summary_c.items()}          # above-chance BA
@@ -213,22 +218,24 @@ crit = {
     "saturated_basin": bool(summary_a["saturation"][0] >= 0.8),
     "gradients_miss_residual": bool(ali_resid < chance["residual"]),
     "residual_load_bearing": bool(gain["v_only"] < 0.5 * gain["full"] and gain["v_removed"] >= 0.9 * gain["full"]),
+    "basin_supervision_does_not_pay": bool(np.isfinite(rho_probe_ba) and rho_probe_ba <= 0),
 }
 n_hold = sum(crit.values())
-verdict = "replicates" if n_hold == 3 else ("partly" if n_hold else "does not replicate")
+verdict = "replicates" if n_hold == len(crit) else ("partly" if n_hold else "does not replicate")
 for k, v in crit.items():
     print(f"{k:26s} {'holds' if v else 'fails'}")
 runtime_s = time.time() - t_start
 ours = (f"saturation {summary_a['saturation'][0]:.2f} (probe {summary_a['probe'][0]:.2f} vs decision ceiling "
         f"{summary_a['decision_ceiling'][0]:.2f}); alignment-gradient residual share {ali_resid:.2f} vs chance "
         f"{chance['residual']:.2f} (task CE {ce_resid:.2f}); BA full {summary_c['full'][0]:.3f} / V only "
-        f"{summary_c['v_only'][0]:.3f} / V removed {summary_c['v_removed'][0]:.3f}; {n_hold}/3 criteria hold")
+        f"{summary_c['v_only'][0]:.3f} / V removed {summary_c['v_removed'][0]:.3f}; Spearman(d probe, d BA) over "
+        f"strategies {rho_probe_ba:.2f}; {n_hold}/{len(crit)} criteria hold")
 print("verdict:", verdict, "|", ours, f"| runtime {runtime_s:.0f} s")
 scoreboard = [{"claim": 7, "title": "Saturation regularity: labels saturate the V basin, the residual is load-bearing",
                "paper": "formal statement + evidence", "ours": ours, "data": source, "verdict": verdict}]
 write_results("07_saturation", {
     "data_source": source, "n_subjects": eeg.n_subjects, "arch": arch, "hidden": hidden, "d": d, "seed": seed,
-    "n_folds": n_folds, "epochs": epochs, "weights": weight_of, "llm": models[0],
+    "n_folds": n_folds, "train_folds": train_folds, "epochs": epochs, "weights": weight_of, "llm": models[0],
     "saturation": {k: {"mean": v[0], "ci": [v[1], v[2]], "n": len(lo)} for k, v in summary_a.items()},
     "per_strategy_probe": per_strat.reset_index(), "delta_vs_label_only": delta.reset_index(),
     "spearman_dprobe_dba": rho_probe_ba, "gradient_shares": share.reset_index(), "family_shares": fam_share.reset_index(),
