@@ -44,7 +44,7 @@ quick = False        # small settings for CI tests
 seed = 0
 arch = "mlp"
 n_folds = 10         # folds of the chapter-6 manifest
-train_folds = 3      # retrain only the first folds here (CI budget), 10 = all
+train_folds = 3      # retrain only the first folds here (CI budget), 10 for all
 epochs = 12
 patience = 3
 hidden = 32
