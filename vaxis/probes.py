@@ -29,6 +29,7 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.stats import rankdata
+from threadpoolctl import threadpool_limits
 
 from vaxis.stats import permutation_pvalue
 
@@ -70,7 +71,16 @@ def _ridge_onehot(X: np.ndarray, cat: np.ndarray, alpha: float, n_cat: int) -> t
     return coef, mx, my
 
 
-def probe_scores(rep: np.ndarray, category: np.ndarray, subject: np.ndarray, maps: np.ndarray,
+def probe_scores(rep: np.ndarray, *args, **kwargs) -> dict[str, np.ndarray]:
+    """Score the three probes (see :func:`_probe_scores`) with one BLAS thread.
+
+    The matrices are small; multi-threaded OpenBLAS on a busy shared machine is up to ~100x slower.
+    """
+    with threadpool_limits(1):
+        return _probe_scores(rep, *args, **kwargs)
+
+
+def _probe_scores(rep: np.ndarray, category: np.ndarray, subject: np.ndarray, maps: np.ndarray,
                  test_subjects: Sequence[int], alpha: float = 1e-2) -> dict[str, np.ndarray]:
     """Score the three probes for the true map and every shuffled map of one model / fold.
 
