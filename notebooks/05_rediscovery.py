@@ -33,12 +33,12 @@
 data_dir = None      # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # LLM whose V-axis positions are the probe target (first available is used)
 archs = ["linear", "mlp", "dgcnn", "tcn"]   # + "grid_cnn", "transformer" on a GPU (see Method)
-n_seeds = 9          # 4 architectures x 9 seeds = 36 models, each trained once per fold
+n_seeds = 9          # 4 architectures x 9 seeds: 36 models, each trained once per fold
 protocol = "kfold"
-normalisation = "per-subject"   # decoders' input normalisation ("per-subject" | "train-only")
+normalisation = "per-subject"   # decoder input normalisation ("per-subject" | "train-only")
 n_folds = 10
 epochs = 6           # at most; early stopping on validation subjects (patience 2)
-steps_per_epoch = 20  # x batch 256 windows = one "epoch" (a random 5,120-window slice; see Method)
+steps_per_epoch = 20  # batches of 256 windows per epoch (a random 5,120-window slice; see Method)
 arch_settings = {"tcn": {"batch_size": 64, "hidden": 32}}   # a tcn sample is a whole clip (30 windows)
 n_perm = 1000
 svm_every = 10       # SVM trains on every 10th window (3 per clip); test windows all kept
