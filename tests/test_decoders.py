@@ -44,3 +44,35 @@ def test_registry_has_required_families():
 def test_raw_decoder_needs_sampling_info():
     with pytest.raises(ValueError):
         build("eegnet", 30, 5, 9)
+
+
+@pytest.mark.parametrize("name", sorted(DECODERS))
+def test_rep_is_logits_matches_behaviour(name):
+    """``rep_is_logits`` is True exactly where ``rep_and_logits`` is overridden, and then rep == logits;
+    otherwise logits = head(rep) (eval mode, so dropout is off)."""
+    from vaxis.decoders import _Decoder
+
+    cls = DECODERS[name]
+    assert isinstance(cls.rep_is_logits, bool)
+    assert cls.rep_is_logits == (cls.rep_and_logits is not _Decoder.rep_and_logits)
+    m = build(name, n_chans=30, n_bands=5, n_classes=9, n_times=500, sfreq=250, hidden=32, seed=0).eval()
+    with torch.no_grad():
+        rep, logits = m.rep_and_logits(torch.randn(*SHAPES[cls.input]))
+    if cls.rep_is_logits:
+        assert torch.equal(rep, logits)
+    else:
+        assert rep.shape[1] == m.head.in_features and torch.allclose(m.head(rep), logits, atol=1e-5)
+
+
+def test_aligned_decoder_logit_jacobian_uses_rep_is_logits():
+    """The adapter's d logits / d representation equals autograd's, for a rep-is-logits and a head decoder."""
+    from vaxis.alignment_train import AlignedDecoder
+
+    for name in ("linear", "mlp"):
+        dec = build(name, 30, 5, 9, hidden=8, seed=0).eval()
+        ad = AlignedDecoder(dec)
+        x = torch.randn(1, 30, 5)
+        rep = dec.represent(x).detach().requires_grad_(True)
+        logits = rep if dec.rep_is_logits else dec.head(rep)
+        jac = torch.stack([torch.autograd.grad(logits[0, k], rep, retain_graph=True)[0][0] for k in range(9)])
+        torch.testing.assert_close(ad.logit_jacobian(), jac)

@@ -22,7 +22,7 @@ import torch
 from torch import nn
 
 from vaxis.alignment import N_HEAD, N_PEN, STRATEGIES, AlignmentLoss, AlignmentTargets
-from vaxis.decoders import _Decoder, build
+from vaxis.decoders import build
 from vaxis.stacking import StackConfig, resolve_device, stacked_apply, train_stacked
 from vaxis.training import balanced_accuracy, make_manifest, prepare
 
@@ -109,8 +109,9 @@ class AlignedDecoder(nn.Module):
         return torch.cat(parts, -1), logits
 
     def logit_jacobian(self) -> torch.Tensor:
-        """d logits / d representation, shape (n_classes, d) (identity when the representation is the logits)."""
-        if type(self.m).rep_and_logits is not _Decoder.rep_and_logits:
+        """d logits / d representation, shape (n_classes, d): the identity when the decoder's
+        ``rep_is_logits`` (its representation is its logits), else its ``head`` weight."""
+        if getattr(self.m, "rep_is_logits", False):
             return torch.eye(self.m.n_classes, device=self.head.weight.device)
         return self.m.head.weight
 

@@ -11,6 +11,10 @@ representation that the rediscovery probes read). A class attribute ``input`` sa
 - ``"sequence"``: a clip's DE windows in time order, shape (n, n_windows, n_chans, n_bands);
 - ``"raw"``: a raw signal, shape (n, n_chans, n_times).
 
+A class attribute ``rep_is_logits`` says whether the representation *is* the logits (True only for
+:class:`LinearDecoder`, whose only learned layer is the logit layer); otherwise the logits are
+``head(representation)`` and ``head`` is an ``nn.Linear`` (d -> n_classes).
+
 The DE decoders use only ops that :func:`torch.func.vmap` batches well (linear layers, convolutions,
 explicit attention, no BatchNorm, no cuDNN RNN), so :mod:`vaxis.stacking` can train many of them at once.
 The raw-signal decoders follow their papers (BatchNorm included) and are shape-tested only: no
@@ -45,10 +49,17 @@ FACED_GRID = {name: (r, c) for r, row in enumerate(_GRID_ROWS) for c, name in en
 
 
 class _Decoder(nn.Module):
-    """Base: stores the shared constructor arguments; ``forward = head(represent(x))``."""
+    """Base: stores the shared constructor arguments; ``forward = head(represent(x))``.
+
+    Class attributes: ``input`` (what ``x`` is, see the module docstring), ``kind`` (``"de"`` / ``"raw"``)
+    and ``rep_is_logits``: True where ``rep_and_logits`` returns the logits as the representation (then
+    d logits / d representation is the identity), False where logits = ``head(drop(representation))``.
+    A subclass that overrides ``rep_and_logits`` must set it.
+    """
 
     input = "window"
     kind = "de"
+    rep_is_logits: bool = False
 
     def __init__(self, n_chans: int, n_bands: int, n_classes: int, n_times: int | None = None,
                  sfreq: float | None = None, hidden: int = 64, dropout: float = 0.0) -> None:
@@ -77,6 +88,8 @@ class LinearDecoder(_Decoder):
     the logit layer, so ``represent`` returns the logits (d = n_classes); the untrained copy's
     "representation" is then a random 9-D projection of the input.
     """
+
+    rep_is_logits = True
 
     def __init__(self, n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, dropout=0.0):
         super().__init__(n_chans, n_bands, n_classes, n_times, sfreq, hidden, 0.0)
