@@ -28,13 +28,28 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-__all__ = ["AlignmentTargets", "Strategy", "STRATEGIES", "FAMILIES", "AlignmentLoss", "split", "N_HEAD", "N_PEN",
+__all__ = ["AlignmentTargets", "derangement", "Strategy", "STRATEGIES", "FAMILIES", "AlignmentLoss", "split", "N_HEAD", "N_PEN",
            "PEN_NAMES"]
 
 N_HEAD = 9                                   # 8-D sentence-space projection + 1 scalar V readout
 PEN_NAMES = ("smooth", "vmap", "band", "channel")
 N_PEN = len(PEN_NAMES)
 FAMILIES = ("distillation", "similarity", "contrastive", "direct", "topographic")
+
+
+def derangement(n: int, seed: int) -> np.ndarray:
+    """A seeded random permutation of ``range(n)`` that moves every element (``p[i] != i`` for all i).
+
+    Rejection sampling from ``numpy.random.default_rng(seed)`` (about e draws on average), so the same
+    ``seed`` always gives the same permutation. Returns int ndarray, shape (n,); ``n`` must be >= 2.
+    """
+    if n < 2:
+        raise ValueError(f"no derangement of {n} element(s)")
+    rng = np.random.default_rng(seed)
+    while True:
+        p = rng.permutation(n)
+        if (p != np.arange(n)).all():
+            return p
 
 
 @dataclass
@@ -48,12 +63,17 @@ class AlignmentTargets:
     embeddings : ndarray, shape (9, d_llm)
         The nine sentence embeddings (hidden states at the V-axis layer).
     vmap : ndarray, shape (n_chans, n_bands), optional
-        Chapter-4 EEG V-axis map weights (a ridge filter from DE to position).
+        Chapter-4 EEG V-map weights (a ridge filter from DE to position).
+    v_distances : ndarray, shape (9, 9), optional
+        Overrides the V-axis distances ``|pos_i - pos_j|`` behind the V-distance soft targets (``Dv`` of
+        :meth:`tensors`, used by ``kd_valence``). None (default): computed from ``positions``. Set by
+        :meth:`uniform`, because no nine points on a line are all equally far apart.
     """
 
     positions: np.ndarray
     embeddings: np.ndarray
     vmap: np.ndarray | None = None
+    v_distances: np.ndarray | None = None
 
     @property
     def geometry(self) -> np.ndarray:
@@ -64,6 +84,7 @@ class AlignmentTargets:
 
     def tensors(self) -> dict[str, torch.Tensor]:
         """float32 tensors: ``pos`` (9,) z-scored positions, ``S`` / ``D`` (9, 9) similarity / 1 - similarity,
+        ``Dv`` (9, 9) V-axis distances ``|pos_i - pos_j|`` of the z-scored positions (or ``v_distances``),
         ``E`` (9, d_llm) centred embeddings, ``E8`` (9, 8) their principal coordinates."""
         pos = np.asarray(self.positions, float)
         e = np.asarray(self.embeddings, float)
@@ -72,7 +93,46 @@ class AlignmentTargets:
         e8 = u[:, :8] * s[:8]
         t = {"pos": (pos - pos.mean()) / (pos.std() + 1e-12), "S": self.geometry, "D": 1 - self.geometry,
              "E": ec, "E8": e8 / np.linalg.norm(e8, axis=1, keepdims=True).clip(1e-12)}
-        return {k: torch.as_tensor(v, dtype=torch.float32) for k, v in t.items()}
+        out = {k: torch.as_tensor(v, dtype=torch.float32) for k, v in t.items()}
+        out["Dv"] = ((out["pos"][:, None] - out["pos"][None]).abs() if self.v_distances is None else
+                     torch.as_tensor(np.asarray(self.v_distances, float), dtype=torch.float32))
+        return out
+
+    def shuffled(self, seed: int) -> AlignmentTargets:
+        """The same targets with the LLM's rows dealt to the wrong categories (the shuffled-geometry control).
+
+        One derangement ``p = derangement(9, seed)`` relabels everything category-indexed together: category
+        ``c`` gets category ``p[c]``'s position and embedding (and ``v_distances`` rows and columns), so the
+        set of distances is unchanged but no category keeps its own. ``vmap`` (an EEG map) is kept.
+
+        Returns
+        -------
+        AlignmentTargets
+            ``positions`` (9,) = ``positions[p]``, ``embeddings`` (9, d_llm) = ``embeddings[p]``; e.g.
+            ``D_shuffled[i, j] = D[p[i], p[j]]``.
+        """
+        p = derangement(len(self.positions), seed)
+        vd = None if self.v_distances is None else np.asarray(self.v_distances)[np.ix_(p, p)]
+        return AlignmentTargets(np.asarray(self.positions)[p], np.asarray(self.embeddings)[p], self.vmap, vd)
+
+    def uniform(self) -> AlignmentTargets:
+        """Targets with no geometry: every category equally far from every other (the uniform control).
+
+        Embeddings become orthonormal rows (``eye(9, d_llm)``; centred, a regular simplex), so the cosine
+        similarity ``S`` is the identity and ``D = 1 - I``; ``v_distances = 1 - I`` does the same for the
+        V-distance targets. The distillation soft targets then put ``1 / (1 + 8 exp(-1 / T))`` on the true
+        class and the same mass on each other class: label smoothing at the strategy's temperature.
+        Positions are all 0, so ``tensors()["pos"]`` is exactly 0 (0 / (0 + 1e-12), no NaN); strategies
+        that need distinct positions (e.g. ordinal or ranking losses) are undefined here, since they are
+        not distillation. ``vmap`` is kept.
+
+        Returns
+        -------
+        AlignmentTargets
+            ``positions`` (9,) zeros, ``embeddings`` (9, max(9, d_llm)), ``v_distances`` (9, 9) ``1 - I``.
+        """
+        n, d = np.asarray(self.embeddings).shape
+        return AlignmentTargets(np.zeros(n), np.eye(n, max(n, d)), self.vmap, 1 - np.eye(n))
 
     @classmethod
     def from_llm(cls, model_name: str = "minilm", vmap: np.ndarray | None = None, device: str = "auto",
@@ -138,8 +198,7 @@ Term = Callable[..., torch.Tensor]
 
 def _kd(T: float, source: str = "D") -> Term:
     def term(r, h, pen, logits, y, t):
-        dist = t["D"] if source == "D" else (t["pos"][:, None] - t["pos"][None]).abs()
-        return _kl_soft(_soft(dist, T)[y], logits, T)
+        return _kl_soft(_soft(t["D"] if source == "D" else t["Dv"], T)[y], logits, T)
     return term
 
 
