@@ -1,4 +1,4 @@
-"""Label-smoothing controls of the distillation strategies: shuffled / uniform targets, paired retraining, comparison."""
+"""Label-smoothing controls of distillation: shuffled / uniform targets, paired retraining, comparison."""
 
 from __future__ import annotations
 
