@@ -113,7 +113,7 @@ def test_stacker_never_sees_held_out_subjects(monkeypatch):
     def spy(self, logps, y, subjects):
         out = orig(self, logps, y, subjects)
         seen.append(set(self.subjects_seen_))
-        coefs.append(self.model_.coef_.copy())
+        coefs.append(self.model_[-1].coef_.copy())
         return out
 
     monkeypatch.setattr(E.Stacker, "fit", spy)
@@ -187,3 +187,9 @@ def test_seedv_path_end_to_end(tmp_path):
     for f in pool.logp_test:
         np.testing.assert_allclose(np.exp(pool.logp_test[f]).sum(-1), 1.0, atol=1e-5)
         assert not set(pool.subj_test[f]) & set(man[f]["train"] + man[f]["val"])
+
+
+def test_ensemble_larger_than_seed_pool_is_refused():
+    """Controls must have the ensemble's size: a seed ensemble cannot be larger than the seeds trained."""
+    with pytest.raises(ValueError, match="n_seeds"):
+        E.ensemble_table(_toy_pool(), 50)

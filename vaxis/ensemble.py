@@ -119,7 +119,7 @@ class Stacker:
     subjects only.
     """
 
-    def __init__(self, C: float = 0.1, max_iter: int = 300, max_rows: int = 4000, seed: int = 0) -> None:
+    def __init__(self, C: float = 0.1, max_iter: int = 300, max_rows: int = 2000, seed: int = 0) -> None:
         self.C, self.max_iter, self.max_rows, self.seed = C, max_iter, max_rows, seed
 
     def fit(self, logps: np.ndarray, y: np.ndarray, subjects: np.ndarray) -> Stacker:
@@ -128,6 +128,8 @@ class Stacker:
         At most ``max_rows`` rows (a seeded draw: neighbouring 1-s windows are near duplicates).
         """
         from sklearn.linear_model import LogisticRegression
+        from sklearn.pipeline import make_pipeline
+        from sklearn.preprocessing import StandardScaler
 
         y = np.asarray(y)
         rows = np.arange(len(y))
@@ -136,7 +138,10 @@ class Stacker:
         self.subjects_seen_ = sorted(set(np.asarray(subjects)[rows].tolist()))
         self.classes_ = np.unique(y[rows])
         feats = self._features(np.asarray(logps)[:, rows])
-        self.model_ = LogisticRegression(C=self.C, max_iter=self.max_iter).fit(feats, y[rows])
+        # z-scored inputs (scale fitted on these validation rows only): lbfgs converges in tens of iterations
+        # instead of hitting max_iter on raw log-probabilities
+        self.model_ = make_pipeline(StandardScaler(), LogisticRegression(C=self.C, max_iter=self.max_iter))
+        self.model_.fit(feats, y[rows])
         return self
 
     @staticmethod
@@ -375,6 +380,11 @@ def ensemble_table(pool: Pool, size: int, combine: Sequence[str] = ("mean", "sta
     member), ``recall`` (per-class window recall), ``members``, ``normalisation``.
     """
     rows, C = [], pool.n_classes
+    main = pool.members[(pool.members.kind == "seed") & (pool.members.arch == pool.settings["archs"][0])]
+    n_seeds = int(main.groupby("fold").size().min()) if len(main) else size
+    if size > n_seeds:
+        raise ValueError(f"ensemble size {size} > n_seeds {n_seeds}: the seed ensemble would be smaller than the "
+                         "others (controls must have the same size); train the pool with n_seeds >= size")
     for f in sorted(pool.logp_test):
         if set(pool.subj_val[f]) & set(pool.subj_test[f]):
             raise AssertionError(f"fold {f}: validation and test subjects overlap")
