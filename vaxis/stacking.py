@@ -26,7 +26,7 @@ from torch.func import functional_call, stack_module_state, vmap
 from torch.nn import functional as F
 
 __all__ = ["StackConfig", "StackResult", "train_stacked", "train_sequential", "batch_plan", "resolve_device",
-           "stacked_apply"]
+           "stacked_apply", "subsample_indices"]
 
 
 def resolve_device(device: str | torch.device = "auto") -> torch.device:
@@ -151,17 +151,60 @@ def _gather(X: torch.Tensor, ix: torch.Tensor) -> torch.Tensor:
     return X.reshape(X.shape[0], -1).index_select(0, ix.reshape(-1)).view(ix.shape + X.shape[1:])
 
 
+def subsample_indices(index_lists: Sequence[np.ndarray], cap: int | None, seed: int) -> list[np.ndarray]:
+    """Each list cut to at most ``cap`` sorted indices: one generator seeded by ``seed``, drawn list by list.
+
+    This is the validation subsample of :func:`train_stacked` (``seed`` = the first model's batch seed). A
+    caller that trains a subset of a larger stack (one fold of many) can draw the full stack's subsample here
+    and pass the kept lists: lists of at most ``cap`` indices are used as they are.
+
+    Parameters
+    ----------
+    index_lists : sequence of int arrays, length M
+    cap : int or None
+        ``None`` or 0 keeps every list whole.
+
+    Returns
+    -------
+    list of ndarray, length M
+    """
+    rng = np.random.default_rng(seed)
+    return [np.sort(rng.choice(ix, cap, replace=False)) if cap and len(ix) > cap else np.asarray(ix)
+            for ix in index_lists]
+
+
 def _pad_index(index_lists: Sequence[np.ndarray], cap: int | None, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(M, L) index matrix padded with 0 plus a validity mask; each list subsampled to ``cap`` (seeded)."""
-    rng = np.random.default_rng(seed)
-    lists = [np.sort(rng.choice(ix, cap, replace=False)) if cap and len(ix) > cap else np.asarray(ix)
-             for ix in index_lists]
+    lists = subsample_indices(index_lists, cap, seed)
     width = max(len(ix) for ix in lists)
     idx = np.zeros((len(lists), width), dtype=np.int64)
     mask = np.zeros((len(lists), width), dtype=bool)
     for m, ix in enumerate(lists):
         idx[m, : len(ix)], mask[m, : len(ix)] = ix, True
     return torch.from_numpy(idx), torch.from_numpy(mask)
+
+
+def _masked_adam_(flat: torch.Tensor, g: torch.Tensor, exp_avg: torch.Tensor, exp_sq: torch.Tensor,
+                  steps: torch.Tensor, a: torch.Tensor, config: StackConfig) -> None:
+    """One in-place Adam step of every model whose mask ``a`` (M, 1) is 1; masked models stay untouched.
+
+    ``flat``, ``g``, ``exp_avg``, ``exp_sq``: (M, P); ``steps``: (M, 1) per-model step counts. Term for term
+    ``torch.optim.Adam`` (L2 ``weight_decay`` added to the gradient). A masked model's gradient is exactly 0
+    (its loss term is multiplied by 0 and no parameter is shared), so per-model decay factors of 1 (instead of
+    ``beta``) and a step size of 0 leave its moments and weights bit-for-bit unchanged. All large operations are
+    in place: about 10 passes over (M, P) instead of ~18 with ``torch.where`` (the optimiser was ~40 % of a
+    stacked DE-MLP step).
+    """
+    b1, b2 = config.betas
+    steps += a
+    if config.weight_decay:
+        g = g.add(flat * a, alpha=config.weight_decay)
+    exp_avg.mul_(1 - (1 - b1) * a).add_(g, alpha=1 - b1)
+    exp_sq.mul_(1 - (1 - b2) * a).addcmul_(g, g, value=1 - b2)
+    n = steps.clamp_min(1)
+    bc1, bc2 = 1 - b1 ** n, 1 - b2 ** n
+    denom = exp_sq.sqrt().mul_(bc2.rsqrt()).add_(config.eps)
+    flat.sub_(exp_avg.div(denom).mul_(config.lr / bc1 * a))
 
 
 def _val_loss(base, params, buffers, X, y, vidx, vmask, mu, sd, chunk: int = 2048) -> torch.Tensor:
@@ -235,7 +278,6 @@ def train_stacked(
     if val_idx is not None:
         vidx, vmask = _pad_index(val_idx, config.max_val, int(seeds[0]))
         vidx, vmask = vidx.to(dev), vmask.to(dev)
-    b1, b2 = config.betas
     E = config.epochs
     tl, vl = np.full((n_models, E), np.nan), np.full((n_models, E), np.nan)
     best_val = np.full(n_models, np.inf)
@@ -276,16 +318,7 @@ def train_stacked(
             loss = (ce * actf).sum()
             (g,) = torch.autograd.grad(loss, [flat])
             with torch.no_grad():
-                a = act.view(n_models, 1)
-                steps += a.to(X.dtype)
-                if config.weight_decay:
-                    g = g + config.weight_decay * flat
-                exp_avg.copy_(torch.where(a, exp_avg * b1 + (1 - b1) * g, exp_avg))
-                exp_sq.copy_(torch.where(a, exp_sq * b2 + (1 - b2) * g * g, exp_sq))
-                bc1 = 1 - b1 ** steps.clamp_min(1)
-                bc2 = 1 - b2 ** steps.clamp_min(1)
-                upd = (config.lr / bc1) * exp_avg / (exp_sq.sqrt() / bc2.sqrt() + config.eps)
-                flat.sub_(upd * a)
+                _masked_adam_(flat, g, exp_avg, exp_sq, steps, act.view(n_models, 1).to(X.dtype), config)
                 ep_loss += ce.detach() * actf
         n_act = active.sum(1).clamp_min(1).to(X.dtype)
         tl[alive, ep] = (ep_loss / n_act).cpu().numpy()[alive]
