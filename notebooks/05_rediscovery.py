@@ -34,7 +34,8 @@ data_dir = None      # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic 
 models = ["minilm"]  # LLM whose V-axis positions are the probe target (first available is used)
 archs = ["linear", "mlp", "dgcnn", "tcn"]   # + "grid_cnn", "transformer" on a GPU (see Method)
 n_seeds = 9          # 4 architectures x 9 seeds: 36 models, each trained once per fold
-protocol = "kfold"
+protocol = "kfold"   # kfold (n_folds subject-disjoint folds) or fixed (one split, see splits)
+splits = None        # fixed protocol: dict with train, val and test subject-id lists; None for all 123 FACED subjects
 normalisation = "per-subject"   # decoder input normalisation ("per-subject" | "train-only")
 n_folds = 10
 epochs = 6           # at most; early stopping on validation subjects (patience 2)
@@ -153,7 +154,8 @@ for arch in archs:
     t1 = time.time()
     kw = {"batch_size": 256, "hidden": 64, **arch_settings.get(arch, {})}
     df, run = evaluate(arch, eeg, protocol=protocol, task="9class", seeds=seeds, normalisation=normalisation,
-                       epochs=epochs, k=n_folds, lr=3e-3, patience=2, steps_per_epoch=steps_per_epoch,
+                       epochs=epochs, k=n_folds, splits=splits, lr=3e-3, patience=2,
+                       steps_per_epoch=steps_per_epoch,
                        device=device, progress=False, **kw)
     acc_frames.append(df)
     runs[arch] = run
