@@ -41,6 +41,8 @@ seed = 0
 n_boot = 1000
 n_random = 100
 batch_size = 32
+n_texts_encoder = None  # texts per benchmark for encoder models; None reads every row (IMDB 2,000 subset)
+n_texts_causal = 100    # texts per benchmark for causal models; None reads every row (hours on CPU, use a GPU)
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
@@ -61,16 +63,10 @@ t_start = time.perf_counter()
 calls_start = llm.FORWARD_CALLS
 if quick:
     models, n_boot, n_random = models[:1], 200, 100
-runs, failures, timings = {}, {}, {}
-for name, rw in [(m, False) for m in models] + [(control_model, True)]:
-    key = name + (" (random weights)" if rw else "")
-    t0 = time.perf_counter()
-    try:
-        runs[key] = zs.model_states(name, benchmark_names, quick, seed=seed, device=device, random_weights=rw,
-                                    data_dir=data_dir, cache_dir=cache_dir, batch_size=batch_size)
-    except Exception as e:  # a model that cannot be loaded is reported, the chapter goes on
-        failures[key] = f"{type(e).__name__}: {e}"
-    timings[key] = time.perf_counter() - t0
+n_texts = {"encoder": n_texts_encoder, "causal": n_texts_causal}
+runs, failures, timings = zs.load_runs(models, [control_model], benchmark_names, quick, seed=seed, device=device,
+                                       data_dir=data_dir, cache_dir=cache_dir, batch_size=batch_size,
+                                       n_texts=n_texts)
 control_key = f"{control_model} (random weights)"
 real = [k for k in runs if k != control_key]
 print("loaded:", list(runs), "| failed:", failures or "none")
@@ -83,10 +79,12 @@ print({k: f"{v:.1f} s" for k, v in timings.items()})
 # Rotten Tomatoes test, IMDB (the balanced 2,000-review subset; each review cut to its first
 # `B.IMDB_MAX_WORDS` = 128 words, about 180 sub-word tokens, identically for every model), TweetEval sentiment
 # test (binary view drops neutral). Each benchmark is put in one seeded random order and every model reads a
-# prefix of it: in the default run (`B.DEFAULT_N_TEXTS`) the first 500 per benchmark for the encoder (minilm)
-# and the first 100 for the slower causal models; quick mode reads 100. Long reviews dominate the
-# cost on 2 CPU cores; on a GPU raise them with `vaxis.benchmarks.DEFAULT_N_TEXTS`. The `n` column of every table is the number
-# of binary (pos/neg) texts scored.
+# prefix of it: in the default run every row for the encoder (minilm; IMDB's 2,000-review subset, TweetEval capped
+# at 2,500) and the first 100 for the causal models (`n_texts_encoder`, `n_texts_causal`); quick mode reads 100.
+# Why 100: `benchmarks/throughput.py --project` measured one pass over the full sets at 2.4 min for minilm but
+# about 43 min for smollm2-135m and longer for gemma3-270m on 2 CPU cores (IMDB reviews at about 1 per second),
+# beyond the CI build; on a GPU set `n_texts_causal` to None. The `n` column of every table is the number
+# of binary (pos/neg) texts scored, so the causal models' CIs are wider for a reason you can see.
 
 # %%
 sets_table = pd.DataFrame([
@@ -192,7 +190,7 @@ print(f"forward calls this run: {n_fwd}; {elapsed:.1f} s")
 results = {
     "data_source": "text",
     "quick": quick, "seed": seed, "n_boot": n_boot, "n_random": n_random,
-    "imdb_max_words": B.IMDB_MAX_WORDS,
+    "imdb_max_words": B.IMDB_MAX_WORDS, "n_texts_per_benchmark": {**B.DEFAULT_N_TEXTS, **n_texts},
     "models": {k: {"layer": r["layer"], "pooling": r["pooling"], "causal": r["causal"],
                    "seconds": timings[k]} for k, r in runs.items()},
     "failures": failures,

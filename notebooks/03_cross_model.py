@@ -59,14 +59,8 @@ t_start = time.perf_counter()
 calls_start = llm.FORWARD_CALLS
 if quick:
     models, n_boot = models[:1], 200
-runs, failures = {}, {}
-for name, rw in [(m, False) for m in models] + [(m, True) for m in control_models]:
-    key = name + (" (random weights)" if rw else "")
-    try:
-        runs[key] = zs.model_states(name, benchmark_names, quick, seed=seed, device=device, random_weights=rw,
-                                    data_dir=data_dir, cache_dir=cache_dir, batch_size=batch_size)
-    except Exception as e:  # reported below, the chapter continues with the models that load
-        failures[key] = f"{type(e).__name__}: {e}"
+runs, failures, _ = zs.load_runs(models, control_models, benchmark_names, quick, seed=seed, device=device,
+                                 data_dir=data_dir, cache_dir=cache_dir, batch_size=batch_size)
 names = list(runs)
 is_real = np.array(["random weights" not in k for k in names])
 print("loaded:", names)

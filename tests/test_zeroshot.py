@@ -81,3 +81,20 @@ def test_layer_curves_tolerate_a_degenerate_layer():
     curve = zs.layer_curves(hidden, sets, anchor, signs)
     assert np.isnan(curve.loc[curve.layer == 0, "auroc"]).all()
     assert curve.loc[curve.layer > 0, "auroc"].notna().all()
+
+
+def test_n_texts_for_family_defaults_overrides_and_quick():
+    from vaxis import benchmarks as B
+
+    assert zs.n_texts_for(False, False) == B.DEFAULT_N_TEXTS["encoder"]
+    assert zs.n_texts_for(True, False) == B.DEFAULT_N_TEXTS["causal"]
+    assert zs.n_texts_for(True, False, {"causal": None}) is None          # None = every row
+    assert zs.n_texts_for(False, False, {"causal": 7}) == B.DEFAULT_N_TEXTS["encoder"]
+    assert zs.n_texts_for(True, True, {"causal": None}) == B.QUICK_N_TEXTS  # quick wins
+
+
+def test_load_runs_records_failures_and_goes_on():
+    runs, failures, seconds = zs.load_runs(["no-such-model-xyz"], ["also-missing-abc"], ["sst2"], quick=True)
+    assert runs == {}
+    assert set(failures) == {"no-such-model-xyz", "also-missing-abc (random weights)"}
+    assert all(":" in msg for msg in failures.values()) and set(seconds) == set(failures)

@@ -43,10 +43,12 @@ _NEG = {"0", "0.0", "-1", "-1.0", "neg", "negative", "false", "no"}
 IMDB_MAX_WORDS = 128
 #: texts per benchmark in quick mode (CI)
 QUICK_N_TEXTS = 100
-#: texts per benchmark in the default run, by model family (``None`` = all rows, capped by ``max_rows``);
-#: measured on 2 shared cores: minilm reads ~80-275 short texts/s but ~8 IMDB reviews/s at 200 words; the causal
-#: models are 5-20x slower, so the default keeps the whole book build inside CI's budget (every table states n)
-DEFAULT_N_TEXTS = {"encoder": 500, "causal": 100}
+#: texts per benchmark in the default run, by model family (``None`` = all rows, capped by ``max_rows``).
+#: Measured with ``benchmarks/throughput.py --project`` on 2 cores (2026-11-24): one pass over every benchmark at
+#: full size (8,648 texts, IMDB's 2,000-review subset included) takes minilm 2.4 min but smollm2-135m ~43 min and
+#: gemma3-270m longer (IMDB reviews at ~1 text/s), so encoders read every row and causal models the first 100 of
+#: each benchmark's seeded order; every table states n. Raise ``causal`` on a GPU (chapter 2's ``n_texts_causal``).
+DEFAULT_N_TEXTS = {"encoder": None, "causal": 100}
 
 
 class BenchmarkFormatError(ValueError):

@@ -11,6 +11,7 @@ cached), so layer curves, random-direction controls and the chapter-3 probe set 
 from __future__ import annotations
 
 import os
+import time
 
 import numpy as np
 import pandas as pd
@@ -18,8 +19,8 @@ import pandas as pd
 from vaxis import benchmarks as B
 
 __all__ = [
-    "nine_sentences", "n_texts_for", "text_sets", "extract_sets", "fit_axis", "project", "score_benchmarks",
-    "layer_curves", "lexicon_table", "claim2_verdict", "claim3_verdict",
+    "nine_sentences", "n_texts_for", "load_runs", "text_sets", "extract_sets", "fit_axis", "project",
+    "score_benchmarks", "layer_curves", "lexicon_table", "claim2_verdict", "claim3_verdict",
 ]
 
 
@@ -33,11 +34,13 @@ def nine_sentences() -> tuple[list[str], np.ndarray, list[str]]:
     return df["sentence"].tolist(), df["sign"].to_numpy().astype(int), df["category"].tolist()
 
 
-def n_texts_for(causal: bool, quick: bool) -> int | None:
-    """Texts per benchmark: :data:`QUICK_N_TEXTS` in quick mode, else :data:`DEFAULT_N_TEXTS` by model family."""
+def n_texts_for(causal: bool, quick: bool, n_texts: dict | None = None) -> int | None:
+    """Texts per benchmark: :data:`QUICK_N_TEXTS` in quick mode, else ``n_texts`` (``{"encoder": ..., "causal":
+    ...}``, ``None`` = every row) by model family, falling back to :data:`DEFAULT_N_TEXTS`."""
     if quick:
         return B.QUICK_N_TEXTS
-    return B.DEFAULT_N_TEXTS["causal" if causal else "encoder"]
+    family = "causal" if causal else "encoder"
+    return {**B.DEFAULT_N_TEXTS, **(n_texts or {})}[family]
 
 
 def text_sets(
@@ -229,8 +232,11 @@ def choose_layer_pooling(model, name: str, anchor_fn) -> tuple[int, str]:
 def model_states(
     name: str, names: list[str], quick: bool, seed: int = 0, device: str = "auto", random_weights: bool = False,
     data_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None, batch_size: int = 32,
+    n_texts: dict | None = None,
 ) -> dict:
     """Load a model and return everything both chapters need, from cache when present.
+
+    ``n_texts``: texts per benchmark by family (see :func:`n_texts_for`).
 
     Returns
     -------
@@ -247,7 +253,39 @@ def model_states(
         return extract(model, texts, layers=None, pooling=pooling, batch_size=batch_size, cache_dir=cache_dir)
 
     layer, pooling = choose_layer_pooling(model, name, anchor_fn)
-    sets = text_sets(names, n_texts_for(causal, quick), seed=seed, data_dir=data_dir)
+    sets = text_sets(names, n_texts_for(causal, quick, n_texts), seed=seed, data_dir=data_dir)
     hidden = extract_sets(model, sets, pooling, batch_size=batch_size, cache_dir=cache_dir)
     return {"model": name + (" (random weights)" if random_weights else ""), "causal": causal, "layer": layer,
             "pooling": pooling, "sets": sets, "anchor": anchor_fn(pooling), "signs": signs, "hidden": hidden}
+
+
+def load_runs(
+    models: list[str], control_models: list[str], names: list[str], quick: bool, seed: int = 0,
+    device: str = "auto", data_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
+    batch_size: int = 32, n_texts: dict | None = None,
+) -> tuple[dict[str, dict], dict[str, str], dict[str, float]]:
+    """:func:`model_states` for every model, then a random-weight copy of every control model (chapters 2-3).
+
+    A model that cannot be loaded (offline without a cached copy, out of memory, unknown id) is recorded with
+    its error and the others go on: the chapters report which failed and why.
+
+    Returns
+    -------
+    runs : dict
+        Key -> :func:`model_states` output; random-weight copies are keyed ``"<name> (random weights)"``.
+    failures : dict
+        Key -> ``"ExceptionType: message"``.
+    seconds : dict
+        Key -> wall seconds (loading, layer choice, extraction).
+    """
+    runs, failures, seconds = {}, {}, {}
+    for name, rw in [(m, False) for m in models] + [(m, True) for m in control_models]:
+        key = name + (" (random weights)" if rw else "")
+        t0 = time.perf_counter()
+        try:
+            runs[key] = model_states(name, names, quick, seed=seed, device=device, random_weights=rw,
+                                     data_dir=data_dir, cache_dir=cache_dir, batch_size=batch_size, n_texts=n_texts)
+        except Exception as e:  # noqa: BLE001 - reported by the chapter, which goes on with the others
+            failures[key] = f"{type(e).__name__}: {e}"
+        seconds[key] = time.perf_counter() - t0
+    return runs, failures, seconds
