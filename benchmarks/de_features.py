@@ -16,25 +16,18 @@ from __future__ import annotations
 import argparse
 import time
 
-import mne
 import numpy as np
 from scipy import fft as sfft
 
 from vaxis.eeg.features import (
-    FACED_BANDS, _centred_responses, _reflect_limited_pad, band_de, band_de_fft, de_from_var, design_band_filters,
+    FACED_BANDS, _centred_responses, _reflect_limited_pad, band_de, band_de_fft, band_de_mne, de_from_var,
+    design_band_filters,
 )
 
 
 def reference_de(x: np.ndarray, sfreq: float = 250.0) -> np.ndarray:
-    """(n_clips, n_chans, n_times) -> (n_clips, n_chans, n_windows, n_bands), FACED's released recipe."""
-    rows = x.reshape(-1, x.shape[-1])
-    win = int(sfreq)
-    out = []
-    for _, lo, hi in FACED_BANDS:
-        f = mne.filter.filter_data(rows, sfreq, lo, hi, verbose="error")
-        n_w = f.shape[-1] // win
-        out.append(de_from_var(f[:, : n_w * win].reshape(len(rows), n_w, win).var(-1)))
-    return np.stack(out, -1).reshape(x.shape[:-1] + (n_w, len(FACED_BANDS)))
+    """(n_clips, n_chans, n_times) -> (n_clips, n_chans, n_windows, n_bands), FACED's released recipe (MNE)."""
+    return band_de_mne(x, sfreq)
 
 
 def previous_band_de(x: np.ndarray, sfreq: float, chunk_rows: int = 64) -> np.ndarray:

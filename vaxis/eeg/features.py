@@ -26,6 +26,7 @@ __all__ = [
     "band_psd",
     "band_de_fft",
     "de_from_var",
+    "band_de_mne",
     "normalise",
     "running_normalise",
     "lds_smooth",
@@ -38,6 +39,33 @@ _LOG2PIE = float(np.log(2 * np.pi * np.e))
 def de_from_var(var: np.ndarray) -> np.ndarray:
     """Differential entropy of a Gaussian with variance ``var``: ``0.5 ln(2 pi e var)``."""
     return 0.5 * (_LOG2PIE + np.log(var))
+
+
+def band_de_mne(x: np.ndarray, sfreq: float, bands: Bands = FACED_BANDS, window_s: float = 1.0) -> np.ndarray:
+    """Reference DE: ``mne.filter.filter_data`` per band, then the log variance of each window (FACED's recipe).
+
+    Slow (one MNE filter call per band over every row); :func:`band_de` must match it, and the tests and
+    ``benchmarks/de_features.py`` use it as the reference.
+
+    Parameters
+    ----------
+    x : ndarray, shape (..., n_times)
+        Signals (e.g. (n_clips, n_chans, n_times)); filtered in float64.
+
+    Returns
+    -------
+    ndarray, shape (..., n_windows, n_bands)
+    """
+    import mne
+
+    rows = np.asarray(x, dtype=float).reshape(-1, np.shape(x)[-1])
+    win = int(round(window_s * sfreq))
+    out = []
+    for _, lo, hi in bands:
+        f = mne.filter.filter_data(rows, sfreq, lo, hi, verbose="error")
+        n_w = f.shape[-1] // win
+        out.append(de_from_var(f[:, : n_w * win].reshape(len(rows), n_w, win).var(-1)))
+    return np.stack(out, -1).reshape(np.shape(x)[:-1] + (n_w, len(bands)))
 
 
 def design_band_filters(sfreq: float, bands: Bands = FACED_BANDS, n_times: int | None = None) -> list[np.ndarray]:
