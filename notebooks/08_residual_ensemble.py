@@ -52,6 +52,8 @@ epochs = 8
 steps_per_epoch = 30
 svm_every = 30           # DE + SVM: one training window in svm_every (test windows all kept)
 device = "auto"
+executor = "inline"      # where the fold jobs run: inline (this process), local (worker processes) or ray
+address = None           # Ray cluster address for executor ray, e.g. ray://head:10001 (None: RAY_ADDRESS or local)
 quick = False            # small settings for CI tests
 seed = 0
 results_dir = None       # None -> $VAXIS_RESULTS or ./results
@@ -68,22 +70,27 @@ from scipy import stats as sst
 
 from vaxis.baselines import svm_baseline
 from vaxis.cache import cache_root
-from vaxis.ensemble import seedv_view, ensemble_table, train_pool
+from vaxis.ensemble import frame_from_jobs
 from vaxis.eeg.datasets import load_faced, load_seedv
 from vaxis.eeg.synthetic import make_faced, make_seedv
 from vaxis.plots import source_tag, titled
 from vaxis.results import write_results
-from vaxis.stacking import StackConfig, resolve_device
+from vaxis.stacking import resolve_device
 from vaxis.stats import bootstrap_ci, fmt_ci, holm, paired_test
-from vaxis.training import make_manifest, prepare, subject_folds
+from vaxis.sweep import Grid, ResultStore, checked_table, data_fingerprint, run
+from vaxis.training import subject_folds
 
 t_start = time.time()
 if quick:
     pool_seeds, ensemble_size, n_folds, seedv_folds = 2, 2, 3, 3
     epochs, steps_per_epoch, svm_every = 2, 5, 30
 dev = resolve_device(device)
-cfg = StackConfig(epochs=epochs, steps_per_epoch=steps_per_epoch, batch_size=256, lr=1e-3, patience=3,
-                  max_val=1024)
+stack = {"epochs": epochs, "steps_per_epoch": steps_per_epoch, "batch_size": 256, "lr": 1e-3, "patience": 3,
+         "max_val": 1024}
+store = ResultStore(cache_root(cache_dir) / "sweeps" / "08_residual_ensemble")
+job_settings = {"protocol": protocol, "normalisation": normalisation, "seed": seed, "archs": list(archs),
+                "pool_seeds": pool_seeds, "ensemble_size": ensemble_size, "stack": stack, "device": device,
+                "cache_dir": None if cache_dir is None else str(cache_dir)}
 if quick and data_dir is None:
     faced_path = cache_root(cache_dir) / "synthetic" / "faced_quick_ch08_n12"
     if not (faced_path / ".complete").is_file():
@@ -97,30 +104,42 @@ print(f"DATA: {source_tag(source)} from {eeg.data_dir}; {eeg.n_subjects} subject
 if source == "synthetic":
     print("*** SYNTHETIC FACED data: every FACED number below comes from a simulated cohort, not human EEG. ***")
 print(f"protocol {protocol}, {n_folds} folds, normalisation {normalisation}, archs {archs}, pool {pool_seeds} "
-      f"seeds/arch, ensemble size {ensemble_size}, {epochs} x {steps_per_epoch} steps, device {dev}")
+      f"seeds/arch, ensemble size {ensemble_size}, {epochs} x {steps_per_epoch} steps, device {dev}; "
+      f"jobs run {executor}{'' if address is None else ' at ' + str(address)}, store {store.root}")
 
 # %% [markdown]
 # ## FACED: train every member of every fold, score every ensemble
-# One stacked pass per architecture and task trains all members of all folds at once (`vaxis.stacking`).
-# The DE + SVM baseline runs on the same contiguous test folds, so every comparison is paired by fold.
+# One sweep job per task x fold (`vaxis.ensemble.fold_job`, run by `vaxis.sweep`) trains all members of that
+# fold in one stacked pass per architecture (`vaxis.stacking`) and scores its ensembles. Each finished job is
+# stored at once (one JSON file, under the cache), so a run that is stopped resumes at its next start without
+# redoing finished folds; the job's id hashes every setting, so changed parameters start new jobs. A fold job
+# replays the random draws of the other folds: its numbers equal those of one run over all folds (tested).
+# The DE + SVM baseline runs here, on the same contiguous test folds, so every comparison is paired by fold.
 
 # %%
-tables, svms, pools, timings = {}, {}, {}, {}
+grid = Grid(axes={"task": list(tasks), "fold": list(range(n_folds))}, name="08_residual_ensemble FACED",
+            fixed={"dataset": "faced", "data_dir": str(eeg.data_dir), "k": n_folds, "val_fraction": 0.1,
+                   "data_key": data_fingerprint(eeg.x, np.asarray(eeg.subject_ids)), **job_settings},
+            fn="vaxis.ensemble:fold_job",
+            resources={"num_cpus": 1, "num_gpus": 0.5 if device.startswith("cuda") else 0})
+sweep = run(grid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
+print(sweep)
+jobs = checked_table(sweep, grid)     # raises, listing each failed job and its traceback, unless all are ok
+tables, svms, n_members, manifests, timings = {}, {}, {}, {}, {"sweep_faced_s": round(sweep.seconds, 1)}
 for task in tasks:
-    t0 = time.time()
-    view = prepare(eeg, task=task, input="window", normalisation=normalisation)
-    manifest = make_manifest(view.subject_ids, protocol, k=n_folds, seed=seed)
-    pools[task] = train_pool(view, manifest, archs=archs, n_seeds=pool_seeds, n_bag=ensemble_size,
-                             n_aug=ensemble_size, n_decor=ensemble_size, config=cfg, seed=seed, device=dev)
-    tables[task] = ensemble_table(pools[task], ensemble_size, seed=seed).assign(task=task)
+    tj = jobs[jobs.task == task].sort_values("fold")
+    tables[task] = frame_from_jobs(tj).assign(task=task)
+    n_members[task] = len(frame_from_jobs(tj, "members"))
+    manifests[task] = list(tj.fold_manifest)
     t1 = time.time()
     svm = svm_baseline(eeg.x, eeg.labels, eeg.subject_ids, task=task, normalisation=normalisation,
                        k=n_folds, every=svm_every, seed=seed)
     svms[task] = svm[svm.level == "window"].set_index("fold")
     svms[task]["clip_ba"] = svm[svm.level == "clip"].set_index("fold").balanced_accuracy
-    assert [f["test"] for f in manifest] == [f["test"] for f in subject_folds(eeg.subject_ids, k=n_folds)]
-    timings[task] = {"ensembles_s": round(t1 - t0, 1), "svm_s": round(time.time() - t1, 1)}
-    print(f"{task}: {len(pools[task].members)} members trained; {timings[task]}")
+    assert [f["test"] for f in manifests[task]] == [f["test"] for f in subject_folds(eeg.subject_ids, k=n_folds)]
+    timings[task] = {"ensembles_s": round(float(tj.train_s.sum()), 1), "svm_s": round(time.time() - t1, 1)}
+    print(f"{task}: {n_members[task]} members trained in {len(tj)} fold jobs; {timings[task]}")
+pool_settings, n_cls = jobs.settings.iloc[0], int(jobs[jobs.task == tasks[0]].n_classes.iloc[0])
 
 # %% [markdown]
 # ## Result: balanced accuracy at the full ensemble size, with CIs over folds
@@ -215,7 +234,6 @@ print(div_corr)
 
 # %%
 tab9 = tables[tasks[0]]
-n_cls = pools[tasks[0]].n_classes
 names = [headline, "seed", "single"]
 fig, ax = plt.subplots(figsize=(9, 4))
 recalls = {}
@@ -307,14 +325,18 @@ seedv_source = sv.source
 print(f"SEED-V DATA: {source_tag(seedv_source)} from {seedv_path}; {len(sv.subject_ids)} subjects")
 if seedv_source == "synthetic":
     print("*** SYNTHETIC SEED-V-format data: the SEED-V replication is NOT tested by this build. ***")
-t0 = time.time()
-sview = seedv_view(sv, normalisation=normalisation)
-sman = make_manifest(sview.subject_ids, protocol, k=min(seedv_folds, len(sview.subject_ids)), seed=seed,
-                     val_fraction=0.2)
-spool = train_pool(sview, sman, archs=archs, n_seeds=pool_seeds, n_bag=ensemble_size, n_aug=ensemble_size,
-                   n_decor=ensemble_size, config=cfg, seed=seed, device=dev)
-stab = ensemble_table(spool, ensemble_size, seed=seed)
-timings["seedv"] = {"ensembles_s": round(time.time() - t0, 1)}
+n_sfolds = min(seedv_folds, len(sv.subject_ids))
+sgrid = Grid(axes={"fold": list(range(n_sfolds))}, name="08_residual_ensemble SEED-V",
+             fixed={"dataset": "seedv", "data_dir": str(seedv_path), "task": "5class", "k": n_sfolds,
+                    "val_fraction": 0.2, **job_settings,
+                    "data_key": data_fingerprint(*sv.windows("5class"), np.asarray(sv.subject_ids))},
+             fn="vaxis.ensemble:fold_job", resources=grid.resources)
+ssweep = run(sgrid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
+print(ssweep)
+sjobs = checked_table(ssweep, sgrid)
+stab = frame_from_jobs(sjobs.sort_values("fold"))
+sman = list(sjobs.fold_manifest)
+timings["seedv"] = {"ensembles_s": round(float(sjobs.train_s.sum()), 1), "sweep_s": round(ssweep.seconds, 1)}
 sfull = stab[(stab.combiner == "mean") & (stab["size"] == stab.groupby("ensemble")["size"].transform("max"))]
 sba = sfull.pivot(index="fold", columns="ensemble", values="balanced_accuracy")
 seedv_summary = {name: {"ba": list(bootstrap_ci(sba[name].to_numpy(), seed=seed)), "n_folds": int(sba[name].size)}
@@ -378,8 +400,8 @@ write_results("08_residual_ensemble", {
     "normalisation": normalisation, "protocol": protocol, "n_folds": n_folds, "headline": headline,
     "settings": {"archs": archs, "pool_seeds": pool_seeds, "ensemble_size": ensemble_size, "epochs": epochs,
                  "steps_per_epoch": steps_per_epoch, "svm_every": svm_every, "quick": quick, "seed": seed,
-                 "pool": pools[tasks[0]].settings},
-    "manifest": pools[tasks[0]].manifest, "summary": summary, "paired_tests": tests, "claim": claim,
+                 "pool": pool_settings, "executor": executor},
+    "manifest": manifests[tasks[0]], "summary": summary, "paired_tests": tests, "claim": claim,
     "diversity_vs_ba": div_corr, "per_class_recall": {k: v for k, v in recalls.items()},
     "quoted_prior_results": quoted, "seedv": {"summary": seedv_summary, "paired_tests": seedv_tests,
                                                "n_folds": len(sman), "source": seedv_source},
@@ -403,4 +425,9 @@ write_results("08_residual_ensemble", {
 #
 # ## Rerun on your own data
 # `papermill notebooks/08_residual_ensemble.ipynb out.ipynb -p data_dir /path/to/FACED -p seedv_dir /path/to/SEED-V
-# -p quick False` (add `-p normalisation per-subject` for the FACED-style normalisation).
+# -p quick False` (add `-p normalisation per-subject` for the FACED-style normalisation). The fold jobs run in this
+# process by default; `-p executor local` spreads them over this machine's cores and `-p executor ray -p address
+# ray://head:10001` over a Ray cluster (every worker must read `data_dir`, `seedv_dir` and the cache at the same
+# paths; add `-p device cuda` for GPU jobs, half a GPU each). Finished jobs are kept under
+# `<cache>/sweeps/08_residual_ensemble/` (one JSON file per job; `vaxis sweep status --store <that folder>`), so an
+# interrupted run picks up where it stopped and a rerun with the same parameters trains nothing.

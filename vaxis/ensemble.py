@@ -31,12 +31,12 @@ import torch
 from torch.nn import functional as F
 
 from vaxis.decoders import DECODERS, build
-from vaxis.stacking import StackConfig, train_stacked
+from vaxis.stacking import StackConfig, subsample_indices, train_stacked
 from vaxis.training import metrics, prepare
 
 __all__ = ["residual_basis", "principal_angles", "residual_distance", "diversity_matrix", "greedy_select",
            "mean_probs", "Stacker", "ResidualDecorrelation", "residual_mix", "seedv_view", "Pool",
-           "train_pool", "ensemble_table", "KINDS"]
+           "train_pool", "ensemble_table", "fold_job", "load_fold_data", "frame_from_jobs", "KINDS"]
 
 KINDS = ("seed", "bag", "aug", "decor")
 
@@ -258,7 +258,8 @@ class Pool:
 def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linear"), n_seeds: int = 4,
                n_bag: int = 4, n_aug: int = 4, n_decor: int = 4, config: StackConfig | None = None,
                hidden: int = 32, decor_weight: float = 0.1, aug_fraction: float = 0.25, n_div: int = 2000,
-               k: int = 5, seed: int = 0, device: str | torch.device = "cpu") -> Pool:
+               k: int = 5, seed: int = 0, device: str | torch.device = "cpu",
+               folds: Sequence[int] | None = None) -> Pool:
     """Train every member of every fold: one stacked pass per architecture.
 
     ``archs[0]`` is the main architecture: it gets ``n_seeds`` label-only seeds plus the ``bag``, ``aug`` and
@@ -272,7 +273,16 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
         Window samples (``X`` (n, n_chans, n_bands)); from :func:`vaxis.training.prepare` or :func:`seedv_view`.
     manifest : list of dict
         Folds with ``train`` / ``val`` / ``test`` subject ids (:func:`vaxis.training.make_manifest`).
+    folds : sequence of int, optional
+        Train only these folds (indices into ``manifest``; default all). Every seed and random draw is
+        the one the full run makes (draws for the other folds are replayed, not trained), so fold ``f``
+        of ``train_pool(..., folds=[f])`` equals fold ``f`` of the full run (within float tolerance of the
+        batched arithmetic): one fold can be one sweep job (:func:`fold_job`). The pool's per-fold dicts
+        and ``members`` hold these folds only; ``manifest`` stays the full one.
     """
+    keep = set(range(len(manifest))) if folds is None else {int(f) for f in folds}
+    if not keep or not keep <= set(range(len(manifest))):
+        raise ValueError(f"folds must be a non-empty subset of 0..{len(manifest) - 1}, got {folds!r}")
     cfg = config or StackConfig(epochs=6, steps_per_epoch=25, max_val=1024)
     dev = torch.device(device)
     pos = {s: i for i, s in enumerate(view.subject_ids)}
@@ -280,7 +290,7 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
            for p in ("train", "val", "test")}
     rng = np.random.default_rng(seed)
     X, y = view.X, np.asarray(view.y)
-    banks = [residual_mix(X, y, view.groups, t, int(aug_fraction * len(t)), seed + 97 * f) if n_aug
+    banks = [residual_mix(X, y, view.groups, t, int(aug_fraction * len(t)), seed + 97 * f) if n_aug and f in keep
              else (X[:0], y[:0]) for f, t in enumerate(sel["train"])]   # residual-mixed rows, train only
     ends = len(X) + np.cumsum([0] + [len(b[1]) for b in banks])
     aug_idx = [np.arange(ends[f], ends[f + 1]) for f in range(len(banks))]
@@ -295,16 +305,21 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
                 for kind, n in (("seed", n_seeds), ("bag", n_bag), ("aug", n_aug), ("decor", n_decor))
                 if a_i == 0 or kind == "seed" for r in range(n)]
         tr_idx, bseeds, groups = [], [], []
-        for f, kind, r in plan:
+        for f, kind, r in plan:   # every fold's draws, in the full run's order (kept folds are trained below)
             tr = sel["train"][f]
             if kind == "bag":
                 subs = np.unique(view.groups[tr])
-                tr = np.concatenate([tr[view.groups[tr] == s] for s in rng.choice(subs, len(subs))])
+                draw = rng.choice(subs, len(subs))
+                tr = np.concatenate([tr[view.groups[tr] == s] for s in draw]) if f in keep else tr
             elif kind == "aug":
                 tr = np.concatenate([tr, aug_idx[f]])
             tr_idx.append(tr)
             bseeds.append(10_000 * (seed + 1) + 100 * f + (0 if kind == "decor" else 1 + r))
             groups.append(f if kind == "decor" else -1)
+        # the validation subsample train_stacked would draw for the full stack, then only the kept folds' models
+        va_idx = subsample_indices([sel["val"][f] for f, _, _ in plan], cfg.max_val, int(bseeds[0]))
+        on = [m for m, (f, _, _) in enumerate(plan) if f in keep]
+        plan, tr_idx, bseeds, groups, va_idx = ([v[m] for m in on] for v in (plan, tr_idx, bseeds, groups, va_idx))
         mu = sd = None
         if view.normalisation == "train-only":
             st = [(Xall[torch.as_tensor(t)].mean(0), Xall[torch.as_tensor(t)].std(0) + 1e-6) for t in tr_idx]
@@ -314,8 +329,7 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
         loss = (ResidualDecorrelation(np.array(groups), view.n_classes, decor_weight)
                 if a_i == 0 and n_decor > 1 else None)
         res = train_stacked(lambda m: build(arch, seed=inits[m], **akw), len(plan), Xall, yall, tr_idx,
-                            [sel["val"][f] for f, _, _ in plan], bseeds, dataclasses.replace(cfg, desc=arch),
-                            mu=mu, sd=sd, loss_fn=loss)
+                            va_idx, bseeds, dataclasses.replace(cfg, desc=arch), mu=mu, sd=sd, loss_fn=loss)
         for m, (f, kind, r) in enumerate(plan):
             mod = res.model(m)
             norm = (lambda x: x) if mu is None else (lambda x, m=m: (x - mu[m].cpu()) / sd[m].cpu())
@@ -332,7 +346,7 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
              {"archs": list(archs), "n_seeds": n_seeds, "n_bag": n_bag, "n_aug": n_aug, "n_decor": n_decor,
               "hidden": hidden, "decor_weight": decor_weight, "aug_fraction": aug_fraction, "k": k,
               "n_div": n_div, "config": dataclasses.asdict(cfg)})
-    for f in range(len(manifest)):
+    for f in sorted(keep):
         keys = [tuple(r) for r in members[members.fold == f][["fold", "arch", "kind", "rank"]].itertuples(index=False)]
         P.logp_val[f] = np.stack([out["logp_val"][q] for q in keys])
         P.logp_test[f] = np.stack([out["logp_test"][q] for q in keys])
@@ -408,3 +422,101 @@ def ensemble_table(pool: Pool, size: int, combine: Sequence[str] = ("mean", "sta
                                  "clip_balanced_accuracy": met["clip"]["balanced_accuracy"], "diversity": div,
                                  "recall": rec, "n": met["window"]["n"], "normalisation": pool.normalisation})
     return pd.DataFrame(rows)
+
+
+# ------------------------------------------------------------------------------------ one fold as a sweep job
+def load_fold_data(config: dict):
+    """The window view and manifest a :func:`fold_job` config names (same calls as chapter 8).
+
+    Returns
+    -------
+    view : DataView
+    manifest : list of dict
+        Every fold of :func:`vaxis.training.make_manifest` (``k``, ``seed``, ``val_fraction`` from the config).
+    fingerprint : str
+        :func:`vaxis.sweep.data_fingerprint` of the loaded arrays.
+    """
+    from vaxis.sweep import data_fingerprint
+    from vaxis.training import make_manifest
+
+    norm = config.get("normalisation", "train-only")
+    if config.get("dataset", "faced") == "seedv":
+        from vaxis.eeg.datasets import load_seedv
+
+        sv = load_seedv(config["data_dir"])
+        view = seedv_view(sv, normalisation=norm)
+        fp = data_fingerprint(*sv.windows("5class"), np.asarray(sv.subject_ids))
+    else:
+        from vaxis.eeg.datasets import load_faced
+
+        eeg = load_faced(config["data_dir"], kind="de", cache_dir=config.get("cache_dir"))
+        view = prepare(eeg, task=config["task"], input="window", normalisation=norm)
+        fp = data_fingerprint(eeg.x, np.asarray(eeg.subject_ids))
+    manifest = make_manifest(view.subject_ids, config.get("protocol", "kfold"), k=int(config["k"]),
+                             seed=int(config.get("seed", 0)), val_fraction=float(config.get("val_fraction", 0.1)))
+    return view, manifest, fp
+
+
+def fold_job(config: dict) -> dict:
+    """Train and score one fold of chapter 8's pool: a sweep job (``"vaxis.ensemble:fold_job"``).
+
+    Equal to fold ``config["fold"]`` of ``train_pool`` + ``ensemble_table`` over the whole manifest (see
+    ``train_pool(folds=...)``), whichever other folds run, in whichever process.
+
+    Parameters
+    ----------
+    config : dict
+        ``dataset`` (``"faced"`` | ``"seedv"``), ``data_dir`` (a folder every worker can read), ``cache_dir``
+        (None -> ``$VAXIS_CACHE``), ``task`` (FACED: ``"9class"`` | ``"binary"``), ``fold``, ``k``, ``protocol``,
+        ``val_fraction``, ``normalisation``, ``seed``, ``archs``, ``pool_seeds``, ``ensemble_size`` (also the bag,
+        aug and decor member counts), ``stack`` (:class:`~vaxis.stacking.StackConfig` fields), ``device``;
+        optional ``data_key``: the driver's :func:`vaxis.sweep.data_fingerprint`, checked against the data
+        this worker loads.
+
+    Returns
+    -------
+    dict
+        ``table`` (rows of :func:`ensemble_table` for this fold) and ``table_columns``; ``members`` rows and
+        ``members_columns``; ``n_classes``; ``settings`` (the pool's); ``fold_manifest``; ``device_used``;
+        ``train_s`` (load + train + score, seconds).
+    """
+    import time
+
+    from vaxis.stacking import resolve_device
+
+    t0 = time.perf_counter()
+    view, manifest, fp = load_fold_data(config)
+    if config.get("data_key") and config["data_key"] != fp:
+        raise ValueError(f"data at {config['data_dir']} differ from the driver's (fingerprint {fp} != "
+                         f"{config['data_key']}): every worker must read the same data")
+    f, size = int(config["fold"]), int(config["ensemble_size"])
+    dev = resolve_device(config.get("device", "cpu"))
+    pool = train_pool(view, manifest, archs=tuple(config["archs"]), n_seeds=int(config["pool_seeds"]), n_bag=size,
+                      n_aug=size, n_decor=size, config=StackConfig(**config.get("stack", {})),
+                      seed=int(config.get("seed", 0)), device=dev, folds=[f])
+    tab = ensemble_table(pool, size, seed=int(config.get("seed", 0)))
+    return {"table": tab.to_dict(orient="records"), "table_columns": list(tab.columns),
+            "members": pool.members.to_dict(orient="records"), "members_columns": list(pool.members.columns),
+            "n_classes": int(pool.n_classes), "settings": pool.settings, "fold_manifest": manifest[f],
+            "device_used": str(dev), "train_s": round(time.perf_counter() - t0, 3)}
+
+
+def frame_from_jobs(jobs: pd.DataFrame, key: str = "table") -> pd.DataFrame:
+    """Concatenate the per-job row lists ``jobs[key]`` (in the order of ``jobs``) into one DataFrame.
+
+    Columns follow ``jobs[key + "_columns"]`` when present (the job's own order; the store sorts dict keys);
+    JSON ``null`` in a numeric column becomes NaN.
+
+    Parameters
+    ----------
+    jobs : DataFrame
+        One row per job, e.g. :func:`vaxis.sweep.checked_table`.
+    """
+    rows = [r for rs in jobs[key] for r in rs]
+    cols = jobs[f"{key}_columns"].iloc[0] if f"{key}_columns" in jobs and len(jobs) else None
+    out = pd.DataFrame(rows, columns=cols)
+    for c in out.columns:
+        if out[c].dtype == object and all(v is None or isinstance(v, (int, float)) and not isinstance(v, bool)
+                                          for v in out[c]):
+            out[c] = out[c].astype(float)
+    return out

@@ -45,7 +45,8 @@ from typing import Any
 from vaxis.cache import atomic_write_bytes, hash_key
 from vaxis.executors import EXECUTORS, demo_job
 
-__all__ = ["Grid", "Job", "ResultStore", "Summary", "run", "demo_job", "add_sweep_parser", "sweep_main", "main"]
+__all__ = ["Grid", "Job", "ResultStore", "Summary", "run", "demo_job", "add_sweep_parser", "sweep_main", "main",
+           "SweepFailed", "checked_table", "data_fingerprint"]
 
 _SAFE = {f.__name__: f for f in (abs, min, max, len, int, float, str, round, bool, any, all, sorted)}
 _RECORD_KEYS = {"id", "fn", "config", "status", "result", "error", "seconds", "host", "attempts"}
@@ -329,6 +330,69 @@ def run(grid: Grid, store: ResultStore | str | os.PathLike, executor: str = "loc
         bar.close()
     return Summary(total=len(jobs), skipped=skipped, ran=ok + len(failures), ok=ok, failures=failures,
                    seconds=time.perf_counter() - t0, store=store, problems=dict(store.problems))
+
+
+class SweepFailed(RuntimeError):
+    """Some jobs of a grid failed or are missing: the message lists each with its error and traceback."""
+
+    def __init__(self, message: str, failed: list[dict[str, Any]]) -> None:
+        super().__init__(message)
+        self.failed = failed
+
+
+def checked_table(summary: Summary, grid: Grid, traceback_lines: int = 15) -> Any:
+    """The grid's table (:meth:`ResultStore.table`) when every job of ``grid`` finished ``ok``.
+
+    For chapters: a number computed on fewer folds than planned must never pass silently.
+
+    Parameters
+    ----------
+    summary : Summary
+        What :func:`run` returned (its ``store`` is read).
+    grid : Grid
+    traceback_lines : int
+        Last lines of each stored traceback quoted in the error.
+
+    Raises
+    ------
+    SweepFailed
+        Listing every failed job (id, config axes, error, the end of its traceback) and every job that has
+        no record; the records stay in the store (rerun with ``retry_failed=True`` to run them again).
+    """
+    recs = summary.store.records()
+    bad = []
+    for job in grid.jobs():
+        rec = recs.get(job.id)
+        if rec is None:
+            bad.append({"id": job.id, "config": job.config, "error": "no record in the store", "traceback": None})
+        elif rec["status"] != "ok":
+            bad.append({"id": job.id, "config": job.config, "error": rec.get("error"),
+                        "traceback": rec.get("traceback")})
+    if bad:
+        lines = [f"{len(bad)} of {len(grid)} jobs of sweep {grid.name or grid.fn} failed (store {summary.store.root}):"]
+        for b in bad:
+            axes = {k: b["config"].get(k) for k in grid.axes}
+            lines.append(f"- job {b['id']} {axes}: {b['error']}")
+            if b["traceback"]:
+                tb = b["traceback"].rstrip().splitlines()[-traceback_lines:]
+                lines += ["    " + t for t in tb]
+        raise SweepFailed("\n".join(lines), bad)
+    return summary.store.table(grid)
+
+
+def data_fingerprint(*arrays: Any) -> str:
+    """SHA-256 (hex, 16 chars) of arrays' dtypes, shapes and bytes: put it in a grid's ``fixed`` values so that
+    other data under the same path start new jobs and a worker can check it reads what the driver read."""
+    import hashlib
+
+    import numpy as np
+
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
+    return h.hexdigest()[:16]
 
 
 def add_sweep_parser(sub: Any) -> None:

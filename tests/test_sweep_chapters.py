@@ -1,0 +1,167 @@
+"""Chapters' training as sweep jobs: one-fold jobs equal the fold of the full run, resume, executors, failures."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vaxis import ensemble as E
+from vaxis.stacking import StackConfig
+from vaxis.sweep import Grid, ResultStore, SweepFailed, checked_table, data_fingerprint, run
+
+STACK = {"epochs": 2, "steps_per_epoch": 3, "batch_size": 64, "lr": 1e-3, "patience": 3, "max_val": 200}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    """Single-threaded torch (small shared machines; the local executor's workers use one thread too)."""
+    import torch
+
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+@pytest.fixture(scope="module")
+def faced6(tmp_path_factory):
+    """A 6-subject synthetic FACED cohort (DE only) and the ch8 job config shared by every fold."""
+    from vaxis.eeg.datasets import load_faced
+    from vaxis.eeg.synthetic import make_faced
+
+    root = tmp_path_factory.mktemp("faced6")
+    make_faced(root, n_subjects=6, seed=0, kinds=("de",))
+    eeg = load_faced(root, kind="de")
+    fixed = {"dataset": "faced", "data_dir": str(root), "cache_dir": None, "k": 3, "protocol": "kfold",
+             "val_fraction": 0.25, "normalisation": "train-only", "seed": 0, "archs": ["mlp", "linear"],
+             "pool_seeds": 2, "ensemble_size": 2, "stack": STACK, "device": "cpu",
+             "data_key": data_fingerprint(eeg.x, np.asarray(eeg.subject_ids))}
+    return fixed
+
+
+def _grid(fixed: dict, folds=(0, 1, 2), tasks=("binary",)) -> Grid:
+    return Grid(axes={"task": list(tasks), "fold": list(folds)}, fixed=fixed, fn="vaxis.ensemble:fold_job",
+                name="ch8-test")
+
+
+@pytest.fixture(scope="module")
+def full_run(faced6):
+    """Chapter 8 before the sweep layer: every fold in one train_pool call, then ensemble_table."""
+    view, manifest, _ = E.load_fold_data({**faced6, "task": "binary"})
+    pool = E.train_pool(view, manifest, archs=("mlp", "linear"), n_seeds=2, n_bag=2, n_aug=2, n_decor=2,
+                        config=StackConfig(**STACK), seed=0, device="cpu")
+    return pool, E.ensemble_table(pool, 2, seed=0)
+
+
+@pytest.fixture(scope="module")
+def swept(faced6, tmp_path_factory):
+    """The same folds as inline sweep jobs."""
+    g = _grid(faced6)
+    summary = run(g, tmp_path_factory.mktemp("store") / "ch8", executor="inline", progress=False)
+    return g, summary
+
+
+def _num(df: pd.DataFrame) -> pd.DataFrame:
+    return df.drop(columns=["recall", "members"]).reset_index(drop=True)
+
+
+def test_one_fold_pool_equals_that_fold_of_the_full_pool(faced6, full_run):
+    """train_pool(folds=[f]) replays every other fold's draws: same members, same outputs (float tolerance)."""
+    full, _ = full_run
+    view, manifest, _ = E.load_fold_data({**faced6, "task": "binary"})
+    for f in (0, 2):
+        one = E.train_pool(view, manifest, archs=("mlp", "linear"), n_seeds=2, n_bag=2, n_aug=2, n_decor=2,
+                           config=StackConfig(**STACK), seed=0, device="cpu", folds=[f])
+        assert list(one.logp_test) == [f]
+        np.testing.assert_allclose(one.logp_test[f], full.logp_test[f], atol=1e-5)
+        np.testing.assert_allclose(one.logp_val[f], full.logp_val[f], atol=1e-5)
+        np.testing.assert_allclose(one.D[f], full.D[f], atol=1e-4)
+        same_fold = full.members[full.members.fold == f].reset_index(drop=True)
+        pd.testing.assert_frame_equal(one.members.drop(columns="val_ba"), same_fold.drop(columns="val_ba"))
+        np.testing.assert_allclose(one.members.val_ba, same_fold.val_ba, atol=1e-9)
+    with pytest.raises(ValueError, match="subset"):
+        E.train_pool(view, manifest, folds=[3])
+
+
+def test_fold_jobs_reproduce_the_full_table(full_run, swept):
+    _, table = full_run
+    g, summary = swept
+    assert (summary.total, summary.ran, summary.ok) == (3, 3, 3)
+    jobs = checked_table(summary, g)
+    got = E.frame_from_jobs(jobs)
+    assert list(got.columns) == list(table.columns) and len(got) == len(table)
+    pd.testing.assert_frame_equal(_num(got), _num(table), check_exact=False, atol=1e-6)
+    assert list(got.members) == [list(m) for m in table.members]
+    members = E.frame_from_jobs(jobs, "members")
+    assert len(members) == 3 * (2 * 4 + 2) and list(members.columns)[:2] == ["member", "fold"]
+
+
+def test_second_run_executes_nothing_and_returns_the_same_table(swept):
+    g, first = swept
+    again = run(g, first.store.root, executor="inline", progress=False)
+    assert (again.total, again.skipped, again.ran) == (3, 3, 0)
+    pd.testing.assert_frame_equal(checked_table(again, g), first.store.table(g))
+
+
+def test_changed_parameter_starts_new_jobs(faced6, swept):
+    g, first = swept
+    changed = _grid({**faced6, "stack": {**STACK, "epochs": 3}})
+    assert not {j.id for j in changed.jobs()} & first.store.done_ids()
+
+
+def test_local_executor_gives_the_inline_rows(faced6, swept, tmp_path):
+    g, first = swept
+    small = _grid(faced6, folds=(0, 2))
+    local = run(small, tmp_path / "local", executor="local", max_workers=2, progress=False)
+    assert local.ok == 2 and {r["pid"] for r in local.store.records().values()} - {os.getpid()}
+    a = E.frame_from_jobs(checked_table(local, small))
+    b = E.frame_from_jobs(first.store.table(small))
+    pd.testing.assert_frame_equal(_num(a), _num(b), check_exact=False, atol=1e-6)
+
+
+def test_sweep_killed_midway_resumes_without_redoing_finished_jobs(faced6, swept, tmp_path):
+    import yaml
+
+    g, first = swept
+    spec = {"name": g.name, "fn": g.fn, "axes": g.axes, "fixed": g.fixed}
+    (tmp_path / "g.yaml").write_text(yaml.safe_dump(spec))
+    assert [j.id for j in Grid.from_yaml(tmp_path / "g.yaml").jobs()] == [j.id for j in g.jobs()]
+    store = ResultStore(tmp_path / "killed")
+    proc = subprocess.Popen([sys.executable, "-m", "vaxis.sweep", "run", str(tmp_path / "g.yaml"), "--store",
+                             str(store.root), "--executor", "inline", "--no-progress"], start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 60
+    while not store.done_ids() and time.time() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = store.done_ids()
+    assert 1 <= len(done) < 3, "the sweep was not killed mid-way"
+    stamps = {i: store.path(i).stat().st_mtime_ns for i in done}
+    resumed = run(g, store, executor="inline", progress=False)
+    assert resumed.skipped == len(done) and resumed.ran == 3 - len(done) and not resumed.failures
+    assert all(store.path(i).stat().st_mtime_ns == t for i, t in stamps.items())   # finished jobs not redone
+    a, b = E.frame_from_jobs(checked_table(resumed, g)), E.frame_from_jobs(first.store.table(g))
+    pd.testing.assert_frame_equal(_num(a), _num(b), check_exact=False, atol=1e-6)
+
+
+def test_failed_job_is_reported_with_its_error_and_traceback(faced6, tmp_path):
+    g = _grid(faced6, folds=(7,))           # only 3 folds: train_pool refuses fold 7
+    summary = run(g, tmp_path / "st", executor="inline", progress=False)
+    assert summary.failures
+    with pytest.raises(SweepFailed) as err:
+        checked_table(summary, g)
+    msg = str(err.value)
+    assert "1 of 1 jobs" in msg and "'fold': 7" in msg and "ValueError: folds must be" in msg
+    assert "Traceback" in msg or "train_pool" in msg
+    assert err.value.failed[0]["config"]["fold"] == 7
+    bad = _grid({**faced6, "data_key": "0" * 16}, folds=(0,))
+    with pytest.raises(SweepFailed, match="differ from the driver"):
+        checked_table(run(bad, tmp_path / "st2", executor="inline", progress=False), bad)
