@@ -24,7 +24,7 @@
 # architecture (`arch`, default the DE MLP), the same initial weights and batch order per (seed, fold), the same
 # epochs and the same early stopping (validation cross-entropy, patience `patience`). All models (25 strategies
 # x 3 weights + baseline, then the chosen weight x the other seeds) are trained in two stacked, vectorised
-# passes. The loss weight is chosen per strategy and per fold from its grid (0.1, 0.3, 1.0) by balanced
+# passes per fold (one sweep job per fold). The loss weight is chosen per strategy and per fold from its grid (0.1, 0.3, 1.0) by balanced
 # accuracy on that fold's **validation subjects** (10 % of its training subjects, seed 0 models); the test
 # subjects choose nothing. Each strategy is then compared with the baseline on the test subjects, paired over
 # fold x seed: mean difference with a bootstrap CI, Wilcoxon signed-rank test, Holm correction across the 25.
@@ -35,6 +35,8 @@
 data_dir = None      # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # the LLM whose nine sentences give positions, geometry and embeddings (first one used)
 device = "auto"
+executor = "inline"  # where the fold jobs run: inline (this process), local (worker processes) or ray
+address = None       # Ray cluster address for executor ray, e.g. ray://head:10001 (None: RAY_ADDRESS or local)
 quick = False        # small settings for CI tests: 5 strategies, 1 seed, 3 folds, 5 epochs
 seed = 0
 arch = "mlp"         # a DE decoder of vaxis.decoders (topographic strategies need mlp / linear / tcn)
@@ -59,11 +61,13 @@ import pandas as pd
 
 from vaxis import alignment_train as at
 from vaxis.alignment import STRATEGIES, AlignmentTargets, derangement
+from vaxis.cache import cache_root
 from vaxis.eeg.datasets import load_faced
 from vaxis.plots import source_tag, titled
 from vaxis.results import write_results
 from vaxis.stats import bootstrap_ci, fmt_ci
-from vaxis.training import make_manifest
+from vaxis.sweep import Grid, ResultStore, checked_table, data_fingerprint
+from vaxis.sweep import run as run_sweep
 
 t_start = time.time()
 strategies = list(STRATEGIES)
@@ -88,8 +92,6 @@ print(f"{eeg.n_subjects} subjects x {len(eeg.labels)} clips (clip-level DE, {dat
 
 # %%
 targets = AlignmentTargets.from_llm(models[0], device=device, cache_dir=cache_dir)
-manifest = make_manifest(eeg.subject_ids, "kfold", k=n_folds, val_fraction=0.1)
-vmaps = at.fold_vmaps(eeg, manifest, targets.positions)
 print(pd.DataFrame({"position": targets.positions.round(2)}, index=eeg.categories).T.to_string())
 print("sentence cosine similarity, off-diagonal range:",
       np.round(targets.geometry[~np.eye(9, dtype=bool)].min(), 2), "-",
@@ -103,16 +105,36 @@ print(pd.DataFrame([{"strategy": s.name, "family": s.family, "needs": s.needs, "
                      "rationale": s.rationale} for s in STRATEGIES.values()]).to_string(index=False))
 
 # %% [markdown]
-# ## Train everything (two stacked passes)
+# ## Train everything (one sweep job per fold)
+# Everything above is fold-local, so each fold is one job (`vaxis.alignment_train.fold_job`, run by
+# `vaxis.sweep`): its V-map, the selection pass (every strategy x weight, seed `seeds[0]`, one stacked pass),
+# the weight choice on its validation subjects, the other seeds at the chosen weight (a second stacked pass)
+# and the distillation controls of the section "Is it the geometry or label smoothing?" below. A fold job
+# equals that fold of one run over all folds (tested). Each finished job is stored at once under the cache,
+# so a stopped run resumes without redoing finished folds; the job's id hashes every setting (the LLM's
+# positions and embeddings included), so changed parameters start new jobs.
 
 # %%
-t_train = time.time()
-run = at.run_alignment(data, targets, strategies=strategies, arch=arch, seeds=seeds, select_seeds=seeds[:1],
-                       k=n_folds, epochs=epochs, patience=patience, batch_size=batch_size, lr=lr, hidden=hidden,
-                       vmaps=vmaps, device=device)
-train_s = time.time() - t_train
+store = ResultStore(cache_root(cache_dir) / "sweeps" / "06_alignment")
+grid = Grid(axes={"fold": list(range(n_folds))}, name="06_alignment", fn="vaxis.alignment_train:fold_job",
+            fixed={"data_dir": str(eeg.data_dir), "cache_dir": None if cache_dir is None else str(cache_dir),
+                   "data_key": data_fingerprint(eeg.x, np.asarray(eeg.subject_ids)), "k": n_folds,
+                   "strategies": strategies, "arch": arch, "seeds": list(seeds), "select_seeds": list(seeds[:1]),
+                   "epochs": epochs, "patience": patience, "batch_size": batch_size, "lr": lr, "hidden": hidden,
+                   "device": device, "llm": models[0],
+                   "targets": {"positions": np.asarray(targets.positions, float).tolist(),
+                               "embeddings": np.asarray(targets.embeddings, float).tolist()},
+                   "controls": ["shuffled", "uniform"], "control_seed": control_seed},
+            resources={"num_cpus": 1, "num_gpus": 0.5 if device.startswith("cuda") else 0})
+print(f"{len(grid)} fold jobs, executor {executor}{'' if address is None else ' at ' + str(address)}, "
+      f"store {store.root}")
+sweep = run_sweep(grid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
+print(sweep)
+jobs = checked_table(sweep, grid)     # raises, listing each failed job and its traceback, unless all are ok
+run, ctrl = at.collect_fold_jobs(jobs, controls=("shuffled", "uniform"))
+train_s = run.seconds["stage1"] + run.seconds["stage2"]
 print(f"trained {run.seconds['n_models']} models in {train_s:.0f} s (selection pass {run.seconds['stage1']:.0f} s, "
-      f"other seeds {run.seconds['stage2']:.0f} s)")
+      f"other seeds {run.seconds['stage2']:.0f} s; summed over the fold jobs; sweep wall time {sweep.seconds:.0f} s)")
 base = run.final[run.final.strategy == "label-only"]
 print(f"label-only test BA {fmt_ci(*bootstrap_ci(base.test_ba.to_numpy()))} "
       f"(n = {len(base)} fold x seed; chance 0.111)")
@@ -190,9 +212,7 @@ r_geo = np.corrcoef(t_real["D"].numpy()[iu], t_shuf["D"].numpy()[iu])[0, 1]
 r_val = np.corrcoef(t_real["Dv"].numpy()[iu], t_shuf["Dv"].numpy()[iu])[0, 1]
 print(f"Pearson r, real vs shuffled distances over the {len(iu[0])} category pairs: sentence geometry {r_geo:.2f}, "
       f"V-axis {r_val:.2f}")
-t_ctrl = time.time()
-ctrl = at.run_controls(run, targets, controls=("shuffled", "uniform"), strategies=kd_names, control_seed=control_seed)
-ctrl_s = time.time() - t_ctrl
+ctrl_s = sum(ctrl.attrs["seconds"].values())     # the controls were trained in the fold jobs above
 n_ctrl = len(ctrl)
 print(f"trained {n_ctrl} control models ({len(kd_names)} distillation strategies x 2 controls x {len(seeds)} seeds "
       f"x {n_folds} folds) in {ctrl_s:.0f} s")
@@ -302,4 +322,8 @@ write_results("06_alignment", {
 # - **Synthetic data.** If the banner above says SYNTHETIC, the numbers describe the simulator only.
 #
 # **Rerun:** `papermill notebooks/06_alignment.ipynb out.ipynb -p data_dir /path/to/FACED -p quick False`
-# (add `-p arch grid_cnn`, `-p seeds "[0, 1, 2, 3, 4]"` etc.).
+# (add `-p arch grid_cnn`, `-p seeds "[0, 1, 2, 3, 4]"` etc.). The fold jobs run in this process by default;
+# `-p executor local` spreads them over this machine's cores, `-p executor ray -p address ray://head:10001` over a
+# Ray cluster (workers must read `data_dir` and the cache at the same paths; the LLM runs only here, its targets
+# travel in the job config). Finished jobs stay under `<cache>/sweeps/06_alignment/`
+# (`vaxis sweep status --store <that folder>`): an interrupted run resumes where it stopped.

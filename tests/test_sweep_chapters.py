@@ -165,3 +165,51 @@ def test_failed_job_is_reported_with_its_error_and_traceback(faced6, tmp_path):
     bad = _grid({**faced6, "data_key": "0" * 16}, folds=(0,))
     with pytest.raises(SweepFailed, match="differ from the driver"):
         checked_table(run(bad, tmp_path / "st2", executor="inline", progress=False), bad)
+
+
+# --------------------------------------------------------------------------------------------- chapter 6
+CH6_STRATEGIES = ["kd_t1", "rsa_geometry", "v_mse", "topo_smooth"]
+
+
+@pytest.fixture(scope="module")
+def ch6(faced6):
+    """Chapter 6's settings on the 6-subject cohort, with LLM-free targets (positions + 16-d embeddings)."""
+    from vaxis.alignment import AlignmentTargets
+
+    rng = np.random.default_rng(0)
+    targets = AlignmentTargets(np.array([-1.0, -0.8, -0.9, -0.7, 0.0, 0.8, 0.6, 1.0, 0.9]), rng.normal(size=(9, 16)))
+    fixed = {"data_dir": faced6["data_dir"], "cache_dir": None, "data_key": faced6["data_key"], "k": 3,
+             "strategies": CH6_STRATEGIES, "arch": "mlp", "seeds": [0, 1], "select_seeds": [0], "epochs": 3,
+             "patience": 2, "batch_size": 32, "lr": 3e-3, "hidden": 8, "device": "cpu",
+             "targets": {"positions": targets.positions.tolist(), "embeddings": targets.embeddings.tolist()},
+             "controls": ["shuffled", "uniform"], "control_seed": 0}
+    return targets, fixed
+
+
+def test_ch6_fold_jobs_reproduce_the_full_run(ch6, tmp_path):
+    """run_alignment + run_controls over all folds == the fold jobs reassembled (tables in the same order)."""
+    import vaxis.alignment_train as at
+    from vaxis.eeg.datasets import load_faced
+    from vaxis.training import make_manifest
+
+    targets, fixed = ch6
+    eeg = load_faced(fixed["data_dir"], kind="de")
+    manifest = make_manifest(eeg.subject_ids, "kfold", k=3, val_fraction=0.1)
+    vmaps = at.fold_vmaps(eeg, manifest, targets.positions)
+    full = at.run_alignment(at.clip_arrays(eeg), targets, strategies=CH6_STRATEGIES, arch="mlp", seeds=[0, 1],
+                            select_seeds=[0], k=3, epochs=3, patience=2, batch_size=32, lr=3e-3, hidden=8,
+                            vmaps=vmaps, device="cpu")
+    full_ctrl = at.run_controls(full, targets, controls=("shuffled", "uniform"), strategies=["kd_t1"])
+    g = Grid(axes={"fold": [0, 1, 2]}, fixed=fixed, fn="vaxis.alignment_train:fold_job", name="ch6-test")
+    summary = run(g, tmp_path / "ch6", executor="inline", progress=False)
+    got, ctrl = at.collect_fold_jobs(checked_table(summary, g))
+    for a, b in ((got.final, full.final), (got.chosen, full.chosen), (ctrl, full_ctrl)):
+        assert list(a.columns) == list(b.columns) and len(a) == len(b)
+        pd.testing.assert_frame_equal(a, b.reset_index(drop=True), check_exact=False, atol=1e-9)
+    s1 = full.stage1.sort_values(["strategy", "weight", "seed", "fold"], ignore_index=True)
+    pd.testing.assert_frame_equal(got.stage1, s1, check_exact=False, atol=1e-9)
+    assert got.manifest == full.manifest and got.seconds["n_models"] == full.seconds["n_models"]
+    assert ctrl.attrs["n_models"] == full_ctrl.attrs["n_models"]
+    assert run(g, tmp_path / "ch6", executor="inline", progress=False).ran == 0
+    with pytest.raises(ValueError, match="subset"):
+        at.run_alignment(at.clip_arrays(eeg), targets, strategies=["kd_t1"], k=3, folds=[5])

@@ -33,7 +33,7 @@ from vaxis.training import DataView, balanced_accuracy, make_manifest, prepare
 
 __all__ = ["AlignedDecoder", "input_weights", "electrode_laplacian", "clip_arrays", "fold_vmaps",
            "train_conditions", "select_weights", "run_alignment", "AlignmentRun", "compare", "run_controls",
-           "compare_controls", "CONTROL_FAMILY"]
+           "compare_controls", "CONTROL_FAMILY", "fold_job", "collect_fold_jobs"]
 
 CONTROL_FAMILY = "distillation"              # the family whose soft targets are also label smoothing
 
@@ -245,8 +245,8 @@ class AlignmentRun:
 def run_alignment(data, targets: AlignmentTargets, strategies: Sequence[str] | None = None, arch: str = "mlp",
                   seeds: Sequence[int] = (0, 1, 2), select_seeds: Sequence[int] = (0,), k: int = 10,
                   epochs: int = 30, patience: int = 5, batch_size: int = 128, lr: float = 1e-3, hidden: int = 32,
-                  vmaps: Sequence[np.ndarray] | None = None, weights: dict | None = None, device: str = "auto",
-                  progress: bool = False) -> AlignmentRun:
+                  vmaps: Sequence[np.ndarray] | Mapping[int, np.ndarray] | None = None, weights: dict | None = None,
+                  device: str = "auto", progress: bool = False, folds: Sequence[int] | None = None) -> AlignmentRun:
     """Label-only baseline and every strategy, weight chosen per fold on validation subjects.
 
     Parameters
@@ -258,11 +258,19 @@ def run_alignment(data, targets: AlignmentTargets, strategies: Sequence[str] | N
         every grid weight; the other seeds only at the chosen weight).
     vmaps : per-fold (n_chans, n_bands) V-maps for the topographic strategies (:func:`fold_vmaps`).
     weights : optional {strategy: grid} overriding ``default_weights``.
+    folds : optional subset of the ``k`` fold ids to train (default all). Everything is fold-local (initial
+        weights and batch order from ``(seed, fold)``, weight selection on that fold's validation subjects),
+        so fold ``f`` of ``run_alignment(..., folds=[f])`` equals fold ``f`` of the full run (within float
+        tolerance of the batched arithmetic): one fold can be one sweep job (:func:`fold_job`). ``vmaps``
+        is indexed by fold id (a dict holding these folds is enough); ``manifest`` stays the full one.
     """
     strategies = list(strategies or STRATEGIES)
     view = prepare(data, task="9class", input="window", normalisation="train-only")
     manifest = make_manifest(view.subject_ids, "kfold", k=k, val_fraction=0.1)
-    folds = [f["fold"] for f in manifest]
+    all_folds = [f["fold"] for f in manifest]
+    if folds is not None and (not folds or not set(folds) <= set(all_folds)):
+        raise ValueError(f"folds must be a non-empty subset of {all_folds}, got {folds!r}")
+    folds = all_folds if folds is None else [f for f in all_folds if f in set(folds)]
     cfg = StackConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, progress=progress)
     grid = {s: tuple((weights or {}).get(s, STRATEGIES[s].default_weights)) for s in strategies}
     rows = [("label-only", 0.0, s, f) for s in select_seeds for f in folds]
@@ -424,3 +432,98 @@ def compare_controls(final: pd.DataFrame, controls: pd.DataFrame, alpha: float =
     out["beats"] = (out.p_holm < alpha) & (out["diff"] > 0)
     out["geometry_evidence"] = out.groupby("strategy").beats.transform("all")
     return out[cols].sort_values(["strategy", "control"], ignore_index=True)
+
+
+# ------------------------------------------------------------------------------------ one fold as a sweep job
+def fold_job(config: dict) -> dict:
+    """Chapter 6's whole pipeline for one fold: a sweep job (``"vaxis.alignment_train:fold_job"``).
+
+    Stage 1 (every strategy x weight, selection seeds), weight choice on the fold's validation subjects,
+    stage 2 (the other seeds at the chosen weight) and the distillation controls, all for fold
+    ``config["fold"]`` only: equal to that fold of :func:`run_alignment` + :func:`run_controls` over all folds
+    (everything there is fold-local; exact as long as no validation set exceeds ``StackConfig.max_val``
+    samples, which clip-level FACED folds never do).
+
+    Parameters
+    ----------
+    config : dict
+        ``data_dir`` (a FACED folder every worker can read), ``cache_dir``, optional ``data_key``
+        (:func:`vaxis.sweep.data_fingerprint` of ``eeg.x`` and the subject ids, checked), ``fold``, ``k``,
+        ``strategies``, ``arch``, ``seeds``, ``select_seeds``, ``epochs``, ``patience``, ``batch_size``, ``lr``,
+        ``hidden``, ``device``, ``targets`` (``{"positions": (9,), "embeddings": (9, d_llm)}`` as lists: the LLM's
+        :class:`~vaxis.alignment.AlignmentTargets`), ``controls`` (e.g. ``["shuffled", "uniform"]``; [] for
+        none), ``control_seed``. The fold's V-map (:func:`fold_vmaps`) is fitted here.
+
+    Returns
+    -------
+    dict
+        ``final``, ``stage1``, ``chosen``, ``controls``: row lists of the run's tables for this fold (with
+        ``<name>_columns``); ``fold_manifest``; ``stage_seconds`` per stage (``stage1``, ``stage2``, ``n_models``,
+        ``controls`` {control: s}); ``n_control_models`` {control: n}.
+    """
+    from vaxis.eeg.datasets import load_faced
+    from vaxis.sweep import data_fingerprint
+
+    eeg = load_faced(config["data_dir"], kind="de", cache_dir=config.get("cache_dir"))
+    if config.get("data_key"):
+        fp = data_fingerprint(eeg.x, np.asarray(eeg.subject_ids))
+        if fp != config["data_key"]:
+            raise ValueError(f"data at {config['data_dir']} differ from the driver's (fingerprint {fp} != "
+                             f"{config['data_key']}): every worker must read the same data")
+    f, k = int(config["fold"]), int(config["k"])
+    targets = AlignmentTargets(np.asarray(config["targets"]["positions"], float),
+                               np.asarray(config["targets"]["embeddings"], float))
+    manifest = make_manifest(eeg.subject_ids, "kfold", k=k, val_fraction=0.1)
+    vmaps = {f: fold_vmaps(eeg, [manifest[f]], targets.positions)[0]}
+    strategies = list(config["strategies"])
+    seeds = [int(s) for s in config["seeds"]]
+    run = run_alignment(clip_arrays(eeg), targets, strategies=strategies, arch=config.get("arch", "mlp"),
+                        seeds=seeds, select_seeds=[int(s) for s in config.get("select_seeds", seeds[:1])], k=k,
+                        epochs=int(config["epochs"]), patience=int(config["patience"]),
+                        batch_size=int(config["batch_size"]), lr=float(config["lr"]),
+                        hidden=int(config.get("hidden", 32)), vmaps=vmaps, device=config.get("device", "auto"),
+                        folds=[f])
+    kd = [n for n in strategies if STRATEGIES[n].family == CONTROL_FAMILY]
+    ctrl = run_controls(run, targets, controls=tuple(config.get("controls", ())), strategies=kd,
+                        control_seed=int(config.get("control_seed", 0)))
+    out = {"fold_manifest": run.manifest[f],   # (not "seconds": the store's record has its own)
+           "stage_seconds": {**run.seconds, "controls": ctrl.attrs.get("seconds", {})},
+           "n_control_models": ctrl.attrs.get("n_models", {})}
+    for name, tab in (("final", run.final), ("stage1", run.stage1), ("chosen", run.chosen), ("controls", ctrl)):
+        out[name], out[f"{name}_columns"] = tab.to_dict(orient="records"), list(tab.columns)
+    return out
+
+
+def collect_fold_jobs(jobs: pd.DataFrame, controls: Sequence[str] = ("shuffled", "uniform")
+                      ) -> tuple[AlignmentRun, pd.DataFrame]:
+    """Reassemble :func:`fold_job` results (one row per fold, e.g. :func:`vaxis.sweep.checked_table`).
+
+    Returns
+    -------
+    run : AlignmentRun
+        ``final``, ``stage1``, ``chosen`` over every fold, in the row order of :func:`run_alignment` (``final``
+        by strategy, seed, fold; ``chosen`` by strategy, fold; ``stage1`` by strategy, weight, seed, fold),
+        ``manifest`` (the jobs' folds), ``seconds`` summed over the jobs (training time, also for jobs
+        found in the store); ``view`` is None.
+    controls : DataFrame
+        As :func:`run_controls` (by control in ``controls`` order, then strategy, seed, fold); ``attrs``
+        ``seconds`` and ``n_models`` per control, summed over the jobs.
+    """
+    from vaxis.ensemble import frame_from_jobs
+
+    jobs = jobs.sort_values("fold")
+    tabs = {n: frame_from_jobs(jobs, n) for n in ("final", "stage1", "chosen", "controls")}
+    final = tabs["final"].sort_values(["strategy", "seed", "fold"], ignore_index=True)
+    chosen = tabs["chosen"].sort_values(["strategy", "fold"], ignore_index=True)
+    stage1 = tabs["stage1"].sort_values(["strategy", "weight", "seed", "fold"], ignore_index=True)
+    ctrl = tabs["controls"]
+    if len(ctrl):
+        order = {c: i for i, c in enumerate(controls)}
+        ctrl = ctrl.sort_values(["control", "strategy", "seed", "fold"], key=lambda c: c.map(order)
+                                if c.name == "control" else c, ignore_index=True)
+    secs = list(jobs.stage_seconds)
+    seconds = {key: float(sum(s[key] for s in secs)) for key in ("stage1", "stage2")}
+    seconds["n_models"] = int(sum(s["n_models"] for s in secs))
+    ctrl.attrs = {"seconds": {c: float(sum(s["controls"].get(c, 0.0) for s in secs)) for c in controls},
+                  "n_models": {c: int(sum(n.get(c, 0) for n in jobs.n_control_models)) for c in controls}}
+    return AlignmentRun(final, stage1, chosen, list(jobs.fold_manifest), seconds), ctrl

@@ -505,15 +505,17 @@ def frame_from_jobs(jobs: pd.DataFrame, key: str = "table") -> pd.DataFrame:
     """Concatenate the per-job row lists ``jobs[key]`` (in the order of ``jobs``) into one DataFrame.
 
     Columns follow ``jobs[key + "_columns"]`` when present (the job's own order; the store sorts dict keys);
-    JSON ``null`` in a numeric column becomes NaN.
+    JSON ``null`` in a numeric column becomes NaN. A result key that is also a config key is read from
+    ``result.<key>`` (see :meth:`vaxis.sweep.ResultStore.table`).
 
     Parameters
     ----------
     jobs : DataFrame
         One row per job, e.g. :func:`vaxis.sweep.checked_table`.
     """
-    rows = [r for rs in jobs[key] for r in rs]
-    cols = jobs[f"{key}_columns"].iloc[0] if f"{key}_columns" in jobs and len(jobs) else None
+    res = lambda k: f"result.{k}" if f"result.{k}" in jobs else k   # noqa: E731 - result key = a config key
+    rows = [r for rs in jobs[res(key)] for r in rs]
+    cols = jobs[res(f"{key}_columns")].iloc[0] if res(f"{key}_columns") in jobs and len(jobs) else None
     out = pd.DataFrame(rows, columns=cols)
     for c in out.columns:
         if out[c].dtype == object and all(v is None or isinstance(v, (int, float)) and not isinstance(v, bool)
