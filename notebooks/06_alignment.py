@@ -42,6 +42,8 @@ seed = 0
 arch = "mlp"         # a DE decoder of vaxis.decoders (topographic strategies need mlp / linear / tcn)
 seeds = [0, 1, 2]
 n_folds = 10
+protocol = "kfold"   # kfold (n_folds subject-disjoint folds) or fixed (one split, see splits)
+splits = None        # fixed protocol: dict with train, val and test subject-id lists
 epochs = 12
 patience = 3
 hidden = 32
@@ -68,6 +70,7 @@ from vaxis.results import write_results
 from vaxis.stats import bootstrap_ci, fmt_ci
 from vaxis.sweep import Grid, ResultStore, checked_table, data_fingerprint
 from vaxis.sweep import run as run_sweep
+from vaxis.training import make_manifest
 
 t_start = time.time()
 strategies = list(STRATEGIES)
@@ -116,9 +119,11 @@ print(pd.DataFrame([{"strategy": s.name, "family": s.family, "needs": s.needs, "
 
 # %%
 store = ResultStore(cache_root(cache_dir) / "sweeps" / "06_alignment")
-grid = Grid(axes={"fold": list(range(n_folds))}, name="06_alignment", fn="vaxis.alignment_train:fold_job",
+fold_ids = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, val_fraction=0.1, splits=splits)]
+grid = Grid(axes={"fold": fold_ids}, name="06_alignment", fn="vaxis.alignment_train:fold_job",
             fixed={"data_dir": str(eeg.data_dir), "cache_dir": None if cache_dir is None else str(cache_dir),
                    "data_key": data_fingerprint(eeg.x, np.asarray(eeg.subject_ids)), "k": n_folds,
+                   "protocol": protocol, "splits": splits,
                    "strategies": strategies, "arch": arch, "seeds": list(seeds), "select_seeds": list(seeds[:1]),
                    "epochs": epochs, "patience": patience, "batch_size": batch_size, "lr": lr, "hidden": hidden,
                    "device": device, "llm": models[0],
@@ -286,7 +291,8 @@ scoreboard = [{"claim": 6, "title": "25 alignment strategies do not improve deco
                "paper": "0 improve / 9 unchanged / 16 reduce", "ours": ours, "data": source, "verdict": verdict}]
 write_results("06_alignment", {
     "data_source": source, "n_subjects": eeg.n_subjects, "arch": arch, "hidden": hidden, "llm": models[0],
-    "seeds": seeds, "n_folds": n_folds, "epochs": epochs, "patience": patience, "batch_size": batch_size, "lr": lr,
+    "seeds": seeds, "n_folds": len(fold_ids), "protocol": protocol, "epochs": epochs, "patience": patience,
+    "batch_size": batch_size, "lr": lr,
     "samples": "clip-level DE (mean over windows)", "normalisation": "train-only", "alpha": alpha,
     "counts": counts.to_dict(), "paper_counts": {"improved": 0, "no significant change": 9, "reduced": 16},
     "comparison": cmp, "chosen_weights": run.chosen, "chosen_typical": chosen.to_dict(), "final": run.final,

@@ -44,6 +44,8 @@ quick = False        # small settings for CI tests
 seed = 0
 arch = "mlp"
 n_folds = 10         # folds of the chapter-6 manifest
+protocol = "kfold"   # kfold (n_folds subject-disjoint folds) or fixed (one split, see splits)
+splits = None        # fixed protocol: dict with train, val and test subject-id lists
 train_folds = 3      # retrain only the first folds here (CI budget), 10 for all
 epochs = 12
 patience = 3
@@ -84,7 +86,7 @@ if source == "synthetic":
     print("*** SYNTHETIC data: every number below comes from a simulated cohort, not from human EEG. ***")
 targets = AlignmentTargets.from_llm(models[0], device=device, cache_dir=cache_dir)
 view = prepare(at.clip_arrays(eeg), task="9class", input="window", normalisation="train-only")
-manifest = make_manifest(view.subject_ids, "kfold", k=n_folds, val_fraction=0.1)
+manifest = make_manifest(view.subject_ids, protocol, k=n_folds, val_fraction=0.1, splits=splits)
 vmaps = at.fold_vmaps(eeg, manifest, targets.positions)
 try:
     ch6 = read_results("06_alignment", results_dir)
@@ -235,7 +237,7 @@ scoreboard = [{"claim": 7, "title": "Saturation regularity: labels saturate the 
                "paper": "formal statement + evidence", "ours": ours, "data": source, "verdict": verdict}]
 write_results("07_saturation", {
     "data_source": source, "n_subjects": eeg.n_subjects, "arch": arch, "hidden": hidden, "d": d, "seed": seed,
-    "n_folds": n_folds, "train_folds": train_folds, "epochs": epochs, "weights": weight_of, "llm": models[0],
+    "n_folds": n_folds, "protocol": protocol, "train_folds": train_folds, "epochs": epochs, "weights": weight_of, "llm": models[0],
     "saturation": {k: {"mean": v[0], "ci": [v[1], v[2]], "n": len(lo)} for k, v in summary_a.items()},
     "per_strategy_probe": per_strat.reset_index(), "delta_vs_label_only": delta.reset_index(),
     "spearman_dprobe_dba": rho_probe_ba, "gradient_shares": share.reset_index(), "family_shares": fam_share.reset_index(),

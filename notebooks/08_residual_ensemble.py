@@ -43,7 +43,8 @@ pool_seeds = 3           # label-only seeds per architecture; the pool holds arc
 ensemble_size = 3        # members per ensemble, every type and control; at most pool_seeds
 tasks = ["9class", "binary"]
 normalisation = "train-only"  # "train-only" | "per-subject" | "none"
-protocol = "kfold"
+protocol = "kfold"       # kfold (n_folds subject-disjoint folds) or fixed (one split, see splits)
+splits = None            # fixed protocol: dict with train, val and test subject-id lists
 n_folds = 10
 seedv_folds = 4
 seedv_amp = 0.03         # class signal of the synthetic SEED-V cohort, small so that it is not trivially separable
@@ -78,7 +79,7 @@ from vaxis.results import write_results
 from vaxis.stacking import resolve_device
 from vaxis.stats import bootstrap_ci, fmt_ci, holm, paired_test
 from vaxis.sweep import Grid, ResultStore, checked_table, data_fingerprint, run
-from vaxis.training import subject_folds
+from vaxis.training import make_manifest
 
 t_start = time.time()
 if quick:
@@ -88,7 +89,8 @@ dev = resolve_device(device)
 stack = {"epochs": epochs, "steps_per_epoch": steps_per_epoch, "batch_size": 256, "lr": 1e-3, "patience": 3,
          "max_val": 1024}
 store = ResultStore(cache_root(cache_dir) / "sweeps" / "08_residual_ensemble")
-job_settings = {"protocol": protocol, "normalisation": normalisation, "seed": seed, "archs": list(archs),
+job_settings = {"protocol": protocol, "splits": splits, "normalisation": normalisation, "seed": seed,
+                "archs": list(archs),
                 "pool_seeds": pool_seeds, "ensemble_size": ensemble_size, "stack": stack, "device": device,
                 "cache_dir": None if cache_dir is None else str(cache_dir)}
 if quick and data_dir is None:
@@ -117,7 +119,8 @@ print(f"protocol {protocol}, {n_folds} folds, normalisation {normalisation}, arc
 # The DE + SVM baseline runs here, on the same contiguous test folds, so every comparison is paired by fold.
 
 # %%
-grid = Grid(axes={"task": list(tasks), "fold": list(range(n_folds))}, name="08_residual_ensemble FACED",
+fold_ids = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, seed=seed, splits=splits)]
+grid = Grid(axes={"task": list(tasks), "fold": fold_ids}, name="08_residual_ensemble FACED",
             fixed={"dataset": "faced", "data_dir": str(eeg.data_dir), "k": n_folds, "val_fraction": 0.1,
                    "data_key": data_fingerprint(eeg.x, np.asarray(eeg.subject_ids)), **job_settings},
             fn="vaxis.ensemble:fold_job",
@@ -133,10 +136,9 @@ for task in tasks:
     manifests[task] = list(tj.fold_manifest)
     t1 = time.time()
     svm = svm_baseline(eeg.x, eeg.labels, eeg.subject_ids, task=task, normalisation=normalisation,
-                       k=n_folds, every=svm_every, seed=seed)
+                       every=svm_every, seed=seed, folds=manifests[task])   # the ensembles' test folds
     svms[task] = svm[svm.level == "window"].set_index("fold")
     svms[task]["clip_ba"] = svm[svm.level == "clip"].set_index("fold").balanced_accuracy
-    assert [f["test"] for f in manifests[task]] == [f["test"] for f in subject_folds(eeg.subject_ids, k=n_folds)]
     timings[task] = {"ensembles_s": round(float(tj.train_s.sum()), 1), "svm_s": round(time.time() - t1, 1)}
     print(f"{task}: {n_members[task]} members trained in {len(tj)} fold jobs; {timings[task]}")
 pool_settings, n_cls = jobs.settings.iloc[0], int(jobs[jobs.task == tasks[0]].n_classes.iloc[0])
@@ -310,7 +312,8 @@ print("Paper: +10.5 over 60.7 % BA would mean 71.2 % (absolute) or 67.1 % (relat
 # No SEED-V data exist here (academic licence, no redistribution). Unless `seedv_dir` / `$VAXIS_SEEDV_DIR` points
 # at the real dataset, this section runs on a **SYNTHETIC SEED-V-format cohort** written by `make_seedv` and its
 # numbers say nothing about SEED-V. The DE + SVM re-run needs equal-length trials and is not run here; the `linear`
-# architecture of the pool (multinomial logistic regression on DE) is the linear baseline.
+# architecture of the pool (multinomial logistic regression on DE) is the linear baseline. SEED-V always uses
+# `seedv_folds` subject-disjoint folds of its own subjects (`protocol` and `splits` name FACED subjects).
 
 # %%
 seedv_path = seedv_dir or os.environ.get("VAXIS_SEEDV_DIR")
@@ -328,7 +331,7 @@ if seedv_source == "synthetic":
 n_sfolds = min(seedv_folds, len(sv.subject_ids))
 sgrid = Grid(axes={"fold": list(range(n_sfolds))}, name="08_residual_ensemble SEED-V",
              fixed={"dataset": "seedv", "data_dir": str(seedv_path), "task": "5class", "k": n_sfolds,
-                    "val_fraction": 0.2, **job_settings,
+                    "val_fraction": 0.2, **job_settings, "protocol": "kfold", "splits": None,
                     "data_key": data_fingerprint(*sv.windows("5class"), np.asarray(sv.subject_ids))},
              fn="vaxis.ensemble:fold_job", resources=grid.resources)
 ssweep = run(sgrid, store, executor=executor, address=address, retry_failed=True, progress=not quick)

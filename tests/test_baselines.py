@@ -53,3 +53,23 @@ def test_baseline_learns_and_names_its_protocol():
     leaky = leaky_reproduction(x, LABELS, subs, k=3)
     assert (leaky.pipeline == "leaky reproduction").all()
     assert (df.query("level == 'clip'").n.isin([2 * 24, 3 * 24])).all()       # test subjects x 24 clips (binary)
+
+
+def test_explicit_folds_equal_kfold_and_overlap_is_refused():
+    """``folds=`` (e.g. a manifest with validation subjects) trains on train + val and pairs with those folds."""
+    import pytest
+
+    from vaxis.training import make_manifest
+
+    x, subs = _cohort()
+    ref = svm_baseline(x, LABELS, subs, task="binary", normalisation="train-only", k=4, every=2)
+    man = make_manifest(subs, "kfold", k=4, val_fraction=0.25)
+    got = svm_baseline(x, LABELS, subs, task="binary", normalisation="train-only", every=2, folds=man)
+    cols = ["fold", "level", "balanced_accuracy", "C"]
+    assert ref[cols].equals(got[cols])
+    fixed = make_manifest(subs, "fixed", splits={"train": subs[:5], "val": subs[5:6], "test": subs[6:]})
+    one = svm_baseline(x, LABELS, subs, task="binary", normalisation="train-only", every=2, folds=fixed)
+    assert set(one.fold) == {0} and len(one) == 2
+    bad = [{"fold": 0, "train": subs[:6], "val": [], "test": subs[5:]}]
+    with pytest.raises(ValueError, match="both the training and the test"):
+        svm_baseline(x, LABELS, subs, task="binary", every=2, folds=bad)

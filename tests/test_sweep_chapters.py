@@ -213,3 +213,17 @@ def test_ch6_fold_jobs_reproduce_the_full_run(ch6, tmp_path):
     assert run(g, tmp_path / "ch6", executor="inline", progress=False).ran == 0
     with pytest.raises(ValueError, match="subset"):
         at.run_alignment(at.clip_arrays(eeg), targets, strategies=["kd_t1"], k=3, folds=[5])
+
+
+def test_fixed_protocol_reaches_the_fold_job(faced6, tmp_path):
+    """``protocol="fixed"`` + ``splits`` give one fold job that trains and tests on exactly those subjects."""
+    view, manifest, _ = E.load_fold_data({**faced6, "task": "binary"})
+    subs = list(view.subject_ids)
+    splits = {"train": subs[:3], "val": subs[3:4], "test": subs[4:]}
+    fixed = {**faced6, "protocol": "fixed", "splits": splits}
+    _, man, _ = E.load_fold_data({**fixed, "task": "binary"})
+    assert len(man) == 1 and man[0]["test"] == sorted(subs[4:]) and man[0]["val"] == sorted(subs[3:4])
+    summary = run(_grid(fixed, folds=(0,)), tmp_path / "fixed", executor="inline", progress=False)
+    assert summary.ok == 1
+    rec = summary.store.table(_grid(fixed, folds=(0,))).iloc[0]
+    assert rec.fold_manifest["test"] == sorted(subs[4:])

@@ -246,7 +246,8 @@ def run_alignment(data, targets: AlignmentTargets, strategies: Sequence[str] | N
                   seeds: Sequence[int] = (0, 1, 2), select_seeds: Sequence[int] = (0,), k: int = 10,
                   epochs: int = 30, patience: int = 5, batch_size: int = 128, lr: float = 1e-3, hidden: int = 32,
                   vmaps: Sequence[np.ndarray] | Mapping[int, np.ndarray] | None = None, weights: dict | None = None,
-                  device: str = "auto", progress: bool = False, folds: Sequence[int] | None = None) -> AlignmentRun:
+                  device: str = "auto", progress: bool = False, folds: Sequence[int] | None = None,
+                  protocol: str = "kfold", splits: dict | None = None) -> AlignmentRun:
     """Label-only baseline and every strategy, weight chosen per fold on validation subjects.
 
     Parameters
@@ -263,10 +264,12 @@ def run_alignment(data, targets: AlignmentTargets, strategies: Sequence[str] | N
         so fold ``f`` of ``run_alignment(..., folds=[f])`` equals fold ``f`` of the full run (within float
         tolerance of the batched arithmetic): one fold can be one sweep job (:func:`fold_job`). ``vmaps``
         is indexed by fold id (a dict holding these folds is enough); ``manifest`` stays the full one.
+    protocol, splits : ``"kfold"`` (``k`` subject-disjoint folds) or ``"fixed"`` (one fold from ``splits``
+        ``{"train", "val", "test"}`` subject lists); see :func:`vaxis.training.make_manifest`.
     """
     strategies = list(strategies or STRATEGIES)
     view = prepare(data, task="9class", input="window", normalisation="train-only")
-    manifest = make_manifest(view.subject_ids, "kfold", k=k, val_fraction=0.1)
+    manifest = make_manifest(view.subject_ids, protocol, k=k, val_fraction=0.1, splits=splits)
     all_folds = [f["fold"] for f in manifest]
     if folds is not None and (not folds or not set(folds) <= set(all_folds)):
         raise ValueError(f"folds must be a non-empty subset of {all_folds}, got {folds!r}")
@@ -449,6 +452,7 @@ def fold_job(config: dict) -> dict:
     config : dict
         ``data_dir`` (a FACED folder every worker can read), ``cache_dir``, optional ``data_key``
         (:func:`vaxis.sweep.data_fingerprint` of ``eeg.x`` and the subject ids, checked), ``fold``, ``k``,
+        optional ``protocol`` / ``splits`` (:func:`vaxis.training.make_manifest`),
         ``strategies``, ``arch``, ``seeds``, ``select_seeds``, ``epochs``, ``patience``, ``batch_size``, ``lr``,
         ``hidden``, ``device``, ``targets`` (``{"positions": (9,), "embeddings": (9, d_llm)}`` as lists: the LLM's
         :class:`~vaxis.alignment.AlignmentTargets`), ``controls`` (e.g. ``["shuffled", "uniform"]``; [] for
@@ -473,7 +477,8 @@ def fold_job(config: dict) -> dict:
     f, k = int(config["fold"]), int(config["k"])
     targets = AlignmentTargets(np.asarray(config["targets"]["positions"], float),
                                np.asarray(config["targets"]["embeddings"], float))
-    manifest = make_manifest(eeg.subject_ids, "kfold", k=k, val_fraction=0.1)
+    protocol, splits = config.get("protocol", "kfold"), config.get("splits")
+    manifest = make_manifest(eeg.subject_ids, protocol, k=k, val_fraction=0.1, splits=splits)
     vmaps = {f: fold_vmaps(eeg, [manifest[f]], targets.positions)[0]}
     strategies = list(config["strategies"])
     seeds = [int(s) for s in config["seeds"]]
@@ -482,7 +487,7 @@ def fold_job(config: dict) -> dict:
                         epochs=int(config["epochs"]), patience=int(config["patience"]),
                         batch_size=int(config["batch_size"]), lr=float(config["lr"]),
                         hidden=int(config.get("hidden", 32)), vmaps=vmaps, device=config.get("device", "auto"),
-                        folds=[f])
+                        folds=[f], protocol=protocol, splits=splits)
     kd = [n for n in strategies if STRATEGIES[n].family == CONTROL_FAMILY]
     ctrl = run_controls(run, targets, controls=tuple(config.get("controls", ())), strategies=kd,
                         control_seed=int(config.get("control_seed", 0)))

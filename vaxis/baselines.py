@@ -127,8 +127,9 @@ def svm_fold(x: np.ndarray, y_clip: np.ndarray, keep_clips: np.ndarray, train: n
 
 def svm_baseline(x: np.ndarray, labels: np.ndarray, subject_ids: Sequence[str], task: str = "9class",
                  normalisation: str = "per-subject", smoothing: str = "none", k: int = 10,
-                 Cs: Sequence[float] = CS, every: int = 1, seed: int = 0) -> pd.DataFrame:
-    """FACED's DE + linear SVM, leakage-free, 10-fold cross-subject.
+                 Cs: Sequence[float] = CS, every: int = 1, seed: int = 0,
+                 folds: Sequence[dict] | None = None) -> pd.DataFrame:
+    """FACED's DE + linear SVM, leakage-free, 10-fold cross-subject (or the given folds).
 
     Parameters
     ----------
@@ -141,6 +142,10 @@ def svm_baseline(x: np.ndarray, labels: np.ndarray, subject_ids: Sequence[str], 
         ``lds-clip``: FACED's LDS parameters, restarted at every clip (no information crosses clips).
     every : int
         Keep one training window in ``every`` (test windows are all kept); 1 = all.
+    folds : list of dict, optional
+        Explicit folds (``fold``, ``train``, optional ``val``, ``test`` subject ids, e.g. a
+        :func:`vaxis.training.make_manifest`); the SVM trains on ``train`` + ``val`` (it picks C inside them).
+        Default: :func:`vaxis.training.subject_folds` with ``k`` folds.
 
     Returns
     -------
@@ -155,9 +160,11 @@ def svm_baseline(x: np.ndarray, labels: np.ndarray, subject_ids: Sequence[str], 
     pos = {s: i for i, s in enumerate(subs)}
     base = None if normalisation == "train-only" else _prep(x, normalisation, None, smoothing)
     rows = []
-    for f in subject_folds(subs, k=k):
-        tr = np.array([pos[s] for s in f["train"]])
+    for f in (subject_folds(subs, k=k) if folds is None else folds):
+        tr = np.array(sorted(pos[s] for s in [*f["train"], *f.get("val", [])]))
         te = np.array([pos[s] for s in f["test"]])
+        if set(tr) & set(te):
+            raise ValueError(f"fold {f['fold']}: a subject is in both the training and the test subjects")
         xf = base if base is not None else _prep(x, normalisation, tr, smoothing)
         r = svm_fold(xf, y_full, keep_clips, tr, te, n_classes, Cs, every, seed=seed + f["fold"])
         for level, m in r["metrics"].items():

@@ -432,7 +432,8 @@ def load_fold_data(config: dict):
     -------
     view : DataView
     manifest : list of dict
-        Every fold of :func:`vaxis.training.make_manifest` (``k``, ``seed``, ``val_fraction`` from the config).
+        Every fold of :func:`vaxis.training.make_manifest` (``protocol``, ``splits``, ``k``, ``seed``,
+        ``val_fraction`` from the config).
     fingerprint : str
         :func:`vaxis.sweep.data_fingerprint` of the loaded arrays.
     """
@@ -453,7 +454,8 @@ def load_fold_data(config: dict):
         view = prepare(eeg, task=config["task"], input="window", normalisation=norm)
         fp = data_fingerprint(eeg.x, np.asarray(eeg.subject_ids))
     manifest = make_manifest(view.subject_ids, config.get("protocol", "kfold"), k=int(config["k"]),
-                             seed=int(config.get("seed", 0)), val_fraction=float(config.get("val_fraction", 0.1)))
+                             seed=int(config.get("seed", 0)), val_fraction=float(config.get("val_fraction", 0.1)),
+                             splits=config.get("splits"))
     return view, manifest, fp
 
 
