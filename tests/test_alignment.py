@@ -10,6 +10,7 @@ import torch
 from vaxis.alignment import FAMILIES, N_HEAD, STRATEGIES, AlignmentLoss, AlignmentTargets, split
 from vaxis.alignment_train import AlignedDecoder, electrode_laplacian, input_weights, run_alignment, train_conditions
 from vaxis.decoders import build
+from vaxis.eeg.synthetic import toy_clips
 from vaxis.stacking import StackConfig
 from vaxis.training import make_manifest, prepare
 
@@ -106,16 +107,8 @@ def test_single_equals_stacked(targets):
         AlignmentLoss([STRATEGIES["v_mse"]], [1.0], targets, d=None)
 
 
-def _toy(S: int = 9, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 6, 6, 6, 7, 7, 7, 8, 8, 8])
-    cen = rng.normal(size=(9, 30, 5))
-    X = np.concatenate([cen[labels] * 0.5 + rng.normal(size=(28, 30, 5)) for _ in range(S)]).astype(np.float32)
-    return (X, np.tile(labels, S), np.repeat([f"sub{i:03d}" for i in range(S)], 28), np.tile(np.arange(1, 29), S))
-
-
 def test_weight_zero_is_label_only_bit_for_bit(targets):
-    view = prepare(_toy(), input="window")
+    view = prepare(toy_clips(), input="window")
     man = make_manifest(view.subject_ids, k=3)
     names = ["label-only", *STRATEGIES]
     cond = pd.DataFrame({"strategy": names + ["v_mse"], "weight": [0.0] * len(names) + [1.0], "seed": 0, "fold": 0})
@@ -129,7 +122,7 @@ def test_weight_zero_is_label_only_bit_for_bit(targets):
 
 
 def test_run_alignment_protocol(targets):
-    run = run_alignment(_toy(), targets, strategies=["kd_t1", "v_mse"], k=3, seeds=(0, 1), epochs=2, hidden=8,
+    run = run_alignment(toy_clips(), targets, strategies=["kd_t1", "v_mse"], k=3, seeds=(0, 1), epochs=2, hidden=8,
                         weights={"kd_t1": (0.1, 1.0)}, vmaps=None, device="cpu")
     assert len(run.final) == 3 * 2 * 3 and set(run.final.strategy) == {"label-only", "kd_t1", "v_mse"}
     # the chosen weight maximises validation BA (never test BA) on the selection seed

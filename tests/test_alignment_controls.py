@@ -10,6 +10,7 @@ from scipy.special import log_softmax, softmax
 
 import vaxis.alignment_train as at
 from vaxis.alignment import STRATEGIES, AlignmentTargets, derangement
+from vaxis.eeg.synthetic import toy_clips
 from vaxis.stats import holm
 
 POS = np.array([-1.0, -0.8, -0.9, -0.7, 0.0, 0.8, 0.6, 1.0, 0.9])
@@ -104,17 +105,9 @@ def test_kd_with_shuffled_targets_relabels_the_soft_targets(targets, name):
     assert float(shuf) == pytest.approx(float(real), rel=1e-5)
 
 
-def _toy(S: int = 9, seed: int = 0):
-    rng = np.random.default_rng(seed)
-    labels = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 6, 6, 6, 7, 7, 7, 8, 8, 8])
-    cen = rng.normal(size=(9, 30, 5))
-    X = np.concatenate([cen[labels] * 0.5 + rng.normal(size=(28, 30, 5)) for _ in range(S)]).astype(np.float32)
-    return (X, np.tile(labels, S), np.repeat([f"sub{i:03d}" for i in range(S)], 28), np.tile(np.arange(1, 29), S))
-
-
 @pytest.fixture(scope="module")
 def run(targets):
-    return at.run_alignment(_toy(), targets, strategies=["kd_t1", "kd_valence", "v_mse"], k=3, seeds=(0, 1),
+    return at.run_alignment(toy_clips(), targets, strategies=["kd_t1", "kd_valence", "v_mse"], k=3, seeds=(0, 1),
                             epochs=2, hidden=8, weights={"kd_t1": (0.1, 1.0), "kd_valence": (0.3, 3.0)},
                             device="cpu")
 

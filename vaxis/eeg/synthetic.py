@@ -25,7 +25,7 @@ import numpy as np
 
 from vaxis.eeg.montage import FACED_BANDS, FACED_CHANNELS, channel_positions
 
-__all__ = ["TRUE_VALENCE", "make_faced", "make_seedv", "valence_pattern"]
+__all__ = ["TRUE_VALENCE", "make_faced", "make_seedv", "toy_clips", "valence_pattern"]
 
 #: Planted valence of the 9 FACED categories (anger ... tenderness).
 TRUE_VALENCE = np.array([-0.8, -0.9, -0.7, -0.6, 0.0, 0.7, 0.6, 0.9, 0.5])
@@ -46,6 +46,30 @@ def valence_pattern() -> np.ndarray:
     P[:, 4] = temporal  # temporal gamma increases with valence
     P[30:] = 0.0
     return P / np.abs(P).max()
+
+
+def toy_clips(n_subjects: int = 9, seed: int = 0, amp: float = 0.5
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """In-memory SYNTHETIC clip-level DE with a class signal, for tests: FACED's 28 clips x 30 channels x 5 bands.
+
+    Each category has a random (30, 5) centre; a clip is ``amp`` x its centre plus unit Gaussian noise.
+
+    Returns
+    -------
+    X : ndarray, shape (n_subjects * 28, 30, 5), float32
+    y : ndarray, shape (n_subjects * 28,)
+        Category ids (FACED's 3 clips per category, 4 for neutral).
+    groups : ndarray, shape (n_subjects * 28,)
+        Subject ids ``sub000``, ...
+    clips : ndarray, shape (n_subjects * 28,)
+        Clip ids 1..28.
+    """
+    rng = np.random.default_rng(seed)
+    labels = np.repeat(np.arange(9), [3, 3, 3, 3, 4, 3, 3, 3, 3])
+    cen = rng.normal(size=(9, 30, 5))
+    X = np.concatenate([cen[labels] * amp + rng.normal(size=(28, 30, 5)) for _ in range(n_subjects)])
+    return (X.astype(np.float32), np.tile(labels, n_subjects),
+            np.repeat([f"sub{i:03d}" for i in range(n_subjects)], 28), np.tile(np.arange(1, 29), n_subjects))
 
 
 def _write_pickle(path: Path, arr: np.ndarray) -> None:
