@@ -310,9 +310,9 @@ write_results("06_alignment", {
 # %% [markdown]
 # ## What could break it
 # - **Budget.** The 1,280 models (stage 1: baseline + 25 strategies x 3 weights x 10 folds, seed 0; stage 2: the
-#   chosen weight and the baseline x 2 more seeds x 10 folds) take about 16 CPU-minutes on 2 cores, and the
-#   distillation control adds 300 (5 strategies x 2 controls x 3 seeds x 10 folds; the printed seconds above
-#   are wall time on the build machine). Every model gets the same modest budget (<= `epochs` epochs, early
+#   chosen weight and the baseline x 2 more seeds x 10 folds) and the 300 of the distillation control (5
+#   strategies x 2 controls x 3 seeds x 10 folds) train in the wall time printed above (seconds on the build
+#   machine, summed over the fold jobs). Every model gets the same modest budget (<= `epochs` epochs, early
 #   stopping on validation cross-entropy). A strategy that needs longer training, or early stopping on its own
 #   objective, is judged under the baseline's rules here; the paper's budget is not public.
 # - **Clip-level samples.** For the CI budget the decoders see one DE vector per clip (mean over windows), not
