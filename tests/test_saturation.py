@@ -84,6 +84,29 @@ def test_recorder_loss_along_v_gives_share_one():
         loss(full[..., :8 + 13], logits, yy, None, torch.arange(2))
 
 
+def test_recorder_counts_steps_per_model_and_skips_inactive_models():
+    """Only models active in a step (``loss.progress``, as train_stacked sets it) are counted and recorded."""
+    rep, y = _reps(d=8)
+    tg = AlignmentTargets(POS, np.random.default_rng(0).normal(size=(9, 5)))
+    loss = AlignmentLoss([None, None], [0.0, 0.0], tg, d=8)
+    rec = GradientRecorder(POS, every=2)
+    loss.recorder = rec
+    n = len(y)
+    r = torch.as_tensor(rep, dtype=torch.float32)[None].repeat(2, 1, 1).requires_grad_(True)
+    W, Wh = torch.randn(9, 8), torch.randn(9, 8)
+    jac = torch.cat([W.flatten(), Wh.flatten()]).expand(2, n, -1)
+    full = torch.cat([r, r @ Wh.T, torch.zeros(2, n, 4), jac], -1)
+    yy = torch.as_tensor(y)[None].repeat(2, 1)
+    for step, active in enumerate([[1, 1], [1, 0], [1, 0], [1, 1], [1, 1]]):
+        loss.progress = {"epoch": step // 2, "step": step % 2, "active": torch.tensor(active, dtype=torch.bool)}
+        loss(full, r @ W.T, yy, None, torch.arange(2))
+    df = rec.frame()
+    assert set(df.kind) == {"ce"}
+    # model 0 steps 0..4 -> recorded at 0, 2, 4; model 1 active at calls 0, 3, 4 = its steps 0, 1, 2 -> 0, 2
+    assert list(zip(df.model, df.step, df.epoch)) == [(0, 0, 0), (1, 0, 0), (0, 2, 1), (0, 4, 2), (1, 2, 2)]
+    assert list(rec.model_steps) == [5, 3] and rec.calls == 5
+
+
 def test_saturation_and_readouts():
     rep, y = _reps(n_per=40, d=10, seed=2, along_v=3.0)
     subject = np.tile(np.arange(40), 9)

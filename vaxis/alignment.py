@@ -395,6 +395,7 @@ class AlignmentLoss:
             else:
                 self.runs.append((s, 1))
         self.recorder: Callable | None = None
+        self.progress: dict | None = None        # set by vaxis.stacking.train_stacked before each step
 
     def __call__(self, rep, logits, y, clip_index=None, model_index=None):
         if rep.dim() == 2:                                                   # one model's batch

@@ -87,17 +87,40 @@ def gradient_shares(grad, v, basis) -> dict[str, np.ndarray]:
 
 
 class GradientRecorder:
-    """``AlignmentLoss.recorder``: every ``every``-th training step, split each model's alignment-term gradient
-    (and its cross-entropy gradient, for reference) w.r.t. the representation into ``gradient_shares`` on the
-    batch's own V-direction and between-class span. ``records``: list of dicts (step, model, kind, shares)."""
+    """``AlignmentLoss.recorder``: every ``every``-th training step *of each model*, split that model's
+    alignment-term gradient (and its cross-entropy gradient, for reference) w.r.t. the representation into
+    ``gradient_shares`` on the batch's own V-direction and between-class span.
+
+    Steps are counted per model: a model that is not active in a stacked step (``loss.progress["active"]``, set
+    by :func:`vaxis.stacking.train_stacked`: it stopped early, or its epoch has fewer batches than the longest
+    one and is fed padding) is neither counted nor recorded. A model's records therefore depend on that model
+    alone, not on which other models share its stack (one fold trained alone records what it records among all
+    folds). Use one recorder per stacked training pass.
+
+    ``records``: list of dicts ``step`` (the model's own training step), ``epoch`` (None when the loss is called
+    outside :func:`~vaxis.stacking.train_stacked`), ``model`` (index in the stack), ``kind`` (``"ce"`` |
+    ``"alignment"``), ``strategy``, and the shares ``v``, ``between_other``, ``residual``, ``norm``.
+    """
 
     def __init__(self, positions: Sequence[float], every: int = 10):
         self.positions, self.every = np.asarray(positions, float), every
         self.calls, self.records = 0, []
+        self.model_steps = np.zeros(0, dtype=int)   # (M,) training steps taken so far, per model
 
     def __call__(self, loss, rep, r, logits, y, out) -> None:
         self.calls += 1
-        if (self.calls - 1) % self.every or not rep.requires_grad:
+        if not rep.requires_grad:
+            return
+        n_models = rep.shape[0]
+        if len(self.model_steps) != n_models:
+            self.model_steps = np.zeros(n_models, dtype=int)
+        prog = getattr(loss, "progress", None)
+        active = (np.ones(n_models, dtype=bool) if prog is None
+                  else prog["active"].detach().cpu().numpy().astype(bool))
+        steps = self.model_steps.copy()
+        self.model_steps[active] += 1
+        take = active & (steps % self.every == 0)
+        if not take.any():
             return
         d, K = r.shape[-1], logits.shape[-1]
         jac = rep[:, 0, d + N_HEAD + N_PEN:].detach()
@@ -107,9 +130,10 @@ class GradientRecorder:
         v, basis = v_basis(r.detach(), y, self.positions)
         ce = F.cross_entropy(logits.flatten(0, 1), y.flatten(), reduction="sum")
         live = [m for m, s in enumerate(loss.strategies) if s is not None and float(loss.weights[m]) != 0]
-        kinds = {"ce": (ce, range(len(loss.strategies)))}
-        if live and out.requires_grad:
-            kinds["alignment"] = (out.sum(), live)
+        kinds = {"ce": (ce, [m for m in range(len(loss.strategies)) if take[m]])}
+        if any(take[m] for m in live) and out.requires_grad:
+            kinds["alignment"] = (out.sum(), [m for m in live if take[m]])
+        epoch = None if prog is None else int(prog["epoch"])
         for kind, (val, ms) in kinds.items():
             g_rep, g_log = torch.autograd.grad(val, [rep, logits], retain_graph=True, allow_unused=True)
             g = torch.zeros_like(r) if g_rep is None else g_rep[..., :d] + g_rep[..., d:d + N_HEAD] @ J_head
@@ -118,7 +142,7 @@ class GradientRecorder:
             sh = gradient_shares(g.detach(), v, basis)
             for m in ms:
                 s = loss.strategies[m]
-                self.records.append({"step": self.calls - 1, "model": m, "kind": kind,
+                self.records.append({"step": int(steps[m]), "epoch": epoch, "model": m, "kind": kind,
                                      "strategy": "label-only" if s is None else s.name,
                                      **{k: float(a[m]) for k, a in sh.items()}})
 
@@ -202,3 +226,4 @@ def residual_readouts(rep: np.ndarray, category: np.ndarray, subject: np.ndarray
         clf = LogisticRegression(C=C, max_iter=1000).fit(Z[~te], category[~te])
         out[name] = float(balanced_accuracy_score(category[te], clf.predict(Z[te])))
     return out
+

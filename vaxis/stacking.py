@@ -254,6 +254,10 @@ def train_stacked(
         tensors and ``model_index`` = arange(M) and must return (M,).
     clip_index : Tensor, shape (n_samples,), optional
         Passed to ``loss_fn`` (e.g. to look up each sample's stimulus).
+
+    A ``loss_fn`` with a ``progress`` attribute gets, before each call, ``progress = {"epoch": int, "step": int
+    (within the epoch), "active": bool Tensor (M,)}``: which models take this step (a model is inactive once it
+    stopped early or when its epoch has fewer batches than the longest one; its batch is then padding).
     """
     dev = X.device
     models = [make_model(m).to(dev) for m in range(n_models)]
@@ -309,6 +313,8 @@ def train_stacked(
             ce = F.cross_entropy(logits.flatten(0, 1), yb.flatten(), reduction="none").view(yb.shape).mean(1)
             if loss_fn is not None:
                 ci = clip_index[ix] if clip_index is not None else None
+                if hasattr(loss_fn, "progress"):   # for hooks that follow training (e.g. a gradient recorder)
+                    loss_fn.progress = {"epoch": ep, "step": s, "active": act}
                 if getattr(loss_fn, "stacked", False):
                     ce = ce + loss_fn(rep, logits, yb, ci, torch.arange(n_models, device=dev))
                 else:
