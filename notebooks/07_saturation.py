@@ -40,6 +40,8 @@
 data_dir = None      # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # the LLM giving positions / embeddings (first one used)
 device = "auto"
+executor = "inline"  # where the fold jobs run: inline (this process), local (worker processes) or ray
+address = None       # Ray cluster address for executor ray, e.g. ray://head:10001 (None: RAY_ADDRESS or local)
 quick = False        # small settings for CI tests
 seed = 0
 arch = "mlp"
@@ -61,18 +63,18 @@ import time
 
 import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
 from scipy.stats import spearmanr
 
-from vaxis import alignment_train as at
 from vaxis import saturation as sat
 from vaxis.alignment import STRATEGIES, AlignmentTargets
+from vaxis.cache import cache_root
 from vaxis.eeg.datasets import load_faced
 from vaxis.plots import source_tag, titled
 from vaxis.results import read_results, write_results
-from vaxis.stacking import StackConfig
 from vaxis.stats import bootstrap_ci, fmt_ci
-from vaxis.training import make_manifest, prepare
+from vaxis.sweep import Grid, ResultStore, checked_table, data_fingerprint
+from vaxis.sweep import run as run_sweep
+from vaxis.training import make_manifest
 
 t_start = time.time()
 strategies = list(STRATEGIES)
@@ -85,9 +87,7 @@ print(f"DATA: {source_tag(source)} from {eeg.data_dir}")
 if source == "synthetic":
     print("*** SYNTHETIC data: every number below comes from a simulated cohort, not from human EEG. ***")
 targets = AlignmentTargets.from_llm(models[0], device=device, cache_dir=cache_dir)
-view = prepare(at.clip_arrays(eeg), task="9class", input="window", normalisation="train-only")
-manifest = make_manifest(view.subject_ids, protocol, k=n_folds, val_fraction=0.1, splits=splits)
-vmaps = at.fold_vmaps(eeg, manifest, targets.positions)
+manifest = make_manifest(eeg.subject_ids, protocol, k=n_folds, val_fraction=0.1, splits=splits)
 try:
     ch6 = read_results("06_alignment", results_dir)
     weights = ch6["chosen_typical"] if ch6["data_source"] == source else {}
@@ -99,36 +99,41 @@ print(f"{eeg.n_subjects} subjects, folds {train_folds} of {n_folds}, seed {seed}
 
 # %% [markdown]
 # ## Train the label-only model and every strategy, recording gradient shares
+# One sweep job per fold (`vaxis.saturation.fold_job`, run by `vaxis.sweep`) fits that fold's V-map, trains its
+# label-only model and every strategy in one stacked pass (gradient shares recorded every `record_every` steps of
+# each model), and computes the fold's saturation scores and residual readouts below on its test subjects.
+# Everything is fold-local, so a fold job equals that fold of one run over all folds (tested). Each finished job
+# is stored at once under the cache, so a stopped run resumes without redoing finished folds; the job's id hashes
+# every setting (the LLM's positions and embeddings and the chapter-6 weights included), so changed parameters
+# start new jobs.
 
 # %%
 folds = [f["fold"] for f in manifest][:train_folds]
-rows = pd.DataFrame([("label-only", 0.0, seed, f) for f in folds]
-                    + [(s, weight_of[s], seed, f) for s in strategies for f in folds],
-                    columns=["strategy", "weight", "seed", "fold"])
-rec = sat.GradientRecorder(targets.positions, every=record_every)
-t_train = time.time()
-scores, state = at.train_conditions(view, manifest, arch, rows, targets, vmaps,
-                                    StackConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience),
-                                    hidden=hidden, device=device, recorder=rec)
-train_s = time.time() - t_train
-reps, logits = sat.unit_reps(state, view, rows)
-d = state["d"]
-steps_per_epoch = int(np.ceil(max(len(np.flatnonzero(np.isin(view.groups, [view.subject_ids.index(s)
-                                                                               for s in f["train"]])))
-                                  for f in manifest) / batch_size))
-print(f"trained {len(rows)} models in {train_s:.0f} s; representation width d = {d}; "
-      f"{len(rec.records)} gradient records")
+store = ResultStore(cache_root(cache_dir) / "sweeps" / "07_saturation")
+grid = Grid(axes={"fold": folds}, name="07_saturation", fn="vaxis.saturation:fold_job",
+            fixed={"data_dir": str(eeg.data_dir), "cache_dir": None if cache_dir is None else str(cache_dir),
+                   "data_key": data_fingerprint(eeg.x, np.asarray(eeg.subject_ids)), "k": n_folds,
+                   "protocol": protocol, "splits": splits, "strategies": strategies, "weights": weight_of,
+                   "seed": seed, "arch": arch, "epochs": epochs, "patience": patience, "batch_size": batch_size,
+                   "lr": lr, "hidden": hidden, "record_every": record_every, "device": device, "llm": models[0],
+                   "targets": {"positions": np.asarray(targets.positions, float).tolist(),
+                               "embeddings": np.asarray(targets.embeddings, float).tolist()}},
+            resources={"num_cpus": 1, "num_gpus": 0.5 if device.startswith("cuda") else 0})
+print(f"{len(grid)} fold jobs, executor {executor}{'' if address is None else ' at ' + str(address)}, "
+      f"store {store.root}")
+sweep = run_sweep(grid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
+print(sweep)
+jobs = checked_table(sweep, grid)     # raises, listing each failed job and its traceback, unless all are ok
+res = sat.collect_fold_jobs(jobs, strategies)
+scores, sat_df, read_df, g, d = res["scores"], res["saturation"], res["readouts"], res["gradients"], res["d"]
+train_s = res["train_s"]
+print(f"trained {len(scores)} models in {train_s:.0f} s (summed over the fold jobs; sweep wall time "
+      f"{sweep.seconds:.0f} s); representation width d = {d}; {len(g)} gradient records")
 
 # %% [markdown]
 # ## (a) Saturation of the label-only model
 
 # %%
-test_idx = {f["fold"]: [view.subject_ids.index(s) for s in f["test"]] for f in manifest}
-sat_rows = []
-for m, r in rows.iterrows():
-    s = sat.saturation(reps[m], view.category, view.groups, logits[m].argmax(1), test_idx[r.fold], targets.positions)
-    sat_rows.append({"strategy": r.strategy, "fold": r.fold, "test_ba": scores.test_ba[m], **s})
-sat_df = pd.DataFrame(sat_rows)
 lo = sat_df[sat_df.strategy == "label-only"]
 summary_a = {k: bootstrap_ci(lo[k].to_numpy()) for k in ("probe", "decision_ceiling", "centroid_v", "saturation", "test_ba")}
 for k, v in summary_a.items():
@@ -143,8 +148,6 @@ print(f"strategies raising the V-probe score: {(delta.d_probe > 0).sum()} / {len
 # ## (b) Where the alignment gradients go
 
 # %%
-g = rec.frame()
-g["epoch"] = g.step // steps_per_epoch
 g["family"] = g.strategy.map(lambda s: STRATEGIES[s].family if s in STRATEGIES else "task (CE)")
 ali = g[g.kind == "alignment"]
 ce = g[(g.kind == "ce") & (g.strategy == "label-only")]
@@ -190,12 +193,6 @@ plt.show()
 # ## (c) What the residual carries (label-only models, held-out subjects)
 
 # %%
-read_rows = []
-for m, r in rows[rows.strategy == "label-only"].iterrows():
-    read_rows.append({"fold": r.fold, "own_head": scores.test_ba[m],
-                      **sat.residual_readouts(reps[m], view.category, view.groups, test_idx[r.fold],
-                                              targets.positions)})
-read_df = pd.DataFrame(read_rows)
 summary_c = {k: bootstrap_ci(read_df[k].to_numpy()) for k in read_df.columns if k != "fold"}
 for k, v in summary_c.items():
     print(f"{k:14s} BA {fmt_ci(*v)}  (n = {len(read_df)} folds; chance 0.111)")
@@ -260,3 +257,8 @@ write_results("07_saturation", {
 # - **Synthetic data.** If the banner above says SYNTHETIC, the numbers describe the simulator only.
 #
 # **Rerun:** `papermill notebooks/07_saturation.ipynb out.ipynb -p data_dir /path/to/FACED -p quick False`
+# (add `-p train_folds 10` for every fold). The fold jobs run in this process by default; `-p executor local`
+# spreads them over this machine's cores, `-p executor ray -p address ray://head:10001` over a Ray cluster (workers
+# must read `data_dir` and the cache at the same paths; the LLM runs only here, its targets travel in the job
+# config). Finished jobs stay under `<cache>/sweeps/07_saturation/` (`vaxis sweep status --store <that folder>`):
+# an interrupted run resumes where it stopped.

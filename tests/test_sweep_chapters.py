@@ -227,3 +227,61 @@ def test_fixed_protocol_reaches_the_fold_job(faced6, tmp_path):
     assert summary.ok == 1
     rec = summary.store.table(_grid(fixed, folds=(0,))).iloc[0]
     assert rec.fold_manifest["test"] == sorted(subs[4:])
+
+
+# --------------------------------------------------------------------------------------------- chapter 7
+def test_ch7_fold_jobs_reproduce_the_all_folds_call(ch6, tmp_path):
+    """train_conditions over all folds (one stack, one recorder) + the chapter's per-model analyses == the fold
+    jobs reassembled: scores, saturation, readouts and every gradient record (records are counted per model, so
+    early-stopped models of other folds change nothing)."""
+    import vaxis.alignment_train as at
+    import vaxis.saturation as sat
+    from vaxis.eeg.datasets import load_faced
+    from vaxis.training import make_manifest, prepare
+
+    targets, fixed6 = ch6
+    eeg = load_faced(fixed6["data_dir"], kind="de")
+    view = prepare(at.clip_arrays(eeg), task="9class", input="window", normalisation="train-only")
+    manifest = make_manifest(view.subject_ids, "kfold", k=3, val_fraction=0.1)
+    weights = {"kd_t1": 0.3, "rsa_geometry": 1.0, "v_mse": 0.3, "topo_smooth": 0.1}
+    folds = [0, 1, 2]
+    rows = pd.DataFrame([("label-only", 0.0, 0, f) for f in folds]
+                        + [(s, weights[s], 0, f) for s in CH6_STRATEGIES for f in folds],
+                        columns=["strategy", "weight", "seed", "fold"])
+    rec = sat.GradientRecorder(targets.positions, every=2)
+    cfg = StackConfig(epochs=4, batch_size=32, lr=3e-3, patience=1)
+    scores, state = at.train_conditions(view, manifest, "mlp", rows, targets,
+                                        at.fold_vmaps(eeg, manifest, targets.positions), cfg, hidden=8,
+                                        device="cpu", recorder=rec)
+    reps, logits = sat.unit_reps(state, view, rows)
+    test_idx = {f["fold"]: [view.subject_ids.index(s) for s in f["test"]] for f in manifest}
+    sat_full = pd.DataFrame([{"strategy": r.strategy, "fold": r.fold, "test_ba": scores.test_ba[m],
+                              **sat.saturation(reps[m], view.category, view.groups, logits[m].argmax(1),
+                                               test_idx[r.fold], targets.positions)} for m, r in rows.iterrows()])
+    lo = rows.index[rows.strategy == "label-only"]
+    read_full = pd.DataFrame([{"fold": rows.fold[m], "own_head": scores.test_ba[m],
+                               **sat.residual_readouts(reps[m], view.category, view.groups, test_idx[rows.fold[m]],
+                                                       targets.positions)} for m in lo])
+    g_full = rec.frame()
+    g_full["fold"] = rows.fold.to_numpy()[g_full.model]
+
+    fixed = {k: fixed6[k] for k in ("data_dir", "cache_dir", "data_key", "k", "arch", "epochs", "batch_size", "lr",
+                                    "hidden", "device", "targets")}
+    fixed.update(protocol="kfold", splits=None, strategies=CH6_STRATEGIES, weights=weights, seed=0, epochs=4,
+                 patience=1, record_every=2, llm="test")
+    g = Grid(axes={"fold": folds}, fixed=fixed, fn="vaxis.saturation:fold_job", name="ch7-test")
+    summary = run(g, tmp_path / "ch7", executor="inline", progress=False)
+    got = sat.collect_fold_jobs(checked_table(summary, g), CH6_STRATEGIES)
+    assert got["d"] == state["d"] and [m["fold"] for m in got["manifest"]] == folds
+    pd.testing.assert_frame_equal(got["scores"], scores, check_exact=False, atol=1e-9)
+    pd.testing.assert_frame_equal(got["saturation"], sat_full, check_exact=False, atol=1e-9)
+    pd.testing.assert_frame_equal(got["readouts"], read_full, check_exact=False, atol=1e-9)
+    key = ["strategy", "fold", "kind", "step"]
+    a = got["gradients"].sort_values(key, ignore_index=True)
+    b = g_full.sort_values(key, ignore_index=True)[list(a.columns)]
+    assert len(a) == len(b) > 0 and (a.model.to_numpy() == b.model.to_numpy()).all()
+    pd.testing.assert_frame_equal(a, b, check_exact=False, atol=1e-6, check_dtype=False)
+    assert run(g, tmp_path / "ch7", executor="inline", progress=False).ran == 0
+    bad = Grid(axes={"fold": [0]}, fixed={**fixed, "data_key": "0" * 16}, fn="vaxis.saturation:fold_job")
+    with pytest.raises(SweepFailed, match="differ from the driver"):
+        checked_table(run(bad, tmp_path / "bad", executor="inline", progress=False), bad)
