@@ -285,3 +285,93 @@ def test_ch7_fold_jobs_reproduce_the_all_folds_call(ch6, tmp_path):
     bad = Grid(axes={"fold": [0]}, fixed={**fixed, "data_key": "0" * 16}, fn="vaxis.saturation:fold_job")
     with pytest.raises(SweepFailed, match="differ from the driver"):
         checked_table(run(bad, tmp_path / "bad", executor="inline", progress=False), bad)
+
+
+# --------------------------------------------------------------------------------------------- chapter 5
+CH5_EVAL = {"task": "9class", "normalisation": "per-subject", "epochs": 3, "lr": 3e-3, "patience": 2,
+            "steps_per_epoch": 3, "batch_size": 64, "hidden": 8, "max_val": 100}
+
+
+def test_evaluate_one_fold_equals_that_fold_of_the_full_stack(faced6):
+    """evaluate(folds=[f]) replays the full stack's validation subsample (max_val small enough to subsample):
+    same rows, same weights as fold f of the all-folds call."""
+    from vaxis.eeg.datasets import load_faced
+    from vaxis.stacking import subsample_indices
+    from vaxis.training import evaluate
+
+    eeg = load_faced(faced6["data_dir"], kind="de")
+    kw = {**CH5_EVAL, "seeds": [0, 1], "k": 3, "device": "cpu", "progress": False}
+    full_df, full = evaluate("mlp", eeg, **kw)
+    one_df, one = evaluate("mlp", eeg, folds=[2], **kw)
+    assert one.manifest == full.manifest and sorted(one.index.fold.unique()) == [2]
+    pd.testing.assert_frame_equal(one_df, full_df[full_df.fold == 2].reset_index(drop=True), check_exact=False,
+                                  atol=1e-6)
+    on = full.index.fold.to_numpy() == 2            # the validation losses see the subsample itself
+    np.testing.assert_allclose(one.history["val_loss"], full.history["val_loss"][on], atol=1e-6)
+    for s in (0, 1):
+        a, b = one.model(s, 2).state_dict(), full.model(s, 2).state_dict()
+        for k in a:
+            np.testing.assert_allclose(a[k].numpy(), b[k].numpy(), atol=1e-6)
+    # the replay matters: fold 2's subsample drawn on its own (its model first in the stack) is another one
+    val = np.flatnonzero(np.isin(full.view.groups, [full.view.subject_ids.index(s) for s in full.manifest[2]["val"]]))
+    assert len(val) > CH5_EVAL["max_val"]
+    own = subsample_indices([val], CH5_EVAL["max_val"], 2 + 7)[0]
+    replayed = subsample_indices([val] * 6, CH5_EVAL["max_val"], 7)[2]
+    assert not np.array_equal(own, replayed)
+    with pytest.raises(ValueError, match="subset"):
+        evaluate("mlp", eeg, folds=[3], **kw)
+
+
+def test_ch5_fold_jobs_reproduce_evaluate_and_probes(faced6, tmp_path):
+    """Chapter 5 before the sweep layer (one evaluate per arch, probes over every seed x weights x fold, then
+    summarise) == the arch x fold jobs reassembled by collect_fold_jobs; a cohort cut travels as ``subjects``."""
+    from vaxis import probes as P
+    from vaxis.eeg.datasets import load_faced
+    from vaxis.training import evaluate
+
+    subjects = [f"sub{i:03d}" for i in (5, 0, 1, 2, 3)]          # a cut (and reordered) cohort
+    eeg = load_faced(faced6["data_dir"], kind="de").subset(subjects)
+    pos = np.linspace(-1, 1, 9)[[3, 0, 8, 1, 4, 6, 2, 7, 5]]
+    seeds, n_perm, archs = [0, 1], 20, ["linear", "mlp"]
+    maps = P.make_maps(pos, n_perm=n_perm, seed=0)
+    acc, rows, cen = [], [], None
+    for arch in archs:
+        df, r = evaluate(arch, eeg, protocol="kfold", seeds=seeds, k=3, splits=None, device="cpu", progress=False,
+                         **{**CH5_EVAL, **({"hidden": 6} if arch == "mlp" else {})})
+        acc.append(df)
+        for s in seeds:
+            for untrained in (False, True):
+                per_fold = []
+                for f in r.manifest:
+                    u = r.unit_representations(s, f["fold"], untrained=untrained, every=3)
+                    test_idx = [eeg.subject_ids.index(t) for t in f["test"]]
+                    per_fold.append(P.probe_scores(u["rep"], u["category"], u["subject"], maps, test_idx))
+                    if arch == "mlp" and s == 0 and f["fold"] == 1 and not untrained:
+                        cen = P.class_centroids(u["rep"], u["category"], u["subject"], test_idx)
+                summ = P.summarise(per_fold)
+                rows += [{"arch": arch, "seed": s, "weights": "untrained" if untrained else "trained", "probe": n,
+                          **summ[n]} for n in P.PROBES]
+    acc, probes = pd.concat(acc, ignore_index=True), pd.DataFrame(rows)
+
+    fixed = {"data_dir": faced6["data_dir"], "cache_dir": None, "subjects": subjects,
+             "data_key": data_fingerprint(eeg.x, np.asarray(eeg.subject_ids)), "seeds": seeds, "k": 3,
+             "protocol": "kfold", "splits": None, "device": "cpu", "evaluate": CH5_EVAL,
+             "arch_settings": {"mlp": {"hidden": 6}},
+             "positions": pos.tolist(), "n_perm": n_perm, "map_seed": 0, "rep_every": 3}
+    g = Grid(axes={"arch": archs, "fold": [2, 0, 1]}, fixed=fixed, fn="vaxis.probes:fold_job", name="ch5-test")
+    summary = run(g, tmp_path / "ch5", executor="inline", progress=False)
+    assert (summary.total, summary.ran, summary.ok) == (6, 6, 6)
+    got = P.collect_fold_jobs(checked_table(summary, g), archs, seeds)
+    pd.testing.assert_frame_equal(got["accuracy"], acc, check_exact=False, atol=1e-6)
+    pd.testing.assert_frame_equal(got["probes"], probes, check_exact=False, atol=1e-6)
+    assert got["manifest"] == r.manifest
+    seed_c, tr, te = got["centroids"][("mlp", 1)]
+    assert seed_c == 0 and tr.shape == te.shape == (9, 6)          # the mlp's own hidden width
+    np.testing.assert_allclose(tr, cen[0], atol=1e-5)
+    np.testing.assert_allclose(te, cen[1], atol=1e-5)
+    again = run(g, tmp_path / "ch5", executor="inline", progress=False)
+    assert (again.total, again.skipped, again.ran) == (6, 6, 0)
+    bad = Grid(axes={"arch": ["linear"], "fold": [0]}, fixed={**fixed, "data_key": "0" * 16},
+               fn="vaxis.probes:fold_job")
+    with pytest.raises(SweepFailed, match="differ from the driver"):
+        checked_table(run(bad, tmp_path / "bad", executor="inline", progress=False), bad)

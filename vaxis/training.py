@@ -18,7 +18,7 @@ import pandas as pd
 import torch
 
 from vaxis.decoders import DECODERS, build
-from vaxis.stacking import StackConfig, resolve_device, train_stacked
+from vaxis.stacking import StackConfig, resolve_device, subsample_indices, train_stacked
 from vaxis.training_data import DataView, prepare, task_labels
 
 __all__ = ["subject_folds", "make_manifest", "balanced_accuracy", "macro_f1", "metrics", "evaluate",
@@ -224,7 +224,7 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
              batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0, patience: int = 5,
              steps_per_epoch: int | None = None, hidden: int = 64, arch_kwargs: dict | None = None,
              device: str = "auto", progress: bool = True, threads: int | None = None,
-             max_val: int | None = 2048) -> tuple[pd.DataFrame, EvalRun]:
+             max_val: int | None = 2048, folds: Sequence[int] | None = None) -> tuple[pd.DataFrame, EvalRun]:
     """Train ``arch`` for every seed x fold at once and score it on each fold's held-out subjects.
 
     Parameters
@@ -247,6 +247,13 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
         torch CPU threads for this call (restored afterwards); 1 is fastest on a busy shared machine.
     max_val : int, optional
         Validation windows per model for early stopping (a fixed seeded subsample of its validation subjects).
+    folds : sequence of int, optional
+        Train only these folds (``fold`` numbers of the manifest; default all). Every seed and random draw is
+        the one of the full seeds x folds stack: the validation subsamples are drawn for every model of the
+        full stack, in its order, then only the kept folds' models are trained. So fold ``f`` of
+        ``evaluate(..., folds=[f])`` equals fold ``f`` of the full call (within float tolerance of the batched
+        arithmetic) and one fold can be one sweep job (:func:`vaxis.probes.fold_job`). ``df`` and ``run``
+        hold the kept folds only; ``run.manifest`` stays the full one.
 
     Returns
     -------
@@ -262,14 +269,14 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
     try:
         return _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs, quick, loss_fn, k,
                          fold_seed, shuffle_folds, splits, val_fraction, batch_size, lr, weight_decay, patience,
-                         steps_per_epoch, hidden, arch_kwargs, device, progress, max_val)
+                         steps_per_epoch, hidden, arch_kwargs, device, progress, max_val, folds)
     finally:
         torch.set_num_threads(old_threads)
 
 
 def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs, quick, loss_fn, k, fold_seed,
               shuffle_folds, splits, val_fraction, batch_size, lr, weight_decay, patience, steps_per_epoch, hidden,
-              arch_kwargs, device, progress, max_val):
+              arch_kwargs, device, progress, max_val, folds):
     if DECODERS[arch].input == "raw":
         raise ValueError(f"{arch!r} is a raw-signal decoder; evaluate() trains DE decoders")
     if quick:
@@ -278,11 +285,20 @@ def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs
     view = prepare(data_or_arrays, task=task, input=DECODERS[arch].input, normalisation=normalisation)
     manifest = make_manifest(view.subject_ids, protocol, k=k, seed=fold_seed, shuffle=shuffle_folds,
                              val_fraction=val_fraction, splits=splits)
+    all_folds = [f["fold"] for f in manifest]
+    keep = set(all_folds) if folds is None else {int(f) for f in folds}
+    if not keep or not keep <= set(all_folds):
+        raise ValueError(f"folds must be a non-empty subset of the manifest's folds {all_folds}, got {folds!r}")
     pos = {s: i for i, s in enumerate(view.subject_ids)}
     rows = [(s, f["fold"]) for s in seeds for f in manifest]
-    M = len(rows)
     sel = {p: [np.flatnonzero(np.isin(view.groups, [pos[s] for s in manifest[f][p] if s in pos]))
                for _, f in rows] for p in ("train", "val", "test")}
+    has_val = all(len(v) for v in sel["val"])
+    if has_val:   # the full stack's validation subsample (train_stacked draws it for the first model's batch seed)
+        sel["val"] = subsample_indices(sel["val"], max_val, int(rows[0][0]) * 1000 + int(rows[0][1]) + 7)
+    on = [m for m, (_, f) in enumerate(rows) if f in keep]
+    rows, sel = [rows[m] for m in on], {p: [v[m] for m in on] for p, v in sel.items()}
+    M = len(rows)
     init_seeds = [int(s) * 1000 + int(f) for s, f in rows]
     feat_axes = tuple(range(view.X.dim() - 2))                          # sample (and window) axes
     mu = sd = None
@@ -296,7 +312,6 @@ def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs
                       steps_per_epoch=steps_per_epoch, max_val=max_val, progress=progress, desc=f"{arch} x{M}")
     X, y = view.X.to(dev), torch.as_tensor(view.y, dtype=torch.long, device=dev)
     clip_t = torch.as_tensor(view.clips, device=dev)
-    has_val = all(len(v) for v in sel["val"])
     res = train_stacked(lambda m: build(arch, seed=init_seeds[m], **akw), M, X, y, sel["train"],
                         sel["val"] if has_val else None, [s + 7 for s in init_seeds], cfg, mu=mu, sd=sd,
                         loss_fn=loss_fn, clip_index=clip_t)
