@@ -46,6 +46,8 @@ svm_every = 10       # SVM trains on every 10th window (3 per clip); test window
 svm_Cs = [1e-3, 1e-2, 1e-1]  # candidate C (chosen inside the training subjects)
 device = "auto"
 threads = 1          # torch / BLAS threads (1 is fastest on a shared 2-core machine)
+executor = "inline"  # where the fold jobs run: inline (this process), local (worker processes) or ray
+address = None       # Ray cluster address for executor ray, e.g. ray://head:10001 (None: RAY_ADDRESS or local)
 quick = False        # small settings for CI tests
 seed = 0
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
@@ -61,22 +63,27 @@ import torch
 
 from vaxis.axis import category_positions
 from vaxis.baselines import leaky_reproduction, svm_baseline
+from vaxis.cache import cache_root
 from vaxis.eeg.datasets import load_faced
 from vaxis.plots import source_tag, titled
-from vaxis.probes import PROBES, make_maps, probe_scores, summarise
+from vaxis.probes import PROBES, collect_fold_jobs
 from vaxis.results import write_results
 from vaxis.stats import bootstrap_ci, fmt_ci, holm
-from vaxis.training import evaluate
+from vaxis.sweep import Grid, ResultStore, checked_table, data_fingerprint
+from vaxis.sweep import run as run_sweep
+from vaxis.training import make_manifest
 
 t_start = time.time()
 torch.set_num_threads(threads)
 eeg = load_faced(data_dir, kind="de", cache_dir=cache_dir)
 source = eeg.source
+subjects = None      # the cohort's subject list when it is cut (sent to the fold jobs, which load FACED themselves)
 if quick:
     archs, n_seeds, n_folds, epochs, steps_per_epoch, n_perm = archs[:2], 2, 3, 3, 10, 200
     svm_Cs = svm_Cs[1:]
     if source == "synthetic" and eeg.n_subjects > 12:
         eeg = eeg.subset(eeg.subject_ids[:12])
+        subjects = list(eeg.subject_ids)
 print(f"DATA: {source_tag(source)} from {eeg.data_dir}: {eeg.n_subjects} subjects x {eeg.x.shape[1]} clips x "
       f"{eeg.x.shape[3]} windows ({eeg.n_subjects * eeg.x.shape[1] * eeg.x.shape[3]:,} windows)")
 if source == "synthetic":
@@ -97,7 +104,6 @@ for name in models:
 if positions is None:
     raise RuntimeError(f"no LLM positions available: {missing}")
 pos = positions.reindex(list(eeg.categories)).to_numpy(dtype=float)
-maps = make_maps(pos, n_perm=n_perm, seed=seed)
 positions.round(3).to_frame(f"V-axis position ({llm}, layer {positions.attrs.get('layer')})")
 
 # %% [markdown]
@@ -131,7 +137,13 @@ svm_table.drop(columns=["ba", "acc"])
 
 # %% [markdown]
 # ## The population: architectures x seeds, labels only
-# All seeds x folds of one architecture are trained at once by the stacked trainer (`vaxis.stacking`). Window-level
+# One sweep job per architecture x fold (`vaxis.probes.fold_job`, run by `vaxis.sweep`) trains every seed of that
+# architecture on that fold at once with the stacked trainer (`vaxis.stacking`), scores the fold's held-out
+# subjects and runs the three probes below on each trained model and its untrained initialisation. A fold job
+# replays the validation subsample of the full seeds x folds stack, so its numbers equal those of one run over all
+# folds (tested). Each finished job is stored at once under the cache, so a stopped run resumes without redoing
+# finished jobs; the job's id hashes every setting (the V-axis positions and the subject list included), so
+# changed parameters start new jobs. Window-level
 # training, batch 256, Adam (lr 3e-3), at most `epochs` x `steps_per_epoch` steps with early stopping on the
 # validation subjects' loss (patience 2): cross-subject DE decoders reach their best validation loss within the
 # first ~30,000 windows seen, and neighbouring one-second windows of a clip are near duplicates, so an "epoch"
@@ -143,26 +155,36 @@ svm_table.drop(columns=["ba", "acc"])
 # for 6 seeds x 10 folds (vmapped convolutions / attention run far below the CPU's matmul peak), which breaks
 # the chapter's 8-minute budget; run them with `device="cuda"`.
 #
-# Measured on the 2-core CI machine, real FACED (100 subjects), nearly idle: whole chapter 417 s (SVM baselines
-# 87 s, training 196 s for 360 fits, probes 129 s); with three other jobs on the machine it took 958 s.
+# Measured on the 2-core CI machine, real FACED (100 subjects), nearly idle, when each architecture's 90 fits were
+# one stack: whole chapter 417 s (SVM baselines 87 s, training 196 s for 360 fits, probes 129 s); with three other
+# jobs on the machine it took 958 s. Since training runs as 40 fold jobs (4 architectures x 10 folds), each job
+# loads FACED itself and trains a stack of 9 models instead of 90 (not re-measured on FACED).
 
 # %%
-t0 = time.time()
 seeds = list(range(seed, seed + n_seeds))
-acc_frames, runs, train_time = [], {}, {}
+folds = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, splits=splits)]
+store = ResultStore(cache_root(cache_dir) / "sweeps" / "05_rediscovery")
+grid = Grid(axes={"arch": list(archs), "fold": folds}, name="05_rediscovery", fn="vaxis.probes:fold_job",
+            fixed={"data_dir": str(eeg.data_dir), "cache_dir": None if cache_dir is None else str(cache_dir),
+                   "subjects": subjects, "data_key": data_fingerprint(eeg.x, np.asarray(eeg.subject_ids)),
+                   "seeds": seeds, "k": n_folds, "protocol": protocol, "splits": splits, "device": device,
+                   "evaluate": {"task": "9class", "normalisation": normalisation, "epochs": epochs, "lr": 3e-3,
+                                "patience": 2, "steps_per_epoch": steps_per_epoch, "batch_size": 256, "hidden": 64,
+                                "max_val": 2048},
+                   "arch_settings": arch_settings, "llm": llm, "positions": pos.tolist(), "n_perm": n_perm,
+                   "map_seed": seed, "rep_every": 3},
+            resources={"num_cpus": 1, "num_gpus": 0.5 if device.startswith("cuda") else 0})
+print(f"{len(grid)} fold jobs ({len(archs)} architectures x {len(folds)} folds), executor {executor}"
+      f"{'' if address is None else ' at ' + str(address)}, store {store.root}")
+sweep = run_sweep(grid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
+print(sweep)
+jobs = checked_table(sweep, grid)     # raises, listing each failed job and its traceback, unless all are ok
+res = collect_fold_jobs(jobs, archs, seeds)
+acc, train_time = res["accuracy"], res["train_s"]
 for arch in archs:
-    t1 = time.time()
-    kw = {"batch_size": 256, "hidden": 64, **arch_settings.get(arch, {})}
-    df, run = evaluate(arch, eeg, protocol=protocol, task="9class", seeds=seeds, normalisation=normalisation,
-                       epochs=epochs, k=n_folds, splits=splits, lr=3e-3, patience=2,
-                       steps_per_epoch=steps_per_epoch,
-                       device=device, progress=False, **kw)
-    acc_frames.append(df)
-    runs[arch] = run
-    train_time[arch] = time.time() - t1
-    print(f"{arch:12s} {len(run.index):3d} models trained in {train_time[arch]:5.0f} s; median best epoch "
-          f"{np.median(run.history['best_epoch']):.0f}")
-acc = pd.concat(acc_frames, ignore_index=True)
+    w = acc.query("arch == @arch and level == 'window'")
+    print(f"{arch:12s} {len(w):3d} models trained in {train_time[arch]:5.0f} s (summed over its fold jobs); "
+          f"median best epoch {np.median(w.best_epoch):.0f}")
 acc_rows = []
 for (arch, level), g in acc.groupby(["arch", "level"], sort=False):
     fold_means = g.groupby("fold").balanced_accuracy.mean().to_numpy()           # seeds averaged per fold
@@ -181,24 +203,8 @@ acc_table.drop(columns=["ba"])
 # ## Probing every model for the V-axis
 
 # %%
-t0p = time.time()
-probe_rows, centroid_example = [], None
-for arch, run in runs.items():
-    for s in seeds:
-        for untrained in (False, True):
-            per_fold = []
-            for f in run.manifest:
-                r = run.unit_representations(s, f["fold"], untrained=untrained, every=3)
-                test_idx = [eeg.subject_ids.index(t) for t in f["test"]]
-                per_fold.append(probe_scores(r["rep"], r["category"], r["subject"], maps, test_idx))
-                if centroid_example is None and arch == archs[min(1, len(archs) - 1)] and not untrained:
-                    centroid_example = (arch, s, f["fold"], r)
-            summ = summarise(per_fold)
-            for name in PROBES:
-                probe_rows.append({"arch": arch, "seed": s, "weights": "untrained" if untrained else "trained",
-                                   "probe": name, **summ[name]})
-probes = pd.DataFrame(probe_rows)
-probe_time = time.time() - t0p
+probes = res["probes"]                 # summarise() over folds of each job's probe scores (same maps in every job)
+probe_time = sum(res["probe_s"].values())
 trained = probes.query("weights == 'trained'").copy()
 trained["p_holm"] = np.nan
 for name in PROBES:
@@ -213,7 +219,8 @@ summary = trained.groupby("probe").agg(score=("score", "mean"), null_mean=("null
                                        untrained=("untrained_score", "mean"), z=("z", "mean"),
                                        rediscover=("rediscovers", "sum")).reindex(list(PROBES))
 summary["of"] = n_models
-print(f"probes: {probe_time:.0f} s; n_perm = {n_perm}; Holm over {n_models} models per probe")
+print(f"probes: {probe_time:.0f} s (summed over the fold jobs); n_perm = {n_perm}; Holm over {n_models} models "
+      "per probe")
 summary.round(3)
 
 # %% [markdown]
@@ -244,12 +251,8 @@ fig.tight_layout()
 # Holm-corrected 0.05), the null's mean +/- 1.96 SD (grey) and the untrained initialisation's score (orange x).
 
 # %%
-arch_e, seed_e, fold_e, r = centroid_example
-test_subj = [eeg.subject_ids.index(t) for t in runs[arch_e].manifest[fold_e]["test"]]
-te = np.isin(r["subject"], test_subj)
-Xr = (r["rep"] - r["rep"][~te].mean(0)) / (r["rep"][~te].std(0) + 1e-8)
-cen_tr = np.stack([Xr[~te & (r["category"] == c)].mean(0) for c in range(9)])
-cen_te = np.stack([Xr[te & (r["category"] == c)].mean(0) for c in range(9)])
+arch_e, fold_e = archs[min(1, len(archs) - 1)], res["manifest"][0]["fold"]
+seed_e, cen_tr, cen_te = res["centroids"][(arch_e, fold_e)]   # its first seed's trained model, from its fold job
 pc1 = np.linalg.svd(cen_tr - cen_tr.mean(0), full_matrices=False)[2][0]
 proj_tr, proj_te = cen_tr @ pc1, cen_te @ pc1
 if np.corrcoef(proj_tr, pos)[0, 1] < 0:
@@ -317,9 +320,9 @@ write_results("baselines", {
 write_results("05_rediscovery", {
     "data_source": source, "n_subjects": eeg.n_subjects, "llm": llm, "models_missing": missing,
     "positions": positions.to_dict(), "archs": archs, "seeds": seeds, "protocol": protocol,
-    "normalisation": normalisation, "task": "9class", "manifest": runs[archs[0]].manifest,
+    "normalisation": normalisation, "task": "9class", "manifest": res["manifest"],
     "training": {"epochs": epochs, "steps_per_epoch": steps_per_epoch, "batch_size": 256, "lr": 3e-3,
-                 "patience": 2, "per_arch": arch_settings, "seconds": train_time},
+                 "patience": 2, "per_arch": arch_settings, "seconds": train_time, "executor": executor},
     "accuracy": acc, "accuracy_table": acc_table, "svm_table": svm_table, "probes": probes,
     "rediscovery": trained, "counts": count, "n_models": n_models, "n_perm": n_perm,
     "rho_accuracy_probe": rho_acc, "runtime_s": runtime_s, "scoreboard": scoreboard}, results_dir)
@@ -338,4 +341,8 @@ write_results("05_rediscovery", {
 #   or wider models may change accuracies, which are reported beside the SVM baseline run in this notebook.
 #
 # ## Rerun on your own data
-# `papermill notebooks/05_rediscovery.ipynb out.ipynb -p data_dir /path/to/FACED -p quick False -p n_seeds 6`
+# `papermill notebooks/05_rediscovery.ipynb out.ipynb -p data_dir /path/to/FACED -p quick False -p n_seeds 6`.
+# The fold jobs run in this process by default; `-p executor local` spreads them over this machine's cores,
+# `-p executor ray -p address ray://head:10001` over a Ray cluster (workers must read `data_dir` at the same path;
+# each job checks the data's fingerprint). Finished jobs stay under `<cache>/sweeps/05_rediscovery/`
+# (`vaxis sweep status --store <that folder>`): a rerun with the same settings trains nothing.
