@@ -87,6 +87,22 @@ def test_stacked_equals_sequential(arch):
     assert (res.stopped_epoch < cfg.epochs - 1).any()                # early stopping was exercised
 
 
+def test_mixed_precision_is_off_on_cpu_by_default_and_close_when_forced():
+    """amp="auto" leaves CPU training float32 (bit-identical to amp=False); amp=True (bfloat16 autocast) trains
+    the same models to nearly the same losses, with float32 weights."""
+    X, y = _toy()
+    X = X.float()
+    tr, va = [np.arange(0, 800)] * 2, [np.arange(800, 1000)] * 2
+    make = lambda m: build("mlp", 30, 5, 9, hidden=16, seed=10 + m)  # noqa: E731
+    runs = {amp: train_stacked(make, 2, X, y, tr, va, [1, 2], StackConfig(epochs=4, batch_size=64, lr=1e-2, amp=amp))
+            for amp in ("auto", False, True)}
+    assert np.array_equal(runs["auto"].train_loss, runs[False].train_loss)
+    assert all(torch.equal(runs["auto"].params[k], runs[False].params[k]) for k in runs[False].params)
+    assert not np.array_equal(runs[True].train_loss, runs[False].train_loss)       # autocast did run
+    assert np.allclose(runs[True].train_loss, runs[False].train_loss, rtol=0.05, equal_nan=True)
+    assert all(v.dtype == torch.float32 for v in runs[True].params.values())
+
+
 def test_loss_fn_hook_is_called_per_model_and_changes_training():
     X, y = _toy(600)
     tr, va = [np.arange(400)] * 2, [np.arange(400, 600)] * 2

@@ -44,6 +44,10 @@ class StackConfig:
 
     ``steps_per_epoch`` caps the steps of one epoch (an "epoch" is then a random subset of the training
     windows; neighbouring 1-s windows of a clip are near duplicates, so this costs little).
+    ``amp``: mixed precision for the forward and backward passes (``torch.autocast`` in bfloat16; the
+    weights, Adam moments, losses and any extra loss term stay float32, so no loss scaling is needed).
+    ``"auto"`` (default) turns it on for CUDA devices only: on CPU training stays float32 and bit-for-bit
+    reproducible; ``True`` / ``False`` force it.
     """
 
     epochs: int = 30
@@ -58,6 +62,7 @@ class StackConfig:
     eps: float = 1e-8
     progress: bool = False
     desc: str = "train"
+    amp: bool | str = "auto"
 
 
 @dataclass
@@ -290,6 +295,7 @@ def train_stacked(
     alive = np.ones(n_models, dtype=bool)
     stopped = np.full(n_models, E - 1)
     want_rep = loss_fn is not None
+    use_amp = bool(config.amp) if config.amp != "auto" else dev.type == "cuda"
     from tqdm.auto import tqdm
 
     bar = tqdm(range(E), desc=config.desc, disable=not config.progress, leave=False)
@@ -308,8 +314,11 @@ def train_stacked(
         for s in range(n_steps):
             ix, act = gidx[:, s], active[:, s]
             xb, yb = _normalise(_gather(X, ix), mu, sd), y[ix]
-            out = _run(base, unflat(flat), buffers, xb, "both" if want_rep else "forward")
+            with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_amp):
+                out = _run(base, unflat(flat), buffers, xb, "both" if want_rep else "forward")
             rep, logits = out if want_rep else (None, out)
+            if use_amp:                      # losses and extra terms in float32
+                rep, logits = (None if rep is None else rep.float()), logits.float()
             ce = F.cross_entropy(logits.flatten(0, 1), yb.flatten(), reduction="none").view(yb.shape).mean(1)
             if loss_fn is not None:
                 ci = clip_index[ix] if clip_index is not None else None
