@@ -120,6 +120,27 @@ def test_loss_fn_hook_is_called_per_model_and_changes_training():
     assert not torch.allclose(a["fc2.weight"], b["fc2.weight"])    # only model 1 felt the extra term
 
 
+def test_undefined_loss_on_padding_batches_never_reaches_a_model():
+    """A model whose epoch is shorter is fed padding batches (one repeated sample) while masked; a loss term that
+    is undefined there (NaN, like a correlation over one sample) must not touch its weights or loss history."""
+    X, y = _toy(600)
+    tr, va = [np.arange(400), np.arange(100)], [np.arange(400, 600)] * 2   # model 1: 1 step an epoch, model 0: 4
+    make = lambda m: build("mlp", 30, 5, 9, hidden=8, seed=m).double()  # noqa: E731
+    cfg = StackConfig(epochs=3, batch_size=100, lr=1e-2)
+
+    def nan_on_one_sample(rep, logits, yb, clip, m):      # defined on real batches, NaN on a padding batch
+        return 0.1 * rep.pow(2).mean() if yb.unique().numel() > 1 else rep.sum() * float("nan")
+
+    def plain(rep, logits, yb, clip, m):
+        return 0.1 * rep.pow(2).mean()
+
+    bad = train_stacked(make, 2, X, y, tr, va, [3, 4], cfg, loss_fn=nan_on_one_sample)
+    good = train_stacked(make, 2, X, y, tr, va, [3, 4], cfg, loss_fn=plain)
+    assert all(torch.isfinite(v).all() for v in bad.params.values())
+    assert np.isfinite(bad.train_loss).all()
+    assert all(torch.equal(bad.params[k], good.params[k]) for k in good.params)
+
+
 def _arrays(n_sub=9, seed=0):
     rng = np.random.default_rng(seed)
     labels = np.array([0] * 3 + [1] * 3 + [2] * 3 + [3] * 3 + [4] * 4 + [5] * 3 + [6] * 3 + [7] * 3 + [8] * 3)
