@@ -69,8 +69,7 @@ from vaxis.plots import source_tag, titled
 from vaxis.probes import PROBES, collect_fold_jobs
 from vaxis.results import write_results
 from vaxis.stats import bootstrap_ci, fmt_ci, holm
-from vaxis.sweep import Grid, ResultStore, checked_table, data_fingerprint
-from vaxis.sweep import run as run_sweep
+from vaxis.sweep import Grid, ResultStore, data_fingerprint, run_checked
 from vaxis.training import make_manifest
 
 t_start = time.time()
@@ -174,11 +173,7 @@ grid = Grid(axes={"arch": list(archs), "fold": folds}, name="05_rediscovery", fn
                    "arch_settings": arch_settings, "llm": llm, "positions": pos.tolist(), "n_perm": n_perm,
                    "map_seed": seed, "rep_every": 3},
             resources={"num_cpus": 1, "num_gpus": 0.5 if device.startswith("cuda") else 0})
-print(f"{len(grid)} fold jobs ({len(archs)} architectures x {len(folds)} folds), executor {executor}"
-      f"{'' if address is None else ' at ' + str(address)}, store {store.root}")
-sweep = run_sweep(grid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
-print(sweep)
-jobs = checked_table(sweep, grid)     # raises, listing each failed job and its traceback, unless all are ok
+sweep, jobs = run_checked(grid, store, executor, address, quick)   # raises, listing any failed job and its traceback
 res = collect_fold_jobs(jobs, archs, seeds)
 acc, train_time = res["accuracy"], res["train_s"]
 for arch in archs:

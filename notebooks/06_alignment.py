@@ -68,8 +68,7 @@ from vaxis.eeg.datasets import load_faced
 from vaxis.plots import source_tag, titled
 from vaxis.results import write_results
 from vaxis.stats import bootstrap_ci, fmt_ci
-from vaxis.sweep import Grid, ResultStore, checked_table, data_fingerprint
-from vaxis.sweep import run as run_sweep
+from vaxis.sweep import Grid, ResultStore, data_fingerprint, run_checked
 from vaxis.training import make_manifest
 
 t_start = time.time()
@@ -131,11 +130,7 @@ grid = Grid(axes={"fold": fold_ids}, name="06_alignment", fn="vaxis.alignment_tr
                                "embeddings": np.asarray(targets.embeddings, float).tolist()},
                    "controls": ["shuffled", "uniform"], "control_seed": control_seed},
             resources={"num_cpus": 1, "num_gpus": 0.5 if device.startswith("cuda") else 0})
-print(f"{len(grid)} fold jobs, executor {executor}{'' if address is None else ' at ' + str(address)}, "
-      f"store {store.root}")
-sweep = run_sweep(grid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
-print(sweep)
-jobs = checked_table(sweep, grid)     # raises, listing each failed job and its traceback, unless all are ok
+sweep, jobs = run_checked(grid, store, executor, address, quick)   # raises, listing any failed job and its traceback
 run, ctrl = at.collect_fold_jobs(jobs, controls=("shuffled", "uniform"))
 train_s = run.seconds["stage1"] + run.seconds["stage2"]
 print(f"trained {run.seconds['n_models']} models in {train_s:.0f} s (selection pass {run.seconds['stage1']:.0f} s, "

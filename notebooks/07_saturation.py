@@ -72,8 +72,7 @@ from vaxis.eeg.datasets import load_faced
 from vaxis.plots import source_tag, titled
 from vaxis.results import read_results, write_results
 from vaxis.stats import bootstrap_ci, fmt_ci
-from vaxis.sweep import Grid, ResultStore, checked_table, data_fingerprint
-from vaxis.sweep import run as run_sweep
+from vaxis.sweep import Grid, ResultStore, data_fingerprint, run_checked
 from vaxis.training import make_manifest
 
 t_start = time.time()
@@ -119,11 +118,7 @@ grid = Grid(axes={"fold": folds}, name="07_saturation", fn="vaxis.saturation:fol
                    "targets": {"positions": np.asarray(targets.positions, float).tolist(),
                                "embeddings": np.asarray(targets.embeddings, float).tolist()}},
             resources={"num_cpus": 1, "num_gpus": 0.5 if device.startswith("cuda") else 0})
-print(f"{len(grid)} fold jobs, executor {executor}{'' if address is None else ' at ' + str(address)}, "
-      f"store {store.root}")
-sweep = run_sweep(grid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
-print(sweep)
-jobs = checked_table(sweep, grid)     # raises, listing each failed job and its traceback, unless all are ok
+sweep, jobs = run_checked(grid, store, executor, address, quick)   # raises, listing any failed job and its traceback
 res = sat.collect_fold_jobs(jobs, strategies)
 scores, sat_df, read_df, g, d = res["scores"], res["saturation"], res["readouts"], res["gradients"], res["d"]
 train_s = res["train_s"]

@@ -78,7 +78,7 @@ from vaxis.plots import source_tag, titled
 from vaxis.results import write_results
 from vaxis.stacking import resolve_device
 from vaxis.stats import bootstrap_ci, fmt_ci, holm, paired_test
-from vaxis.sweep import Grid, ResultStore, checked_table, data_fingerprint, run
+from vaxis.sweep import Grid, ResultStore, data_fingerprint, run_checked
 from vaxis.training import make_manifest
 
 t_start = time.time()
@@ -125,9 +125,7 @@ grid = Grid(axes={"task": list(tasks), "fold": fold_ids}, name="08_residual_ense
                    "data_key": data_fingerprint(eeg.x, np.asarray(eeg.subject_ids)), **job_settings},
             fn="vaxis.ensemble:fold_job",
             resources={"num_cpus": 1, "num_gpus": 0.5 if device.startswith("cuda") else 0})
-sweep = run(grid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
-print(sweep)
-jobs = checked_table(sweep, grid)     # raises, listing each failed job and its traceback, unless all are ok
+sweep, jobs = run_checked(grid, store, executor, address, quick)   # raises, listing any failed job and its traceback
 tables, svms, n_members, manifests, timings = {}, {}, {}, {}, {"sweep_faced_s": round(sweep.seconds, 1)}
 for task in tasks:
     tj = jobs[jobs.task == task].sort_values("fold")
@@ -334,9 +332,7 @@ sgrid = Grid(axes={"fold": list(range(n_sfolds))}, name="08_residual_ensemble SE
                     "val_fraction": 0.2, **job_settings, "protocol": "kfold", "splits": None,
                     "data_key": data_fingerprint(*sv.windows("5class"), np.asarray(sv.subject_ids))},
              fn="vaxis.ensemble:fold_job", resources=grid.resources)
-ssweep = run(sgrid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
-print(ssweep)
-sjobs = checked_table(ssweep, sgrid)
+ssweep, sjobs = run_checked(sgrid, store, executor, address, quick)
 stab = frame_from_jobs(sjobs.sort_values("fold"))
 sman = list(sjobs.fold_manifest)
 timings["seedv"] = {"ensembles_s": round(float(sjobs.train_s.sum()), 1), "sweep_s": round(ssweep.seconds, 1)}

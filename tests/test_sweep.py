@@ -203,3 +203,25 @@ def test_worker_sigkilled_fails_only_its_job(tmp_path):
     t = s.store.table(g)
     assert list(t["status"]) == ["ok", "failed", "ok", "ok", "ok"]
     assert t["r2"].iloc[4] == pytest.approx(demo_job({"n": 40, "d": 3, "seed": 4})["r2"])
+
+
+def test_run_checked_prints_returns_the_table_and_raises_on_failures(tmp_path, capsys):
+    from vaxis.sweep import SweepFailed, run_checked
+
+    summary, table = run_checked(_grid(), tmp_path / "ok", executor="inline", quick=True)
+    out = capsys.readouterr().out
+    assert "6 jobs (3 seed x 2 alpha), executor inline" in out and str(summary) in out
+    assert len(table) == 6 and (table.status == "ok").all()
+    with pytest.raises(SweepFailed, match="2 of 6 jobs"):
+        run_checked(_grid(fixed={"n": 60, "d": 5, "fail_seeds": [1]}), tmp_path / "bad", quick=True)
+
+
+def test_check_data_key():
+    from vaxis.sweep import check_data_key, data_fingerprint
+
+    a = np.arange(6.0)
+    check_data_key({}, a)                                              # no key: nothing to check
+    check_data_key({"data_key": data_fingerprint(a)}, a)
+    check_data_key({"data_key": "abc"}, fingerprint="abc")
+    with pytest.raises(ValueError, match="differ from the driver"):
+        check_data_key({"data_key": data_fingerprint(a), "data_dir": "/d"}, a + 1)

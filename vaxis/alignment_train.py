@@ -466,14 +466,10 @@ def fold_job(config: dict) -> dict:
         ``controls`` {control: s}); ``n_control_models`` {control: n}.
     """
     from vaxis.eeg.datasets import load_faced
-    from vaxis.sweep import data_fingerprint
+    from vaxis.sweep import check_data_key
 
     eeg = load_faced(config["data_dir"], kind="de", cache_dir=config.get("cache_dir"))
-    if config.get("data_key"):
-        fp = data_fingerprint(eeg.x, np.asarray(eeg.subject_ids))
-        if fp != config["data_key"]:
-            raise ValueError(f"data at {config['data_dir']} differ from the driver's (fingerprint {fp} != "
-                             f"{config['data_key']}): every worker must read the same data")
+    check_data_key(config, eeg.x, np.asarray(eeg.subject_ids))
     f, k = int(config["fold"]), int(config["k"])
     targets = AlignmentTargets(np.asarray(config["targets"]["positions"], float),
                                np.asarray(config["targets"]["embeddings"], float))

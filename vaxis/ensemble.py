@@ -485,12 +485,11 @@ def fold_job(config: dict) -> dict:
     import time
 
     from vaxis.stacking import resolve_device
+    from vaxis.sweep import check_data_key
 
     t0 = time.perf_counter()
     view, manifest, fp = load_fold_data(config)
-    if config.get("data_key") and config["data_key"] != fp:
-        raise ValueError(f"data at {config['data_dir']} differ from the driver's (fingerprint {fp} != "
-                         f"{config['data_key']}): every worker must read the same data")
+    check_data_key(config, fingerprint=fp)
     f, size = int(config["fold"]), int(config["ensemble_size"])
     dev = resolve_device(config.get("device", "cpu"))
     pool = train_pool(view, manifest, archs=tuple(config["archs"]), n_seeds=int(config["pool_seeds"]), n_bag=size,

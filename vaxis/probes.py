@@ -211,18 +211,14 @@ def fold_job(config: dict) -> dict:
     import time
 
     from vaxis.eeg.datasets import load_faced
-    from vaxis.sweep import data_fingerprint
+    from vaxis.sweep import check_data_key
     from vaxis.training import evaluate
 
     t0 = time.time()
     eeg = load_faced(config["data_dir"], kind="de", cache_dir=config.get("cache_dir"))
     if config.get("subjects") is not None:
         eeg = eeg.subset(list(config["subjects"]))
-    if config.get("data_key"):
-        fp = data_fingerprint(eeg.x, np.asarray(eeg.subject_ids))
-        if fp != config["data_key"]:
-            raise ValueError(f"data at {config['data_dir']} differ from the driver's (fingerprint {fp} != "
-                             f"{config['data_key']}): every worker must read the same data")
+    check_data_key(config, eeg.x, np.asarray(eeg.subject_ids))
     f, seeds = int(config["fold"]), [int(s) for s in config["seeds"]]
     df, run = evaluate(config["arch"], eeg, protocol=config["protocol"], seeds=seeds, k=int(config["k"]),
                        splits=config.get("splits"), device=config.get("device", "auto"), progress=False,

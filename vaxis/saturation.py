@@ -264,15 +264,11 @@ def fold_job(config: dict) -> dict:
     from vaxis.alignment_train import clip_arrays, fold_vmaps, train_conditions
     from vaxis.eeg.datasets import load_faced
     from vaxis.stacking import StackConfig
-    from vaxis.sweep import data_fingerprint
+    from vaxis.sweep import check_data_key
     from vaxis.training import make_manifest, prepare
 
     eeg = load_faced(config["data_dir"], kind="de", cache_dir=config.get("cache_dir"))
-    if config.get("data_key"):
-        fp = data_fingerprint(eeg.x, np.asarray(eeg.subject_ids))
-        if fp != config["data_key"]:
-            raise ValueError(f"data at {config['data_dir']} differ from the driver's (fingerprint {fp} != "
-                             f"{config['data_key']}): every worker must read the same data")
+    check_data_key(config, eeg.x, np.asarray(eeg.subject_ids))
     f, seed = int(config["fold"]), int(config.get("seed", 0))
     targets = AlignmentTargets(np.asarray(config["targets"]["positions"], float),
                                np.asarray(config["targets"]["embeddings"], float))

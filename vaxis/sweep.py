@@ -46,7 +46,7 @@ from vaxis.cache import atomic_write_bytes, hash_key
 from vaxis.executors import EXECUTORS, demo_job
 
 __all__ = ["Grid", "Job", "ResultStore", "Summary", "run", "demo_job", "add_sweep_parser", "sweep_main", "main",
-           "SweepFailed", "checked_table", "data_fingerprint"]
+           "SweepFailed", "checked_table", "check_data_key", "data_fingerprint", "run_checked"]
 
 _SAFE = {f.__name__: f for f in (abs, min, max, len, int, float, str, round, bool, any, all, sorted)}
 _RECORD_KEYS = {"id", "fn", "config", "status", "result", "error", "seconds", "host", "attempts"}
@@ -380,6 +380,21 @@ def checked_table(summary: Summary, grid: Grid, traceback_lines: int = 15) -> An
     return summary.store.table(grid)
 
 
+def run_checked(grid: Grid, store: ResultStore | str | os.PathLike, executor: str = "inline",
+                address: str | None = None, quick: bool = False) -> tuple[Summary, Any]:
+    """A chapter's training step: print where the jobs run, :func:`run` the missing ones (retrying failed ones),
+    print the summary, and return it with :func:`checked_table` (which raises unless every job is ``ok``).
+
+    ``quick`` hides the progress bar (CI logs).
+    """
+    store = store if isinstance(store, ResultStore) else ResultStore(store)
+    print(f"{len(grid)} jobs ({' x '.join(f'{len(v)} {k}' for k, v in grid.axes.items())}), executor {executor}"
+          f"{'' if address is None else ' at ' + str(address)}, store {store.root}")
+    summary = run(grid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
+    print(summary)
+    return summary, checked_table(summary, grid)
+
+
 def data_fingerprint(*arrays: Any) -> str:
     """SHA-256 (hex, 16 chars) of arrays' dtypes, shapes and bytes: put it in a grid's ``fixed`` values so that
     other data under the same path start new jobs and a worker can check it reads what the driver read."""
@@ -393,6 +408,18 @@ def data_fingerprint(*arrays: Any) -> str:
         h.update(f"{a.dtype.str}{a.shape}".encode())
         h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
     return h.hexdigest()[:16]
+
+
+def check_data_key(config: Mapping[str, Any], *arrays: Any, fingerprint: str | None = None) -> None:
+    """In a job: raise when the data it loaded differ from the driver's (``config["data_key"]``, from
+    :func:`data_fingerprint` of the same arrays); no-op without a ``data_key``. ``fingerprint`` skips hashing."""
+    key = config.get("data_key")
+    if not key:
+        return
+    fp = fingerprint or data_fingerprint(*arrays)
+    if fp != key:
+        raise ValueError(f"data at {config.get('data_dir')} differ from the driver's (fingerprint {fp} != {key}): "
+                         "every worker must read the same data")
 
 
 def add_sweep_parser(sub: Any) -> None:
