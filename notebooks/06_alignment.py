@@ -61,6 +61,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from vaxis import alignment_controls as ac
 from vaxis import alignment_train as at
 from vaxis.alignment import STRATEGIES, AlignmentTargets, derangement
 from vaxis.cache import cache_root
@@ -201,7 +202,7 @@ print(f"verdict: {verdict} ({n_imp} improved, {n_red} reduced of {len(cmp)} stra
 # Otherwise the gain is not attributed to the geometry. The chapter's verdict above does not change.
 
 # %%
-kd_names = [n for n in strategies if STRATEGIES[n].family == at.CONTROL_FAMILY]
+kd_names = [n for n in strategies if STRATEGIES[n].family == ac.CONTROL_FAMILY]
 perm = derangement(9, control_seed)
 cats = list(eeg.categories)
 print("shuffled control, each category gets the row of:",
@@ -216,7 +217,7 @@ ctrl_s = sum(ctrl.attrs["seconds"].values())     # the controls were trained in 
 n_ctrl = len(ctrl)
 print(f"trained {n_ctrl} control models ({len(kd_names)} distillation strategies x 2 controls x {len(seeds)} seeds "
       f"x {n_folds} folds) in {ctrl_s:.0f} s")
-ccmp = at.compare_controls(run.final, ctrl, alpha=alpha, seed=seed)
+ccmp = ac.compare_controls(run.final, ctrl, alpha=alpha, seed=seed)
 ctab = pd.DataFrame({"strategy": ccmp.strategy, "control": ccmp.control, "n": ccmp.n,
                      "real BA": ccmp.real_ba.round(3), "control BA": ccmp.control_ba.round(3),
                      "real - control [95% CI]": [f"{d:+.3f} [{lo:+.3f}, {hi:+.3f}]" for d, lo, hi in

@@ -8,6 +8,7 @@ import pytest
 import torch
 from scipy.special import log_softmax, softmax
 
+import vaxis.alignment_controls as ac
 import vaxis.alignment_train as at
 from vaxis.alignment import STRATEGIES, AlignmentTargets, derangement
 from vaxis.eeg.synthetic import toy_clips
@@ -24,7 +25,7 @@ def targets() -> AlignmentTargets:
 
 
 def test_distillation_family_is_the_kd_strategies():
-    assert {n for n, s in STRATEGIES.items() if s.family == at.CONTROL_FAMILY} == set(KD)
+    assert {n for n, s in STRATEGIES.items() if s.family == ac.CONTROL_FAMILY} == set(KD)
 
 
 @pytest.mark.parametrize("seed", range(12))
@@ -120,8 +121,8 @@ def test_run_controls_pairs_with_the_run_at_the_chosen_weights(run, targets, mon
         seen.append((conditions.copy(), tg))
         return real_train(view, manifest, arch, conditions, tg, *a, **k)
 
-    monkeypatch.setattr(at, "train_conditions", spy)
-    ctr = at.run_controls(run, targets)
+    monkeypatch.setattr(ac, "train_conditions", spy)
+    ctr = ac.run_controls(run, targets)
     assert len(seen) == 2                                                     # one stacked pass per control
     assert set(ctr.control) == {"shuffled", "uniform"} and set(ctr.strategy) == {"kd_t1", "kd_valence"}
     key = ["strategy", "weight", "seed", "fold"]
@@ -138,15 +139,15 @@ def test_run_controls_pairs_with_the_run_at_the_chosen_weights(run, targets, mon
 
 def test_run_controls_with_the_real_targets_reproduces_the_run(run, targets):
     """Same rows, same initialisation and batch order: the real targets as a 'control' give the run's models."""
-    ctr = at.run_controls(run, targets, controls={"real": targets}, strategies=["kd_valence"])
+    ctr = ac.run_controls(run, targets, controls={"real": targets}, strategies=["kd_valence"])
     merged = ctr.merge(run.final, on=["strategy", "weight", "seed", "fold"], suffixes=("", "_run"))
     assert len(merged) == len(ctr) == 2 * 3
     np.testing.assert_allclose(merged.test_ba, merged.test_ba_run, atol=1e-12)
     np.testing.assert_array_equal(merged.best_epoch, merged.best_epoch_run)
     with pytest.raises(ValueError):
-        at.run_controls(run, targets, strategies=["v_mse"])
+        ac.run_controls(run, targets, strategies=["v_mse"])
     with pytest.raises(ValueError):
-        at.run_controls(run, targets, controls=("reversed",))
+        ac.run_controls(run, targets, controls=("reversed",))
 
 
 def test_compare_controls_against_scipy():
@@ -162,7 +163,7 @@ def test_compare_controls_against_scipy():
                       + [idx.assign(strategy="label-only", test_ba=0.15)])
     controls = pd.concat([idx.assign(strategy=s, control=c, test_ba=v) for (s, c), v in ctrl.items()])
     controls = controls.sample(frac=1, random_state=0)                        # order must not matter
-    out = at.compare_controls(final, controls).set_index(["strategy", "control"])
+    out = ac.compare_controls(final, controls).set_index(["strategy", "control"])
     for (s, c), v in ctrl.items():
         d = real[s] - v
         assert out.loc[(s, c), "p"] == pytest.approx(wilcoxon(d).pvalue)

@@ -188,6 +188,7 @@ def ch6(faced6):
 
 def test_ch6_fold_jobs_reproduce_the_full_run(ch6, tmp_path):
     """run_alignment + run_controls over all folds == the fold jobs reassembled (tables in the same order)."""
+    import vaxis.alignment_controls as ac
     import vaxis.alignment_train as at
     from vaxis.eeg.datasets import load_faced
     from vaxis.training import make_manifest
@@ -199,7 +200,7 @@ def test_ch6_fold_jobs_reproduce_the_full_run(ch6, tmp_path):
     full = at.run_alignment(at.clip_arrays(eeg), targets, strategies=CH6_STRATEGIES, arch="mlp", seeds=[0, 1],
                             select_seeds=[0], k=3, epochs=3, patience=2, batch_size=32, lr=3e-3, hidden=8,
                             vmaps=vmaps, device="cpu")
-    full_ctrl = at.run_controls(full, targets, controls=("shuffled", "uniform"), strategies=["kd_t1"])
+    full_ctrl = ac.run_controls(full, targets, controls=("shuffled", "uniform"), strategies=["kd_t1"])
     g = Grid(axes={"fold": [0, 1, 2]}, fixed=fixed, fn="vaxis.alignment_train:fold_job", name="ch6-test")
     summary = run(g, tmp_path / "ch6", executor="inline", progress=False)
     got, ctrl = at.collect_fold_jobs(checked_table(summary, g))
