@@ -81,9 +81,9 @@ print({k: f"{v:.1f} s" for k, v in timings.items()})
 # test (binary view drops neutral). Each benchmark is put in one seeded random order and every model reads a
 # prefix of it: in the default run every row for the encoder (minilm; IMDB's 2,000-review subset, TweetEval capped
 # at 2,500) and the first 100 for the causal models (`n_texts_encoder`, `n_texts_causal`); quick mode reads 100.
-# Why 100: `benchmarks/throughput.py --project` measured one pass over the full sets at 2.4 min for minilm but
-# about 43 min for smollm2-135m and longer for gemma3-270m on 2 CPU cores (IMDB reviews at about 1 per second),
-# beyond the CI build; on a GPU set `n_texts_causal` to None. The `n` column of every table is the number
+# Why 100: a causal model's full pass (IMDB reviews above all) costs far more than the CI build allows on CPU
+# (the per-model seconds printed above are this build's; `benchmarks/throughput.py --project` projects the
+# full-set time per model on your machine); on a GPU set `n_texts_causal` to None. The `n` column of every table is the number
 # of binary (pos/neg) texts scored, so the causal models' CIs are wider for a reason you can see.
 
 # %%

@@ -410,8 +410,8 @@ write_results("08_residual_ensemble", {
 
 # %% [markdown]
 # ## What could break this
-# - **Budget.** Members train for at most `epochs` x `steps_per_epoch` mini-batches of 256 windows (about 70,000
-#   window presentations, under one pass over the training windows) so that the chapter fits the CI build
+# - **Budget.** Members train for at most `epochs` x `steps_per_epoch` mini-batches of 256 windows (fewer
+#   window presentations than one pass over the training windows at the defaults) so that the chapter fits the CI build
 #   (measured runtime printed above); longer training, larger pools and larger ensembles could change which
 #   ensemble wins. The pool is 2 architectures x 3 seeds; every ensemble and control has 3 members.
 # - **Wilcoxon over folds.** With 10 folds the smallest two-sided exact p is 0.002; with fewer than 6 folds no
