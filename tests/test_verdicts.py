@@ -80,3 +80,15 @@ def test_criteria_outcome(holds, expected):
     assert V.criteria_outcome(crit, "R", source="synthetic").verdict == "inconclusive"
     with pytest.raises(ValueError):
         V.criteria_outcome([], "R")
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((0.001, 0.002, 0.01, 0.30, 0.4), "replicates"),
+    ((0.001, 0.40, 0.30, 0.30, 0.4), "partly"),
+    ((0.40, 0.50, 0.60, 0.05, 0.04), "does not replicate"),
+    ((0.40, 0.50, 0.60, 0.15, 0.04), "inconclusive"),
+])
+def test_claim5_every_outcome(args, expected):
+    v = V.claim5(*args)
+    assert v.verdict == expected and "Claim 5" in v.rule
+    assert V.claim5(*args, source="synthetic").verdict == "inconclusive"

@@ -193,3 +193,38 @@ def criteria_outcome(criteria: Sequence[Mapping], rule: str, source: str = "face
     if len(failed) == len(criteria):
         return Verdict("does not replicate", rule, reason)
     return Verdict("inconclusive", rule, reason)
+
+
+# ------------------------------------------------------------------------------------- EEG claims (4-8)
+RULE_5 = ("Claim 5 (rediscovery), fixed before the run. Population test over all label-only models (the same "
+          "permutation applied to every model; statistic = mean held-out ridge-probe Spearman): "
+          "REPLICATES if it beats both nulls (unrestricted permutations and permutations that keep the "
+          "negative/positive split, p < {alpha} each) and the class-centroid geometry matches the LLM's "
+          "(population RSA, p < {alpha}); PARTLY if one or two of these three hold; DOES NOT REPLICATE if none "
+          "holds and the 95% CIs over folds of both the mean probe gain over the unrestricted null and the mean "
+          "RSA gain over its null lie below {margin} (Spearman); INCONCLUSIVE otherwise. Synthetic data: "
+          "inconclusive.")
+
+
+def claim5(p_unrestricted: float, p_split_kept: float, p_rsa: float, gain_ci_high: float,
+           rsa_gain_ci_high: float, *, alpha: float = 0.05, margin: float = 0.10, source: str = "faced") -> Verdict:
+    """Claim 5's verdict (:data:`RULE_5`) from the population test, its split-kept null and the RSA test.
+
+    ``gain_ci_high`` / ``rsa_gain_ci_high``: upper 95 % bounds over folds of the mean (over models) probe score
+    minus its null mean, and of the mean RSA minus its null mean.
+    """
+    rule = RULE_5.format(alpha=alpha, margin=margin)
+    if source == "synthetic":
+        return synthetic_verdict(rule)
+    tests = {"unrestricted": p_unrestricted, "split kept": p_split_kept, "RSA": p_rsa}
+    held = [k for k, p in tests.items() if _finite(p) and p < alpha]
+    reason = ", ".join(f"p {k} = {p:.3g}" for k, p in tests.items())
+    reason += f"; gain CI high {gain_ci_high:.3g}, RSA gain CI high {rsa_gain_ci_high:.3g}"
+    if len(held) == 3:
+        return Verdict("replicates", rule, f"all three tests significant ({reason})")
+    if held:
+        return Verdict("partly", rule, f"significant: {held} ({reason})")
+    if _finite(gain_ci_high, rsa_gain_ci_high) and gain_ci_high < margin and rsa_gain_ci_high < margin:
+        return Verdict("does not replicate", rule, f"no test significant and both gains excluded above {margin} "
+                                                   f"({reason})")
+    return Verdict("inconclusive", rule, f"no test significant, but the CIs still hold a gain of {margin} ({reason})")
