@@ -92,3 +92,19 @@ def test_claim5_every_outcome(args, expected):
     v = V.claim5(*args)
     assert v.verdict == expected and "Claim 5" in v.rule
     assert V.claim5(*args, source="synthetic").verdict == "inconclusive"
+
+
+def _c(i, u, r, n):
+    return {"improved": i, "unchanged": u, "reduced": r, "inconclusive": n}
+
+
+@pytest.mark.parametrize("primary, forced, expected", [
+    (_c(1, 20, 0, 4), _c(0, 5, 16, 4), "does not replicate"),
+    (_c(0, 25, 0, 0), _c(0, 5, 16, 4), "replicates"),
+    (_c(0, 25, 0, 0), _c(0, 20, 2, 3), "partly"),
+    (_c(0, 10, 0, 15), _c(0, 5, 5, 15), "inconclusive"),
+])
+def test_claim6_every_outcome(primary, forced, expected):
+    v = V.claim6(primary, forced)
+    assert v.verdict == expected and "Claim 6" in v.rule
+    assert V.claim6(primary, forced, source="synthetic").verdict == "inconclusive"

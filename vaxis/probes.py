@@ -51,13 +51,30 @@ def make_maps(positions: Sequence[float], n_perm: int = 1000, seed: int = 0) -> 
     return np.column_stack([pos, pos[perms].T]) if n_perm else pos[:, None]
 
 
-def _spearman_cols(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Column-wise Spearman of (n, k) arrays (average ranks for ties); NaN for a constant column."""
-    ra, rb = rankdata(a, axis=0), rankdata(b, axis=0)
-    ra, rb = ra - ra.mean(0), rb - rb.mean(0)
-    den = np.sqrt((ra ** 2).sum(0) * (rb ** 2).sum(0))
+def _unit_ranks(a: np.ndarray, ties: bool = True) -> np.ndarray:
+    """Column-wise ranks, centred and scaled to unit norm (a constant column becomes NaN).
+
+    ``ties=True``: average ranks (scipy); ``ties=False``: ordinal ranks by one argsort, 3x faster, for continuous
+    values (a probe's predictions), where exact ties do not occur.
+    """
+    if ties:
+        r = rankdata(a, axis=0)
+    else:
+        order = np.argsort(a, axis=0)
+        r = np.empty(a.shape)
+        np.put_along_axis(r, order, np.arange(a.shape[0], dtype=float)[:, None], axis=0)
+    r = r - r.mean(0)
+    norm = np.sqrt((r ** 2).sum(0))
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, (ra * rb).sum(0) / den, np.nan)
+        return np.where(norm > 0, r / np.where(norm > 0, norm, 1.0), np.nan)
+
+
+def _spearman_cols(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Column-wise Spearman of (n, k) arrays (average ranks for ties); NaN for a constant column. ``b`` of shape
+    (n, 1) or (n,) is compared with every column of ``a``."""
+    b = np.asarray(b)
+    rb = _unit_ranks(b if b.ndim == 2 else b[:, None])
+    return (_unit_ranks(a) * rb).sum(0)
 
 
 def _ridge_onehot(X: np.ndarray, cat: np.ndarray, alpha: float, n_cat: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -108,19 +125,23 @@ def _probe_scores(rep: np.ndarray, category: np.ndarray, subject: np.ndarray, ma
     cat = np.asarray(category)
     out = {}
     coef, mx, my = _ridge_onehot(X[tr], cat[tr], alpha, n_cat)
-    scores = []
+    scores, truth = [], {}
     for s in np.unique(subject[te]):
         m = te & (subject == s)
+        key = cat[m].tobytes()
+        if key not in truth:                          # the same clips -> the same target ranks under every map
+            truth[key] = _unit_ranks(maps[cat[m]])
         pred = ((X[m] - mx) @ coef + my) @ maps                                 # (units of s, n_maps)
-        scores.append(_spearman_cols(pred, maps[cat[m]]))
+        scores.append((_unit_ranks(pred, ties=False) * truth[key]).sum(0))
     out["ridge"] = np.nanmean(np.array(scores), axis=0)
     cen_tr = np.stack([X[tr & (cat == c)].mean(0) for c in range(n_cat)])
     cen_te = np.stack([X[te & (cat == c)].mean(0) for c in range(n_cat)])
     _, _, vt = np.linalg.svd(cen_tr - cen_tr.mean(0), full_matrices=False)
     pc1 = vt[0]
-    sign = np.sign(_spearman_cols(np.repeat((cen_tr @ pc1)[:, None], maps.shape[1], 1), maps))
+    map_ranks = _unit_ranks(maps)
+    sign = np.sign((map_ranks * _unit_ranks((cen_tr @ pc1)[:, None])).sum(0))
     sign[sign == 0] = 1
-    out["centroid_pc1"] = sign * _spearman_cols(np.repeat((cen_te @ pc1)[:, None], maps.shape[1], 1), maps)
+    out["centroid_pc1"] = sign * (map_ranks * _unit_ranks((cen_te @ pc1)[:, None])).sum(0)
     loco = np.zeros((n_cat, maps.shape[1]))
     for c in range(n_cat):
         fit = tr & (cat != c)
@@ -128,7 +149,7 @@ def _probe_scores(rep: np.ndarray, category: np.ndarray, subject: np.ndarray, ma
         # deviation from the 8 training categories' mean (no intercept): with the intercept, a signal-free
         # representation predicts the mean of the *other* categories, anti-correlated with the held-out one
         loco[c] = ((X[te & (cat == c)] - mx_c) @ coef_c).mean(0) @ maps
-    out["loco"] = _spearman_cols(loco, maps)
+    out["loco"] = (_unit_ranks(loco) * map_ranks).sum(0)
     return out
 
 

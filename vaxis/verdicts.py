@@ -228,3 +228,33 @@ def claim5(p_unrestricted: float, p_split_kept: float, p_rsa: float, gain_ci_hig
         return Verdict("does not replicate", rule, f"no test significant and both gains excluded above {margin} "
                                                    f"({reason})")
     return Verdict("inconclusive", rule, f"no test significant, but the CIs still hold a gain of {margin} ({reason})")
+
+
+RULE_6 = ("Claim 6 (alignment), fixed before the run. Each strategy vs the label-only model, test subjects as "
+          "units (seeds averaged, fold models as clusters), Holm over the strategies: improved / reduced = a "
+          "Holm-significant difference; unchanged = equivalent within +-{margin_pts:g} BA points (TOST, Holm); "
+          "inconclusive = neither. Primary: the weight chosen on validation subjects from the grid plus 0; "
+          "forced: the best non-zero weight (supervision always on). DOES NOT REPLICATE if any strategy improves "
+          "under the primary selection; REPLICATES if none improves and at least {min_reduced} of the strategies "
+          "(paper: 16 of 25) are reduced under forced supervision; PARTLY if none improves and the forced "
+          "reductions cannot reach {min_reduced} even counting every inconclusive one; INCONCLUSIVE otherwise. "
+          "Synthetic data: inconclusive.")
+
+
+def claim6(counts: Mapping[str, int], counts_forced: Mapping[str, int], *, margin: float = 0.01,
+           min_reduced: int = 12, source: str = "faced") -> Verdict:
+    """Claim 6's verdict (:data:`RULE_6`) from the four-way counts of the primary and the forced comparison."""
+    rule = RULE_6.format(margin_pts=100 * margin, min_reduced=min_reduced)
+    if source == "synthetic":
+        return synthetic_verdict(rule)
+    imp, red, inc = int(counts["improved"]), int(counts_forced["reduced"]), int(counts_forced["inconclusive"])
+    reason = (f"primary {dict(counts)}; forced {dict(counts_forced)}")
+    if imp > 0:
+        return Verdict("does not replicate", rule, f"{imp} strategies improve decoding ({reason})")
+    if red >= min_reduced:
+        return Verdict("replicates", rule, f"none improves and {red} are reduced under forced supervision ({reason})")
+    if red + inc < min_reduced:
+        return Verdict("partly", rule, f"none improves, but at most {red + inc} could be reduced under forced "
+                                       f"supervision ({reason})")
+    return Verdict("inconclusive", rule, f"none improves; {red} reduced and {inc} undecided under forced "
+                                         f"supervision ({reason})")
