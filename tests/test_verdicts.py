@@ -108,3 +108,15 @@ def test_claim6_every_outcome(primary, forced, expected):
     v = V.claim6(primary, forced)
     assert v.verdict == expected and "Claim 6" in v.rule
     assert V.claim6(primary, forced, source="synthetic").verdict == "inconclusive"
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((12.0, 6.0, 18.0, 0.001), "replicates"),
+    ((3.0, 1.0, 5.0, 0.01), "partly"),
+    ((0.5, -2.0, 3.0, 0.6), "does not replicate"),
+    ((4.0, -3.0, 11.0, 0.3), "inconclusive"),
+])
+def test_claim8_every_outcome(args, expected):
+    assert V.claim8(*args).verdict == expected
+    assert V.claim8_points(*args).verdict == expected          # the same rule on the points reading
+    assert V.claim8(*args, source="synthetic").verdict == "inconclusive"
