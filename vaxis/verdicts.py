@@ -286,3 +286,20 @@ def claim8_points(gain_points: float, ci_low: float, ci_high: float, p_holm: flo
     """The absolute reading of claim 8 (10.5 BA points), reported beside :func:`claim8`."""
     return directional(gain_points, ci_low, ci_high, p_holm, alpha=alpha, margin=margin_points,
                        rule=RULE_8.format(headline=headline, size=size), source=source, unit="BA points")
+
+
+RULE_7 = ("Claim 7 (the saturation regularity), fixed before the run. Four criteria, each a per-fold statistic with "
+          "a 95% t-interval over folds (seeds averaged) against a null that could win: (1) basin_saturated: the "
+          "label-only V-direction orders held-out class centroids better than one re-fitted to permuted positions "
+          "(holds above 0, fails below 0.10 Spearman); (2) residual_starved: the alignment gradient's residual-"
+          "subspace share is smaller with the LLM targets than with the same losses given shuffled targets at the "
+          "same states (holds above 0, fails below 0.02); (3) v_carries_accuracy: a readout of the V-direction "
+          "beats one of a random direction of the between-class span (holds above 0, fails below 0.01 BA); (4) supervision_does_not_pay: the "
+          "strategies' mean BA minus the label-only model's (holds below 0.01, fails above 0). REPLICATES if all "
+          "hold; PARTLY if some hold and some fail; DOES NOT REPLICATE if all fail; INCONCLUSIVE otherwise. "
+          "Synthetic data: inconclusive.")
+
+
+def claim7(criteria: Sequence[Mapping], source: str = "faced") -> Verdict:
+    """Claim 7's verdict (:data:`RULE_7`) from :func:`vaxis.saturation_criteria.criterion` records."""
+    return criteria_outcome(criteria, RULE_7, source=source)
