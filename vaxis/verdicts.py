@@ -294,8 +294,9 @@ RULE_7 = ("Claim 7 (the saturation regularity), fixed before the run. Four crite
           "(holds above 0, fails below 0.10 Spearman); (2) residual_starved: the alignment gradient's residual-"
           "subspace share is smaller with the LLM targets than with the same losses given shuffled targets at the "
           "same states (holds above 0, fails below 0.02); (3) v_carries_accuracy: a readout of the V-direction "
-          "beats one of a random direction of the between-class span (holds above 0, fails below 0.01 BA); (4) supervision_does_not_pay: the "
-          "strategies' mean BA minus the label-only model's (holds below 0.01, fails above 0). REPLICATES if all "
+          "beats one of a random direction of the between-class span (holds above 0, fails below 0.01 BA); (4) "
+          "supervision_does_not_pay: the strategies' mean BA minus the label-only model's (holds below 0.01, fails "
+          "above 0). REPLICATES if all "
           "hold; PARTLY if some hold and some fail; DOES NOT REPLICATE if all fail; INCONCLUSIVE otherwise. "
           "Synthetic data: inconclusive.")
 
