@@ -304,3 +304,32 @@ RULE_7 = ("Claim 7 (the saturation regularity), fixed before the run. Four crite
 def claim7(criteria: Sequence[Mapping], source: str = "faced") -> Verdict:
     """Claim 7's verdict (:data:`RULE_7`) from :func:`vaxis.saturation_criteria.criterion` records."""
     return criteria_outcome(criteria, RULE_7, source=source)
+
+
+RULE_4 = ("Claim 4 (EEG tracks the V-axis), fixed before the run. A cross-subject ridge map from clip features to "
+          "the clip's V-axis position, scored per held-out subject (Spearman), against the honest null that "
+          "shuffles the nine category positions and re-fits everything: REPLICATES if the map beats its honest "
+          "null (p < {alpha}) and so does leave-one-category-out prediction (which a map tracking category "
+          "identity alone cannot do); PARTLY if one of the two does; DOES NOT REPLICATE if neither does and the "
+          "95% CI of the mean gain over the honest null's mean lies below {margin} (Spearman) in both designs; "
+          "INCONCLUSIVE otherwise. Synthetic data: inconclusive.")
+
+
+def claim4(p_all: float, p_loco: float, gain_ci_high_all: float, gain_ci_high_loco: float, *, alpha: float = 0.05,
+           margin: float = 0.10, source: str = "faced") -> Verdict:
+    """Claim 4's verdict (:data:`RULE_4`) from the honest-null p-values and the gains' upper CI bounds."""
+    rule = RULE_4.format(alpha=alpha, margin=margin)
+    if source == "synthetic":
+        return synthetic_verdict(rule)
+    held = [k for k, p in (("all categories", p_all), ("leave-one-category-out", p_loco)) if _finite(p) and p < alpha]
+    reason = (f"honest p all {p_all:.3g}, LOCO {p_loco:.3g}; gain CI high all {gain_ci_high_all:.3g}, LOCO "
+              f"{gain_ci_high_loco:.3g}")
+    if len(held) == 2:
+        return Verdict("replicates", rule, f"both designs beat the honest null ({reason})")
+    if held:
+        return Verdict("partly", rule, f"only {held[0]} beats the honest null ({reason})")
+    if _finite(gain_ci_high_all, gain_ci_high_loco) and max(gain_ci_high_all, gain_ci_high_loco) < margin:
+        return Verdict("does not replicate", rule, f"neither beats the honest null and both gains are excluded "
+                                                   f"above {margin} ({reason})")
+    return Verdict("inconclusive", rule, f"neither beats the honest null, but a gain of {margin} is not excluded "
+                                         f"({reason})")
