@@ -29,10 +29,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["DECODERS", "DE_DECODERS", "RAW_DECODERS", "build", "FACED_GRID", "FACED_EEG_CHANNELS"]
-
-from vaxis.decoder_base import FACED_EEG_CHANNELS, FACED_GRID, _Decoder  # noqa: F401  (re-exported)
+from vaxis.decoder_base import FACED_EEG_CHANNELS, FACED_GRID, _Decoder
 from vaxis.decoders_raw import EEGNet, ShallowConvNet, TSception
+
+__all__ = ["DECODERS", "DE_DECODERS", "RAW_DECODERS", "build", "FACED_GRID", "FACED_EEG_CHANNELS"]
 
 
 class LinearDecoder(_Decoder):
