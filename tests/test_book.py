@@ -63,3 +63,14 @@ def test_every_parameter_is_visible_to_papermill():
         names = set(re.findall(r"^(\w+)\s*=", cell.source, re.M))
         declared = set(pm.inspect_notebook(str(src.with_suffix(".ipynb"))))
         assert names <= declared, f"{src.name}: papermill cannot see {sorted(names - declared)}"
+
+
+def test_a_parameter_no_chapter_declares_fails_and_lists_the_declared_ones():
+    from vaxis.book import chapter_sources, check_params
+
+    srcs = chapter_sources()
+    check_params({"quick": True, "seed": 1}, srcs)                       # declared by every chapter
+    with pytest.raises(SystemExit) as err:
+        check_params({"qiuck": True}, srcs)
+    msg = str(err.value)
+    assert "qiuck" in msg and "quick:" in msg and "05_rediscovery" in msg

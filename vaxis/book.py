@@ -107,6 +107,29 @@ def parse_params(pairs: list[str]) -> dict:
     return out
 
 
+def declared_params(sources: list[Path]) -> dict[str, list[str]]:
+    """Parameter name -> the chapters (stems) that declare it in their ``parameters`` cell."""
+    import papermill as pm
+
+    out: dict[str, list[str]] = {}
+    for src in sources:
+        for name in pm.inspect_notebook(str(src.with_suffix(".ipynb"))):
+            out.setdefault(name, []).append(src.stem)
+    return out
+
+
+def check_params(params: dict, sources: list[Path]) -> None:
+    """Raise ``SystemExit`` naming every parameter no selected chapter declares (a typo in ``PARAMS`` must not
+    pass silently), with the parameters the chapters do declare."""
+    declared = declared_params(sources)
+    unknown = sorted(set(params) - set(declared))
+    if unknown:
+        lines = [f"parameter(s) {unknown} are declared by none of the chapters {[s.stem for s in sources]}.",
+                 "Declared parameters (chapters):"]
+        lines += [f"  {k}: {', '.join(v)}" for k, v in sorted(declared.items())]
+        raise SystemExit("\n".join(lines))
+
+
 def execute(src: Path, params: dict, log_output: bool = False) -> float:
     """Execute one chapter with papermill into the staging folder; returns seconds taken."""
     import papermill as pm
@@ -147,11 +170,13 @@ def build(chapters: list[str] | None, params: dict) -> int:
     os.environ.setdefault("VAXIS_RESULTS", str(ROOT / "results"))
     if sync() != 0:
         return 1
+    check_params(params, chapter_sources(chapters))
     report: dict = {"params": params, "chapters": {}}
     failed = []
     t_all = time.perf_counter()
-    for src in chapter_sources(chapters):
-        print(f"== executing {src.stem}", flush=True)
+    todo = chapter_sources(chapters)
+    for i, src in enumerate(todo, 1):
+        print(f"== [{i}/{len(todo)}] executing {src.stem} (elapsed {time.perf_counter() - t_all:.0f} s)", flush=True)
         try:
             secs = execute(src, params)
             report["chapters"][src.stem] = {"seconds": round(secs, 1), "ok": True}
