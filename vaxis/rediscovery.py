@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from vaxis.jobs import FacedJob, frame_from_jobs, records
+from vaxis.jobs import FacedJob, frame_from_jobs, one_thread, records
 from vaxis.pipeline import as_pipeline
 from vaxis.probes import class_centroids, probe_scores
 from vaxis.stats import permutation_pvalue
@@ -234,6 +234,7 @@ def score_model(rep: np.ndarray, category: np.ndarray, subject: np.ndarray, test
     return {"rows": rows, "ridge": sc["ridge"], "rsa": rsa, "centroids": (cen_tr, cen_te)}
 
 
+@one_thread
 def fold_job(config: dict) -> dict:
     """Sweep job ``"vaxis.rediscovery:fold_job"`` (see :class:`RediscoveryJob`).
 

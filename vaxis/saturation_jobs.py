@@ -13,7 +13,7 @@ import pandas as pd
 
 from vaxis.alignment import STRATEGIES, AlignmentTargets
 from vaxis.alignment_train import clip_arrays, fold_vmaps, train_conditions
-from vaxis.jobs import FacedJob, frame_from_jobs, records
+from vaxis.jobs import FacedJob, frame_from_jobs, one_thread, records
 from vaxis.saturation import GradientRecorder, residual_readouts, saturation, unit_reps
 from vaxis.saturation_criteria import centroid_v_gain, criterion, v_readout_gain
 from vaxis.stacking import StackConfig
@@ -48,6 +48,7 @@ class SaturationJob(FacedJob):
     n_perm: int = 200
 
 
+@one_thread
 def fold_job(config: dict) -> dict:
     """Sweep job ``"vaxis.saturation_jobs:fold_job"`` (see :class:`SaturationJob`).
 
