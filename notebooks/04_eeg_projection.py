@@ -31,7 +31,7 @@
 # as the dishonest contrast. Leave-one-category-out (LOCO) predicts each category from a map that never saw it,
 # which separates valence from category identity.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm", "smollm2-135m", "gemma3-270m"]
 device = "auto"
@@ -44,7 +44,7 @@ margin = 0.10        # the smallest mean gain over the honest null that counts a
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
@@ -206,7 +206,12 @@ for m in names:
                  f"{lo_['null_honest_mean']:.3f} (p={lo_['p_honest']:.3f}); eval-only p={r['p_eval_only']:.3f} "
                  f"(dishonest)" + ("" if llm_names else f"; no LLM positions ({'; '.join(notes.values())})")),
         "data": source, **v.fields(), "power": power.as_dict(), "pipeline": pipeline.as_dict(),
-        "gain": {d: dict(zip(("mean", "ci_low", "ci_high"), g)) for d, g in gains.items()}})
+        "gain": {d: dict(zip(("mean", "ci_low", "ci_high"), g)) for d, g in gains.items()},
+        "headline": {"text": f"rho {r['mean_rho']:.2f} vs honest null {r['null_honest_mean']:.2f} (p {r['p_honest']:.2g}); "
+                             f"LOCO {lo_['mean_rho']:.2f} vs {lo_['null_honest_mean']:.2f}",
+                     "label": f"EEG -> V-axis ({m})", "unit": "held-out Spearman", "ours": r["mean_rho"],
+                     "ci_low": r["ci"][0], "ci_high": r["ci"][1], "baseline": r["null_honest_mean"],
+                     "baseline_label": "honest null", "paper": None}})
 for row in scoreboard:
     print(f"[{row['verdict'].upper()}] {row['title']}: {row['ours']}")
 runtime_s = time.time() - t_start

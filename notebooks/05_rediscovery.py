@@ -29,7 +29,7 @@
 # geometry on held-out subjects and the LLM's nine-sentence geometry, does not reduce to "a linear readout can be
 # fitted to an ordering". Per-model scores are shown as description, not as 36 separate significance tests.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # LLM whose V-axis positions and sentence geometry are the targets (the first is used)
 archs = ["linear", "mlp", "dgcnn", "tcn"]   # + "grid_cnn", "transformer" on a GPU (see Method)
@@ -52,7 +52,7 @@ seed = 0
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
@@ -269,7 +269,13 @@ ours = (f"population of {n_models} models: mean probe {pop['statistic']:.3f} vs 
         f"(p {rsa['p']:.3g}); gain {fmt_ci(pop['gain'], *pop['gain_ci'])}")
 scoreboard = [{"claim": 5, "title": "Label-only EEG classifiers rediscover the V-axis", "paper": "36/36",
                "ours": ours, "data": source, **verdict.fields(), "power": power.as_dict(),
-               "pipeline": pipeline.as_dict()}]
+               "pipeline": pipeline.as_dict(),
+               "headline": {"text": f"{n_models} models: probe {pop['statistic']:.3f} vs null {pop['null_mean']:.3f} "
+                                    f"(p {pop['p_unrestricted']:.2g}); RSA p {rsa['p']:.2g}",
+                            "label": "population probe score", "unit": "held-out Spearman",
+                            "ours": pop["statistic"], "ci_low": pop["null_mean"] + pop["gain_ci"][0],
+                            "ci_high": pop["null_mean"] + pop["gain_ci"][1], "baseline": pop["null_mean"],
+                            "baseline_label": "permutation null", "paper": None}}]
 runtime_s = time.time() - t_start
 print(f"[{verdict.verdict.upper()}] {verdict.reason}")
 print(f"runtime {runtime_s:.0f} s (reference {ref.wall_s:.0f} s, sweep {sweep.seconds:.0f} s)")

@@ -37,7 +37,7 @@
 # pipeline, the same initial weights and batch order), every fold, every seed, retrained here with the gradient
 # recorder.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # the LLM giving positions / embeddings (first one used)
 device = "auto"
@@ -61,7 +61,7 @@ control_seed = 0     # seed of the derangement behind the shuffled-target contro
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
@@ -211,7 +211,11 @@ runtime_s = time.time() - t_start
 print(f"[{verdict.verdict.upper()}] {verdict.reason}\n{ours}\nruntime {runtime_s:.0f} s")
 scoreboard = [{"claim": 7, "title": "Saturation regularity: labels saturate the V basin, the residual is starved",
                "paper": "formal statement + evidence", "ours": ours, "data": source, **verdict.fields(),
-               "power": power.as_dict(), "pipeline": pipeline.as_dict()}]
+               "power": power.as_dict(), "pipeline": pipeline.as_dict(),
+               "headline": {"text": ", ".join(f"{c['name']} {'holds' if c['holds'] else 'fails' if c['holds'] is False else 'undecided'}"
+                                              for c in crit),
+                            "label": "criteria that hold", "unit": f"of {len(crit)}",
+                            "ours": sum(c["holds"] is True for c in crit), "baseline": None, "paper": len(crit)}}]
 write_results("07_saturation", {
     "data_source": source, "n_subjects": eeg.n_subjects, "arch": arch, "hidden": hidden, "d": d, "seeds": list(seeds),
     "n_folds": n_folds, "repeats": repeats, "protocol": protocol, "epochs": epochs, "patience": patience,

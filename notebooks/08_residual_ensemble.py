@@ -32,7 +32,7 @@
 # from other seeds; otherwise subject-disjoint 10-fold, `repeats` times. The unit of every paired test is the test
 # subject (its window BA), each trained pool (fold or replicate) a cluster (`vaxis.stats.clustered_paired_test`).
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 faced_dir = None         # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 seedv_dir = None         # SEED-V folder; None -> $VAXIS_SEEDV_DIR, else a SYNTHETIC SEED-V-format cohort
 archs = ["mlp", "linear", "dgcnn", "spatial_spectral"]   # pool architectures; the first is the main one
@@ -60,7 +60,7 @@ seed = 0
 results_dir = None       # None -> $VAXIS_RESULTS or ./results
 cache_dir = None         # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
-# %%
+# %% tags=["hide-input"]
 import os
 import time
 
@@ -288,7 +288,15 @@ print(f"[{verdict.verdict.upper()}] {verdict.reason}\n{ours}\nruntime {runtime_s
 scoreboard = [{"claim": 8, "title": "Ensembling across residual diversity: +10.5% BA over the prior best",
                "paper": "+10.5% BA over the prior best on FACED; replicates on SEED-V", "ours": ours,
                "data": source if seedv_source != "seedv" else f"{source} + seedv", **verdict.fields(),
-               "power": power.as_dict(), "pipeline": pipeline.as_dict()}]
+               "power": power.as_dict(), "pipeline": pipeline.as_dict(),
+               "headline": {"text": f"{headline} ({size}) {strong_row.headline_ba:.3f} vs {strong} "
+                                    f"{strong_row.control_ba:.3f}: {strong_row.gain_relative:+.1f} % "
+                                    f"[{strong_row.rel_ci_low:+.1f}, {strong_row.rel_ci_high:+.1f}]",
+                            "label": f"FACED {tasks[0]} BA", "unit": "balanced accuracy",
+                            "ours": strong_row.headline_ba, "ci_low": strong_row.control_ba + strong_row.ci_low / 100,
+                            "ci_high": strong_row.control_ba + strong_row.ci_high / 100,
+                            "baseline": strong_row.control_ba, "baseline_label": strong,
+                            "paper": strong_row.control_ba * 1.105}}]
 write_results("08_residual_ensemble", {
     "data_source": source, "seedv_source": seedv_source, "n_subjects": eeg.n_subjects, "pipeline": pipeline.as_dict(),
     "protocol": protocol, "n_folds": n_folds if protocol == "kfold" else 1, "repeats": repeats,

@@ -36,7 +36,21 @@ def test_scoreboard_collates_and_fills_missing(tmp_path):
     assert [r["claim"] for r in rows] == list(range(1, 9))
     assert rows[1]["verdict"] == "partly" and rows[0]["verdict"] == "not run"
     md = scoreboard.render_scoreboard(rows)
-    assert "AUROC 0.8 \\| x" in md and md.count("\n") == 10
+    table = md.split("\n## Details")[0].strip().splitlines()
+    assert len(table) == 10 and "AUROC 0.8 \\| x" in table[3]
+    assert md.count(":::{dropdown}") == 8 and "rule (fixed before the run):** r" in md
+
+
+def test_scoreboard_figure_from_headlines(tmp_path):
+    row = {"claim": 8, "title": "e", "paper": "p", "ours": "o", "data": "faced", "verdict": "partly", "rule": "r",
+           "power": POWER, "pipeline": {"normalisation": "per-subject", "smoothing": "lds-clip"},
+           "headline": {"label": "BA", "unit": "balanced accuracy", "ours": 0.40, "ci_low": 0.37, "ci_high": 0.43,
+                        "baseline": 0.38, "baseline_label": "single", "paper": 0.42}}
+    ref = [{"name": "svm", "task": "9class", "ba": 0.37, "ci_low": 0.33, "ci_high": 0.42}]
+    results.write_results("08_e", {"scoreboard": [row], "baseline": ref, "label_only": ref}, tmp_path)
+    out = scoreboard.write_scoreboard(tmp_path, tmp_path / "sb" / "scoreboard.md")
+    assert (tmp_path / "sb" / "scoreboard.png").stat().st_size > 1000
+    assert "scoreboard.png" in out.read_text()
 
 
 def test_scoreboard_names_corrupt_file(tmp_path):

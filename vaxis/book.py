@@ -148,8 +148,21 @@ def execute(src: Path, params: dict, log_output: bool = False) -> float:
         str(ipynb), str(tmp), parameters=passed, kernel_name="python3", cwd=str(ROOT),
         log_output=log_output, progress_bar=False, request_save_on_cell_execute=True,
     )
+    _hide_injected(tmp)
     os.replace(tmp, out)  # a chapter page only ever holds a complete, successful run
     return time.perf_counter() - t0
+
+
+def _hide_injected(path: Path) -> None:
+    """Collapse papermill's injected-parameters cell in the rendered page, like the parameters cell itself."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if "injected-parameters" in tags and "hide-input" not in tags:
+            tags.append("hide-input")
+    nbformat.write(nb, str(path))
 
 
 def write_placeholder(src: Path) -> None:
