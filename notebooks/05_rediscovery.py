@@ -41,6 +41,7 @@ train = {"epochs": 6, "steps_per_epoch": 40, "patience": 2, "lr": 1e-3, "batch_s
          "dropout": 0.3, "max_val": 2048}    # every architecture; arch_settings override per architecture
 arch_settings = {"tcn": {"batch_size": 64, "hidden": 32}}   # a tcn sample is a whole clip (30 windows)
 n_perm = 10_000      # unrestricted permutations (probe maps and RSA labels); the split-kept null is exact (576)
+folds_per_job = None  # folds trained in one stacked job (None: all; 1 spreads the jobs over a cluster)
 alpha = 0.05
 margin = 0.10        # the smallest mean probe gain over the null that counts as rediscovery (Spearman)
 device = "auto"
@@ -138,8 +139,9 @@ ref_table
 
 # %% [markdown]
 # ## The population: architectures x seeds, labels only
-# One sweep job per architecture x fold (`vaxis.rediscovery.fold_job`) trains every seed of that architecture on
-# that fold at once with the stacked trainer (`vaxis.stacking`), scores the fold's held-out subjects, and probes
+# One sweep job per architecture (x chunk of `folds_per_job` folds; `vaxis.rediscovery.fold_job`) trains every
+# seed of that architecture on its folds at once with the stacked trainer (`vaxis.stacking`), scores the held-out
+# subjects of each fold, and probes
 # each trained model and its untrained initialisation under every map. Each finished job is stored under the
 # cache, so a stopped run resumes; its id hashes every setting, the data's fingerprint and the package source.
 # Window-level training (a `tcn` sample is a whole clip), Adam, at most `epochs` x `steps_per_epoch` batches with
@@ -150,10 +152,12 @@ ref_table
 
 # %%
 folds = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, splits=splits)]
+step = folds_per_job or len(folds)
+chunks = [folds[i:i + step] for i in range(0, len(folds), step)]
 job = RediscoveryJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, seeds=list(seeds), protocol=protocol, k=n_folds,
                                 splits=splits, train=train, arch_settings=arch_settings, positions=pos.tolist(),
                                 llm_rdm=llm_rdm.tolist(), n_perm=n_perm, map_seed=seed, device=device)
-grid = job_grid(job, "vaxis.rediscovery:fold_job", {"arch": list(archs), "fold": folds}, name="05_rediscovery")
+grid = job_grid(job, "vaxis.rediscovery:fold_job", {"arch": list(archs), "folds": chunks}, name="05_rediscovery")
 sweep, jobs = run_checked(grid, chapter_store("05_rediscovery", cache_dir), executor, address, quick)
 res = collect(jobs, archs, seeds, pos, n_perm, map_seed=seed, alpha=alpha)
 acc, n_models = res["accuracy"], res["n_models"]

@@ -369,9 +369,9 @@ def test_ch5_fold_jobs_reproduce_evaluate_and_probes(faced6, tmp_path):
                                       llm_rdm=rdm.tolist(), n_perm=n_perm, rep_every=3)
     from vaxis.jobs import job_grid
 
-    g = job_grid(job, "vaxis.rediscovery:fold_job", {"arch": archs, "fold": [2, 0, 1]}, name="ch5-test")
+    g = job_grid(job, "vaxis.rediscovery:fold_job", {"arch": archs, "folds": [[2], [0, 1]]}, name="ch5-test")
     summary = run(g, tmp_path / "ch5", executor="inline", progress=False)
-    assert (summary.total, summary.ran, summary.ok) == (6, 6, 6)
+    assert (summary.total, summary.ran, summary.ok) == (4, 4, 4)
     got = R.collect(checked_table(summary, g), archs, seeds, pos, n_perm)
     cols = [c for c in acc.columns if c != "best_epoch"]
     pd.testing.assert_frame_equal(got["accuracy"][cols].sort_values(["arch", "seed", "fold", "level"], ignore_index=True),
@@ -383,8 +383,8 @@ def test_ch5_fold_jobs_reproduce_evaluate_and_probes(faced6, tmp_path):
         assert got["population"][key] == pytest.approx(ref[key], abs=1e-6), key
     assert got["rsa"]["mean"] == pytest.approx(rsa_sum[0] / n_total, abs=1e-6)
     again = run(g, tmp_path / "ch5", executor="inline", progress=False)
-    assert (again.total, again.skipped, again.ran) == (6, 6, 0)
+    assert (again.total, again.skipped, again.ran) == (4, 4, 0)
     bad = job_grid(R.RediscoveryJob(**{**job.config(), "data_key": "0" * 16}), "vaxis.rediscovery:fold_job",
-                   {"arch": ["linear"], "fold": [0]})
+                   {"arch": ["linear"], "folds": [[0]]})
     with pytest.raises(SweepFailed, match="differ from the driver"):
         checked_table(run(bad, tmp_path / "bad", executor="inline", progress=False), bad)
