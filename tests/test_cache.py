@@ -101,6 +101,7 @@ def test_cache_and_job_ids_follow_the_code(tmp_path):
 
     def run() -> tuple[int, str]:
         out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "cache")], capture_output=True, text=True,
+                             cwd=tmp_path,
                              env={"PYTHONPATH": str(tmp_path / "src"), "PATH": "/usr/bin:/bin"}, check=True).stdout
         n, jid = out.split()
         return int(n), jid
