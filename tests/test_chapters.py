@@ -21,6 +21,7 @@ from vaxis.results import POWER_KEYS, VERDICTS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+METHODS = sorted((ROOT / "notebooks").glob("methods_*.ipynb"))
 
 
 def _run(nb: Path, tmp_path: Path, monkeypatch, **extra) -> dict:
@@ -35,7 +36,8 @@ def _run(nb: Path, tmp_path: Path, monkeypatch, **extra) -> dict:
     assert "quick" in params, f"{nb.name} declares no `quick` parameter"
     pm.execute_notebook(str(nb), str(tmp_path / nb.name), parameters=params, kernel_name="python3",
                         cwd=str(ROOT), progress_bar=False)
-    written = sorted((tmp_path / "results").glob(f"{nb.stem[:2]}_*.json"))  # e.g. 02_zero_shot.json
+    prefix = nb.stem[:2] + "_" if nb.stem[:2].isdigit() else nb.stem
+    written = sorted((tmp_path / "results").glob(f"{prefix}*.json"))  # e.g. 02_zero_shot.json
     assert written, f"{nb.stem} wrote no results/{nb.stem[:2]}_*.json"
     return json.loads(written[0].read_text())
 
@@ -97,3 +99,11 @@ def test_projection_chapter_finds_nothing_without_planted_valence(tmp_path, monk
     doc = _run(nb, tmp_path, monkeypatch, faced_dir=str(tmp_path / "faced0"))
     run = next(iter(doc["runs"].values()))["all"]
     assert run["p_honest"] > 0.05, run
+
+
+@pytest.mark.integration
+def test_methods_page_shows_the_clustered_test_calibrated(tmp_path, monkeypatch):
+    doc = _run(METHODS[0], tmp_path, monkeypatch)
+    assert doc["max_fpr_clustered"] <= 0.15                    # 40 cohorts in quick mode: SE about 0.035
+    naive = [r for r in doc["null"] if r["test"].startswith("plain")]
+    assert naive and max(r["false-positive rate"] for r in naive) > doc["max_fpr_clustered"]
