@@ -171,6 +171,11 @@ power = verdicts.Power(unit="test subject (seeds averaged; each fold's models a 
 print(power.sentence())
 print(f"per-strategy MDE after Holm, BA points: primary {100 * cmp.mde.min():.2f}-{100 * cmp.mde.max():.2f}, "
       f"forced {100 * fcmp.mde.min():.2f}-{100 * fcmp.mde.max():.2f}; equivalence margin {100 * margin:g} points")
+n_fine = int((cmp.mde <= margin).sum())
+print(f"{n_fine} of {len(cmp)} strategies reach an MDE of {100 * margin:g} BA point or less at this design "
+      f"({len(seeds)} seeds x {n_folds} folds x {repeats} repeat(s)); "
+      + ("every one does." if n_fine == len(cmp) else "the others need more repeats or seeds (`-p repeats 3`): "
+         "their non-significant differences stay 'inconclusive' unless the equivalence test decides them."))
 counts, counts_forced = count_outcomes(cmp), count_outcomes(fcmp)
 headline = pd.DataFrame({"paper": {"improved": 0, "unchanged": 9, "reduced": 16, "inconclusive": 0},
                          "ours (grid with 0)": counts, "ours (forced, best non-zero weight)": counts_forced})

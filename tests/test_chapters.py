@@ -107,3 +107,17 @@ def test_methods_page_shows_the_clustered_test_calibrated(tmp_path, monkeypatch)
     assert doc["max_fpr_clustered"] <= 0.15                    # 40 cohorts in quick mode: SE about 0.035
     naive = [r for r in doc["null"] if r["test"].startswith("plain")]
     assert naive and max(r["false-positive rate"] for r in naive) > doc["max_fpr_clustered"]
+
+
+@pytest.mark.integration
+def test_ensemble_chapter_takes_the_fixed_split_with_all_123_subjects(tmp_path, monkeypatch):
+    """A folder holding sub000-sub122 runs chapter 8 on the paper's split without further parameters."""
+    from vaxis.eeg.synthetic import make_faced
+
+    make_faced(tmp_path / "faced123", n_subjects=123, seed=2, kinds=("de",))
+    nb = next(p for p in CHAPTERS if p.stem.startswith("08"))
+    doc = _run(nb, tmp_path, monkeypatch, faced_dir=str(tmp_path / "faced123"))
+    assert doc["protocol"] == "fixed" and doc["n_folds"] == 1 and doc["replicates"] == 2
+    m = doc["manifest"][0]
+    assert m["train"][0] == "sub000" and m["val"][:1] == ["sub080"] and m["test"] == [f"sub{i}" for i in range(100, 123)]
+    assert {r["n_clusters"] for r in doc["comparisons"]} == {2}          # the pool replicates are the clusters
