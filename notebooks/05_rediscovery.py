@@ -32,7 +32,7 @@
 # %% tags=["parameters", "hide-input"]
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # LLM whose V-axis positions and sentence geometry are the targets (the first is used)
-archs = ["linear", "mlp", "dgcnn", "tcn"]   # + "grid_cnn", "transformer" on a GPU (see Method)
+archs = ["linear", "mlp", "spatial_spectral", "tcn"]   # + "dgcnn", "grid_cnn", "transformer" on a GPU
 seeds = list(range(9))   # 4 architectures x 9 seeds: 36 models, each trained once per fold
 protocol = "kfold"   # kfold (n_folds subject-disjoint folds) or fixed (one split, see splits)
 splits = None        # fixed protocol: dict with train, val and test subject-id lists; None for all 123 FACED subjects
@@ -146,9 +146,11 @@ ref_table
 # cache, so a stopped run resumes; its id hashes every setting, the data's fingerprint and the package source.
 # Window-level training (a `tcn` sample is a whole clip), Adam, at most `epochs` x `steps_per_epoch` batches with
 # early stopping on the validation subjects' loss: cross-subject DE decoders reach their best validation loss
-# early, and neighbouring one-second windows of a smoothed clip are near duplicates. The 2-D scalp-grid CNN and the
-# channel transformer run through the same code (`archs=[..., "grid_cnn", "transformer"]`) but are slow on CPUs;
-# run them with `device="cuda"`.
+# early, and neighbouring one-second windows of a smoothed clip are near duplicates. The default population is a
+# linear decoder, an MLP, a separable spatio-spectral network and a temporal convolution over a clip's windows; the
+# graph CNN, the 2-D scalp-grid CNN and the channel transformer run through the same code (`archs=[..., "dgcnn",
+# "grid_cnn", "transformer"]`) but cost 3-15 times more on CPUs (measured on this project's 2-core machine: 90
+# dgcnn models took 380 s to train where 90 MLPs took 70 s); run them with `device="cuda"`.
 
 # %%
 folds = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, splits=splits)]
