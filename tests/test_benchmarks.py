@@ -189,3 +189,30 @@ def test_real_sst2_lexicon_accuracies_match_paper_notes():
     assert len(df) == 872
     assert B.accuracy_at(B.lexicon_scores(df["text"].tolist(), "vader"), df["label"]) == pytest.approx(0.666, abs=1e-3)
     assert B.accuracy_at(B.lexicon_scores(df["text"].tolist(), "afinn"), df["label"]) == pytest.approx(0.693, abs=1e-3)
+
+
+def test_user_file_is_a_benchmark_everywhere(tmp_path):
+    path = tmp_path / "my_reviews.tsv"
+    path.write_text("review\tstars\n" + "".join(f"text {i}\t{i % 2}\n" for i in range(30)))
+    assert B.is_user_file(path) and not B.is_user_file("sst2")
+    assert B.benchmark_key(path) == "my_reviews" and B.benchmark_key(str(tmp_path / "x.jsonl.gz")) == "x"
+    assert B.benchmark_key("imdb") == "imdb"
+    ev = B.evaluation_set(str(path), n_texts=10, seed=1, text_col="review", label_col="stars")
+    assert len(ev) == 10 and ev.attrs["name"] == "my_reviews" and ev.attrs["graded"] is False
+    full = B.evaluation_set(str(path), n_texts=None, seed=1, text_col="review", label_col="stars")
+    assert full["text"].iloc[:10].tolist() == ev["text"].tolist() and len(full) == 30  # nested prefixes
+    assert set(full["label"]) == {0, 1} and (full["text"] == full["row"].map(lambda i: f"text {i}")).all()
+
+
+def test_empty_text_rows_are_refused_with_a_way_on_or_dropped_and_counted(tmp_path):
+    path = tmp_path / "gaps.csv"
+    pd.DataFrame({"text": ["fine", "", "good", "   ", "bad"], "label": [1, 0, 1, 0, 0]}).to_csv(path, index=False)
+    with pytest.raises(B.BenchmarkFormatError, match=r"2 missing or empty values.*drop_empty=True"):
+        B.load_benchmark(path)
+    out = B.load_benchmark(path, drop_empty=True)
+    assert out["text"].tolist() == ["fine", "good", "bad"] and out["label"].tolist() == [1, 1, 0]
+    assert out.attrs["n_dropped_empty"] == 2
+    assert B.evaluation_set(str(path), drop_empty=True).attrs["n_dropped_empty"] == 2
+    (tmp_path / "none.csv").write_text("text,label\n,1\n,0\n")
+    with pytest.raises(B.BenchmarkFormatError, match="no row with a text left"):
+        B.load_benchmark(tmp_path / "none.csv", drop_empty=True)
