@@ -42,3 +42,90 @@ def test_holm_matches_reference():
     except ImportError:
         return
     np.testing.assert_allclose(stats.holm(p), multipletests(p, method="holm")[1])
+
+
+# ----------------------------------------------------------------- corrected / clustered paired tests, power
+def test_corrected_resampled_ttest_matches_hand_computation():
+    from vaxis.stats import corrected_resampled_ttest
+
+    d = np.array([0.02, 0.01, 0.03, -0.01, 0.02, 0.00, 0.04, 0.01, 0.02, 0.03])
+    r = corrected_resampled_ttest(d, n_train=90, n_test=10)
+    factor = 1 / 10 + 10 / 90
+    se = np.sqrt(factor * d.var(ddof=1))
+    t = d.mean() / se
+    assert r["factor"] == pytest.approx(factor)
+    assert r["t"] == pytest.approx(t)
+    assert r["p"] == pytest.approx(2 * st.t.sf(abs(t), 9))
+    assert r["ci_high"] - r["diff"] == pytest.approx(st.t.ppf(0.975, 9) * se)
+    # more conservative than the plain paired t-test on the same folds
+    assert r["p"] > st.ttest_1samp(d, 0).pvalue
+    with pytest.raises(ValueError):
+        corrected_resampled_ttest(d[:1], 90, 10)
+    assert corrected_resampled_ttest(np.zeros(5), 90, 10)["p"] == 1.0
+
+
+def test_equivalence_pvalue_tost():
+    from vaxis.stats import equivalence_pvalue
+
+    # diff 0, se 0.002, margin 0.01: both one-sided tests reject strongly
+    p = equivalence_pvalue(0.0, 0.002, 20, 0.01)
+    assert p == pytest.approx(st.t.sf(5.0, 20))
+    # diff at the margin: p = 0.5
+    assert equivalence_pvalue(0.01, 0.002, 20, 0.01) == pytest.approx(0.5)
+    assert equivalence_pvalue(-0.02, 0.002, 20, 0.01) > 0.99
+    assert equivalence_pvalue(0.001, 0.0, 5, 0.01) == 0.0
+    with pytest.raises(ValueError):
+        equivalence_pvalue(0.0, 0.1, 5, 0.0)
+
+
+def test_mde_formulas():
+    from vaxis.stats import mde_from_se, mde_t
+
+    # n = 10 independent units, sd 0.02, alpha 0.05, power 0.8
+    expect = (st.t.ppf(0.975, 9) + st.t.ppf(0.8, 9)) * 0.02 / np.sqrt(10)
+    assert mde_t(0.02, 10, 0.05) == pytest.approx(expect)
+    assert mde_from_se(0.02 / np.sqrt(10), 9, 0.05) == pytest.approx(expect)
+    # a stricter alpha (Holm's first step over 25) needs a larger effect
+    assert mde_t(0.02, 10, 0.05 / 25) > mde_t(0.02, 10, 0.05)
+    assert mde_t(0.02, 1, 0.05) == float("inf")
+
+
+def test_clustered_paired_test_components_and_limits():
+    from vaxis.stats import clustered_paired_test
+
+    rng = np.random.default_rng(0)
+    n, K, R = 60, 6, 3          # 60 subjects, each tested by one model in each of 3 repeats (6 models per repeat)
+    u = rng.normal(0, 0.03, n)
+    d, subj, clus = [], [], []
+    for r in range(R):
+        order = rng.permutation(n)
+        for k in range(K):
+            m = rng.normal(0, 0.02)
+            for i in order[k::K]:
+                d.append(0.01 + m + u[i] + rng.normal(0, 0.01))
+                subj.append(i)
+                clus.append(r * K + k)
+    res = clustered_paired_test(np.array(d), np.array(subj), np.array(clus))
+    assert res["n"] == n and res["n_clusters"] == R * K
+    comp = res["components"]
+    assert comp["model"] == pytest.approx(0.02 ** 2, rel=0.8)
+    assert comp["subject"] == pytest.approx(0.03 ** 2, rel=0.5)
+    # the subject-only t-test ignores the model effect: its standard error is smaller
+    s_mean = np.bincount(subj, weights=d) / np.bincount(subj)
+    assert res["se"] > s_mean.std(ddof=1) / np.sqrt(n)
+    assert res["ci_low"] < res["diff"] < res["ci_high"]
+    with pytest.raises(ValueError):
+        clustered_paired_test(np.ones(4), np.arange(4), np.zeros(4))
+
+
+def test_clustered_paired_test_one_repeat_is_fold_variance():
+    """With one model per subject the variance is B / K + ..., i.e. driven by the cluster means."""
+    from vaxis.stats import clustered_paired_test
+
+    rng = np.random.default_rng(1)
+    subj = np.arange(40)
+    clus = subj % 5
+    d = rng.normal(0, 0.05, 40) + np.array([0.0, 0.1, -0.1, 0.05, -0.05])[clus]
+    res = clustered_paired_test(d, subj, clus)
+    assert res["components"]["residual"] == 0.0
+    assert res["se"] > np.std(d, ddof=1) / np.sqrt(40)

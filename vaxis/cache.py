@@ -1,8 +1,9 @@
 """Content-addressed on-disk cache for arrays.
 
 Every entry is keyed by a hash of everything that determines its content (model id and
-revision, layers, pooling, the texts, the code version; or file checksums plus a feature
-configuration). Entries are written atomically (temporary file + :func:`os.replace`) and
+revision, layers, pooling, the texts; or file checksums plus a feature configuration) and of the
+package source that computes it (:func:`source_hash`: the whole package by default, or the modules a
+namespace names), so a fix in the code starts new entries instead of reusing results computed before it. Entries are written atomically (temporary file + :func:`os.replace`) and
 verified on read: each ``<key>.npz`` has a ``<key>.json`` sidecar holding the SHA-256 of
 the ``.npz`` bytes. A missing sidecar, a checksum mismatch or an unreadable file is a miss:
 the entry is deleted and recomputed, never trusted. Two processes writing the same key
@@ -18,18 +19,18 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vaxis import __version__
-
 __all__ = [
     "cache_root",
+    "source_hash",
     "hash_key",
     "hash_file",
+    "data_fingerprint",
     "atomic_write_bytes",
     "load_arrays",
     "save_arrays",
@@ -43,9 +44,38 @@ def cache_root(cache_dir: str | os.PathLike | None = None) -> Path:
     return Path(root).expanduser()
 
 
-def hash_key(parts: Mapping[str, Any]) -> str:
-    """Stable SHA-256 (hex, 32 chars) of a JSON-serialisable mapping; the code version is mixed in."""
-    payload = {"__vaxis__": __version__, **parts}
+_PACKAGE = Path(__file__).resolve().parent
+_SOURCE_HASHES: dict[tuple[str, ...], str] = {}
+
+
+def source_hash(modules: Sequence[str] | None = None) -> str:
+    """SHA-256 (hex, 16 chars) of the package source that determines a cached result.
+
+    Parameters
+    ----------
+    modules : sequence of str, optional
+        Module paths relative to the package, without ``.py`` (``"llm"``, ``"eeg/normalise"``); None (default)
+        hashes every ``.py`` file of the package, so any code change invalidates the entry.
+
+    The hash is computed once per process and set of modules: the code a running process executes is the code
+    it imported, so an edit takes effect (and changes the key) in the next process.
+    """
+    key = ("*",) if modules is None else tuple(sorted(modules))
+    if key not in _SOURCE_HASHES:
+        files = sorted(_PACKAGE.rglob("*.py")) if modules is None else [_PACKAGE / f"{m}.py" for m in key]
+        h = hashlib.sha256()
+        for f in files:
+            if not f.is_file():
+                raise FileNotFoundError(f"source_hash: no module {f.relative_to(_PACKAGE)} in {_PACKAGE}")
+            h.update(f.relative_to(_PACKAGE).as_posix().encode() + b"\0" + f.read_bytes() + b"\0")
+        _SOURCE_HASHES[key] = h.hexdigest()[:16]
+    return _SOURCE_HASHES[key]
+
+
+def hash_key(parts: Mapping[str, Any], code: Sequence[str] | None = None) -> str:
+    """Stable SHA-256 (hex, 32 chars) of a JSON-serialisable mapping plus the :func:`source_hash` of ``code``
+    (the modules that compute the content; default the whole package)."""
+    payload = {"__source__": source_hash(code), **parts}
     text = json.dumps(payload, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
@@ -57,6 +87,18 @@ def hash_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
         for block in iter(lambda: f.read(chunk), b""):
             h.update(block)
     return h.hexdigest()
+
+
+def data_fingerprint(*arrays: Any) -> str:
+    """SHA-256 (hex, 16 chars) of arrays' dtypes, shapes and bytes: put it in a grid's ``fixed`` values or a cache
+    key so that other data under the same path start new entries, and a worker can check it reads what the driver
+    read (:func:`vaxis.sweep.check_data_key`)."""
+    h = hashlib.sha256()
+    for a in arrays:
+        a = np.ascontiguousarray(a)
+        h.update(f"{a.dtype.str}{a.shape}".encode())
+        h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
+    return h.hexdigest()[:16]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -128,9 +170,13 @@ def cached_arrays(
     compute: Callable[[], Mapping[str, np.ndarray]],
     cache_dir: str | os.PathLike | None = None,
     use_cache: bool = True,
+    code: Sequence[str] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Return the arrays for ``parts`` from the cache, computing and storing them on a miss."""
-    key = hash_key(parts)
+    """Return the arrays for ``parts`` from the cache, computing and storing them on a miss.
+
+    ``code``: the modules whose source determines the content (see :func:`source_hash`); default the whole
+    package."""
+    key = hash_key(parts, code)
     if use_cache:
         hit = load_arrays(namespace, key, cache_dir)
         if hit is not None:

@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vaxis.cache import atomic_write_bytes, hash_key
+from vaxis.cache import atomic_write_bytes, data_fingerprint, hash_key
 from vaxis.executors import EXECUTORS, demo_job
 
 __all__ = ["Grid", "Job", "ResultStore", "Summary", "run", "demo_job", "add_sweep_parser", "sweep_main", "main",
@@ -393,21 +393,6 @@ def run_checked(grid: Grid, store: ResultStore | str | os.PathLike, executor: st
     summary = run(grid, store, executor=executor, address=address, retry_failed=True, progress=not quick)
     print(summary)
     return summary, checked_table(summary, grid)
-
-
-def data_fingerprint(*arrays: Any) -> str:
-    """SHA-256 (hex, 16 chars) of arrays' dtypes, shapes and bytes: put it in a grid's ``fixed`` values so that
-    other data under the same path start new jobs and a worker can check it reads what the driver read."""
-    import hashlib
-
-    import numpy as np
-
-    h = hashlib.sha256()
-    for a in arrays:
-        a = np.ascontiguousarray(a)
-        h.update(f"{a.dtype.str}{a.shape}".encode())
-        h.update(a.tobytes() if a.dtype != object else repr(a.tolist()).encode())
-    return h.hexdigest()[:16]
 
 
 def check_data_key(config: Mapping[str, Any], *arrays: Any, fingerprint: str | None = None) -> None:

@@ -21,7 +21,7 @@ from vaxis.decoders import DECODERS, build
 from vaxis.stacking import StackConfig, resolve_device, subsample_indices, train_stacked
 from vaxis.training_data import DataView, prepare, task_labels
 
-__all__ = ["subject_folds", "make_manifest", "balanced_accuracy", "macro_f1", "metrics", "evaluate",
+__all__ = ["subject_folds", "make_manifest", "LeakageError", "balanced_accuracy", "macro_f1", "metrics", "evaluate",
            "EvalRun", "prepare", "task_labels", "DataView", "save_manifest"]
 
 NEUTRAL = 4
@@ -47,40 +47,69 @@ def subject_folds(subject_ids: Sequence[str], k: int = 10, seed: int = 0, shuffl
     return folds
 
 
+class LeakageError(ValueError):
+    """A split puts a subject in two of train / validation / test, or in two test folds of one repeat."""
+
+
 def _check_disjoint(folds: list[dict], subs: np.ndarray) -> None:
-    seen: list[str] = []
+    """Raise :class:`LeakageError` (never ``assert``: ``python -O`` must not remove it) on any overlap."""
+    seen: dict[int, set[str]] = {}
     for f in folds:
-        parts = [set(f.get(p, [])) for p in ("train", "val", "test")]
-        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2]), f"fold {f['fold']} overlaps"
-        seen += list(parts[2])
-    assert len(seen) == len(set(seen)), "a subject is in two test folds"
+        parts = [set(map(str, f.get(p, []))) for p in ("train", "val", "test")]
+        for (a, b), name in zip(((0, 1), (0, 2), (1, 2)), ("train/val", "train/test", "val/test")):
+            both = parts[a] & parts[b]
+            if both:
+                raise LeakageError(f"fold {f['fold']}: subjects {sorted(both)[:5]} are in {name}")
+        rep = seen.setdefault(int(f.get("repeat", 0)), set())
+        twice = rep & parts[2]
+        if twice:
+            raise LeakageError(f"fold {f['fold']}: subjects {sorted(twice)[:5]} are in two test folds of repeat "
+                               f"{f.get('repeat', 0)}")
+        rep |= parts[2]
 
 
 def make_manifest(subject_ids: Sequence[str], protocol: str = "kfold", k: int = 10, seed: int = 0,
-                  shuffle: bool = False, val_fraction: float = 0.1, splits: dict | None = None) -> list[dict]:
+                  shuffle: bool = False, val_fraction: float = 0.1, splits: dict | None = None,
+                  repeats: int = 1) -> list[dict]:
     """Folds with a validation split carved from each fold's training subjects only.
 
-    ``protocol="kfold"``: :func:`subject_folds`. ``protocol="fixed"``: one fold from ``splits =
-    {"train": [...], "val": [...], "test": [...]}``; without ``splits`` and with all 123 FACED subjects
-    present the default is sub000-079 / sub080-099 / sub100-122 (the CBraMod protocol).
+    ``protocol="kfold"``: :func:`subject_folds`, ``repeats`` times. Repeat 0 is the plain k-fold split
+    (contiguous unless ``shuffle``); repeat ``r >= 1`` re-draws the folds with a seeded shuffle
+    (seed ``seed + 1000 r``). Entries carry ``fold`` (a global index ``r * k + i``, the position in the
+    manifest), ``repeat`` and ``fold_in_repeat``. Folds of different repeats share subjects and are not
+    independent: a paired test over them must correct for it (:func:`vaxis.stats.corrected_resampled_ttest`).
+    ``protocol="fixed"``: one fold from ``splits = {"train": [...], "val": [...], "test": [...]}``; without
+    ``splits`` and with all 123 FACED subjects present the default is sub000-079 / sub080-099 / sub100-122 (the
+    CBraMod protocol).
+
+    Raises :class:`LeakageError` if a subject ends up in two of train / val / test, or in two test folds of one
+    repeat.
     """
     subs = sorted(set(map(str, subject_ids)))
+    if int(repeats) < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
     if protocol == "fixed":
+        if int(repeats) != 1:
+            raise ValueError("protocol='fixed' is one split: repeats must be 1 (use more seeds instead)")
         if splits is None:
             full = [f"sub{i:03d}" for i in range(123)]
             if subs != full:
                 raise ValueError("protocol='fixed' needs splits={'train','val','test'} unless all 123 FACED "
                                  f"subjects are present (found {len(subs)})")
             splits = {"train": full[:80], "val": full[80:100], "test": full[100:]}
-        man = [{"fold": 0, **{p: sorted(map(str, splits[p])) for p in ("train", "val", "test")}}]
+        man = [{"fold": 0, "repeat": 0, "fold_in_repeat": 0,
+                **{p: sorted(map(str, splits[p])) for p in ("train", "val", "test")}}]
     elif protocol == "kfold":
         man = []
-        rng = np.random.default_rng(seed + 1)
-        for f in subject_folds(subs, k=k, seed=seed, shuffle=shuffle):
-            tr = np.array(f["train"])
-            n_val = max(1, int(round(val_fraction * len(tr)))) if val_fraction > 0 else 0
-            val = sorted(rng.choice(tr, n_val, replace=False).tolist()) if n_val else []
-            man.append({"fold": f["fold"], "train": sorted(set(tr) - set(val)), "val": val, "test": f["test"]})
+        for r in range(int(repeats)):
+            rng = np.random.default_rng(seed + 1 + 1000 * r)
+            folds = subject_folds(subs, k=k, seed=seed + 1000 * r, shuffle=shuffle or r > 0)
+            for f in folds:
+                tr = np.array(f["train"])
+                n_val = max(1, int(round(val_fraction * len(tr)))) if val_fraction > 0 else 0
+                val = sorted(rng.choice(tr, n_val, replace=False).tolist()) if n_val else []
+                man.append({"fold": r * k + f["fold"], "repeat": r, "fold_in_repeat": f["fold"],
+                            "train": sorted(set(tr) - set(val)), "val": val, "test": f["test"]})
     else:
         raise ValueError(f"protocol must be 'kfold' or 'fixed', got {protocol!r}")
     _check_disjoint(man, np.array(subs))

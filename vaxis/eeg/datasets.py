@@ -75,6 +75,9 @@ class EEGData:
     rating_names : tuple of 12 str
     source : {"faced", "seedv", "synthetic"}
     data_dir : Path
+    pipeline : dict or None
+        ``{"normalisation", "smoothing"}`` once :func:`vaxis.pipeline.apply_pipeline` has transformed ``x``;
+        None for the features as read.
     """
 
     x: np.ndarray
@@ -90,6 +93,7 @@ class EEGData:
     rating_names: tuple[str, ...] = RATING_NAMES
     source: str = "faced"
     data_dir: Path | None = None
+    pipeline: dict | None = None
 
     @property
     def n_subjects(self) -> int:
