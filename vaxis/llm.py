@@ -375,6 +375,9 @@ def _forward_pooled(model: LoadedModel, enc: dict, want: list[int], pooling: str
     return out
 
 
+#: The modules whose source determines cached hidden states (loading, pooling, hooks): an edit elsewhere in the
+#: package keeps the (expensive) hidden-state entries valid; an edit here starts new ones.
+HIDDEN_CODE = ("llm", "cache")
 #: Texts per batch on the CPU (and the most on a GPU).
 CPU_BATCH_SIZE = 32
 MAX_BATCH_SIZE = 256
@@ -437,7 +440,8 @@ def extract(model: LoadedModel, texts: list[str], layers: list[int] | None = Non
 
     Texts are sorted by token length and batched; padding is masked out of the pooling; each layer is pooled as
     its block runs and the forward pass stops at the deepest layer asked for (see :func:`_forward_pooled`).
-    Results are cached under a key of the model's fingerprint, layers, pooling, ``max_length`` and the texts.
+    Results are cached under a key of the model's fingerprint, layers, pooling, ``max_length``, the texts and the
+    source of :data:`HIDDEN_CODE`.
 
     Parameters
     ----------
@@ -479,7 +483,7 @@ def extract(model: LoadedModel, texts: list[str], layers: list[int] | None = Non
     arrays = cached_arrays(
         "hidden", parts,
         lambda: {"h": _forward_batches(model, texts, layers, pooling, batch_size, max_length, progress)},
-        cache_dir=cache_dir, use_cache=use_cache,
+        cache_dir=cache_dir, use_cache=use_cache, code=HIDDEN_CODE,
     )
     return arrays["h"]
 
