@@ -43,12 +43,12 @@ def test_claim1_criteria_by_hand():
     assert "split rank 1/35" in V.claim1([HOLD1]).reason
 
 
-def m2(model="m", a=0.70, lo=0.66, hi=0.74, dlo=0.1, dhi=0.2, rdir=0.55):
+def m2(model="m", a=0.70, lo=0.66, hi=0.74, dlo=0.1, dhi=0.2, rdir=1 / 101):
     return {"model": model, "mean_auroc": a, "mean_auroc_lo": lo, "mean_auroc_hi": hi, "diff_lo": dlo,
-            "diff_hi": dhi, "random_dir_hi": rdir}
+            "diff_hi": dhi, "random_dir_p": rdir}
 
 
-HOLD2, SMALL2 = m2(), m2(a=0.56, lo=0.54, hi=0.58, rdir=0.52)
+HOLD2, SMALL2 = m2(), m2(a=0.56, lo=0.54, hi=0.58)
 FAIL2, OPEN2 = m2(a=0.51, lo=0.48, hi=0.54, dlo=-0.05, dhi=0.04), m2(a=0.58, lo=0.49, hi=0.67, dlo=-0.02)
 
 
@@ -67,7 +67,9 @@ def test_claim2_reaches_every_outcome(models, expected):
 
 def test_claim2_controls_by_hand():
     assert V.claim2([m2(dlo=None, dhi=None)]).verdict == "inconclusive"   # no twin: never significant
-    assert V.claim2([m2(rdir=0.70)]).verdict == "inconclusive"            # random directions do as well
+    assert V.claim2([m2(rdir=0.2)]).verdict == "inconclusive"             # random directions do as well
+    assert V.claim2([m2(rdir=0.03)]).verdict == "replicates"              # 0.03 <= 0.05 / 1 model
+    assert V.claim2([m2(rdir=0.03), m2(model="n")]).verdict == "partly"   # 0.03 > 0.05 / 2 models
     assert V.claim2([m2(lo=0.49)]).verdict == "inconclusive"              # A's CI holds chance
     assert "no twin" in V.claim2([m2(dlo=None, dhi=None)]).reason
 

@@ -63,13 +63,14 @@ def test_auroc_boot_matches_the_plain_auroc_per_draw():
 def test_transfer_summary_pairs_model_and_twin():
     rng = np.random.default_rng(2)
     real, twin = _run(rng, name="m"), _run(rng, shift=0.0, name="m (random weights)")
-    tables, boots = [], {}
+    tables, boots, rands = [], {}, {}
     for r in (real, twin):
-        t, _, b = zs.score_benchmarks(r, n_boot=300, n_random=20)
+        t, rd, b = zs.score_benchmarks(r, n_boot=300, n_random=20)
         tables.append(t.assign(model=r["model"]))
-        boots[r["model"]] = b
+        boots[r["model"]], rands[r["model"]] = b, rd
     table = pd.concat(tables, ignore_index=True)
-    s = zs.transfer_summary(table, boots, ["m"], {"m": "m (random weights)"}, alpha=0.05).iloc[0]
+    s = zs.transfer_summary(table, boots, ["m"], {"m": "m (random weights)"}, alpha=0.05, randoms=rands).iloc[0]
+    assert s.random_dir_p == pytest.approx(1 / 21)  # no random direction reaches the planted axis
     assert s.level == pytest.approx(0.95) and s.n_benchmarks == 1 and s.n_min == 200
     assert s.mean_auroc > 0.9 and s["diff"] > 0.3 and s.diff_lo > 0.2 and s.mean_auroc_lo > s.random_dir_hi
     d = boots["m"]["sst5"] - boots["m (random weights)"]["sst5"]

@@ -32,8 +32,8 @@ from vaxis.stats import bootstrap_ci, bootstrap_stat_ci
 __all__ = [
     "BENCHMARKS", "BenchmarkFormatError", "resolve_sentiment_dir", "load_benchmark", "read_table",
     "evaluation_set", "benchmark_key", "is_user_file", "probe_rows", "truncate_words", "IMDB_MAX_WORDS",
-    "MAX_TOKENS", "QUICK_N_TEXTS", "DEFAULT_N_TEXTS", "auroc", "accuracy_at", "graded_spearman", "metric_with_ci", "lexicon_scores",
-    "random_direction_aurocs",
+    "MAX_TOKENS", "QUICK_N_TEXTS", "DEFAULT_N_TEXTS", "auroc", "accuracy_at", "graded_spearman", "metric_with_ci",
+    "lexicon_scores", "random_direction_aurocs",
 ]
 
 TEXT_COLS = ("text", "sentence", "review", "input", "content", "tweet", "document")

@@ -256,7 +256,8 @@ def score_benchmarks(run: dict, n_boot: int = 1000, seed: int = 0, n_random: int
 
 
 def transfer_summary(table: pd.DataFrame, boots: dict[str, dict[str, np.ndarray]], real: list[str],
-                     twins: dict[str, str | None], alpha: float = 0.05) -> pd.DataFrame:
+                     twins: dict[str, str | None], alpha: float = 0.05,
+                     randoms: dict[str, dict[str, np.ndarray]] | None = None) -> pd.DataFrame:
     """Per pretrained model: mean AUROC over its benchmarks and the paired difference to its random-weight twin,
     with percentile bootstrap CIs at level ``1 - alpha / len(real)`` (the statistics of
     :func:`vaxis.verdicts.claim2`).
@@ -266,6 +267,8 @@ def transfer_summary(table: pd.DataFrame, boots: dict[str, dict[str, np.ndarray]
     table : DataFrame with ``model``, ``benchmark``, ``auroc``, ``random_dir_hi`` (from :func:`score_benchmarks`)
     boots : ``{run key: {benchmark: (n_boot,) AUROC draws}}`` (shared resamples per benchmark)
     twins : ``{model: twin run key or None}``
+    randoms : ``{run key: {benchmark: (n_random,) AUROCs}}`` of the random directions (the same directions on
+        every benchmark): ``random_dir_p`` is the +1-corrected share whose mean AUROC reaches the model's.
     """
     level = 1 - alpha / max(len(real), 1)
     q = ((1 - level) / 2, 1 - (1 - level) / 2)
@@ -277,8 +280,11 @@ def transfer_summary(table: pd.DataFrame, boots: dict[str, dict[str, np.ndarray]
         row = {"model": m, "n_benchmarks": len(names), "n_min": int(t["n"].min()), "level": level,
                "mean_auroc": float(t["auroc"].mean()), "mean_auroc_lo": float(np.nanquantile(draws, q[0])),
                "mean_auroc_hi": float(np.nanquantile(draws, q[1])),
-               "random_dir_hi": float(t["random_dir_hi"].mean()), "twin": twins.get(m),
+               "random_dir_hi": float(t["random_dir_hi"].mean()), "random_dir_p": np.nan, "twin": twins.get(m),
                "twin_mean_auroc": np.nan, "diff": np.nan, "diff_lo": None, "diff_hi": None}
+        if randoms is not None and m in randoms:
+            rd = np.mean(np.stack([randoms[m][b] for b in names]), axis=0)
+            row["random_dir_p"] = float((1 + np.sum(rd >= row["mean_auroc"])) / (1 + rd.size))
         tw = twins.get(m)
         if tw is not None and tw in boots and all(b in boots[tw] for b in names):
             tt = table[table.model == tw].set_index("benchmark").loc[names]
