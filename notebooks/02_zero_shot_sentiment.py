@@ -128,12 +128,14 @@ for k, r in runs.items():
     curves.append(zs.layer_curves(r).assign(model=k))
 lex = zs.lexicon_table(first, n_boot=n_boot, seed=seed)
 table = pd.concat(tables + [lex], ignore_index=True)
+for col in ("spearman", "spearman_lo", "spearman_hi", "n_graded"):  # absent when no benchmark is graded
+    table[col] = table[col] if col in table else np.nan
 curves = pd.concat(curves, ignore_index=True) if curves else pd.DataFrame()
 show = table.assign(
     AUROC=[fmt_ci(a, lo, hi) for a, lo, hi in zip(table.auroc, table.auroc_lo, table.auroc_hi)],
     accuracy=[fmt_ci(a, lo, hi) for a, lo, hi in zip(table.accuracy, table.accuracy_lo, table.accuracy_hi)],
     spearman=[fmt_ci(a, lo, hi) if np.isfinite(a) else "" for a, lo, hi in
-              zip(table.get("spearman", np.nan), table.get("spearman_lo", np.nan), table.get("spearman_hi", np.nan))],
+              zip(table.spearman, table.spearman_lo, table.spearman_hi)],
     random_dirs=[f"{m:.3f} [{lo:.3f}, {hi:.3f}]" if np.isfinite(m) else "" for m, lo, hi in
                  zip(table.random_dir_median, table.random_dir_lo, table.random_dir_hi)],
 )[["model", "benchmark", "n", "AUROC", "accuracy", "spearman", "random_dirs"]]
