@@ -97,7 +97,7 @@ rows, curves, positions, heldout, stab, nulls, hidden_by, spreads, z_ref = [], {
 for name in models:
     for random_weights in (False, True):
         label = f"{name} (random weights)" if random_weights else name
-        st = axis.anchor_states(axis._model(name, device, random_weights), cache_dir=cache_dir)
+        st = axis.anchor_states(axis.lazy_model(name, device, random_weights), cache_dir=cache_dir)
         hidden, pooling, layer = reference.standardize(st["nine"], st["reference"]), st["pooling"], st["layer"]
         curve = axis.layer_curve(hidden, SIGNS, method)
         fitted = axis.VAxis(method, layer=layer, reference=st["reference"]).fit(st["nine"], SIGNS)

@@ -181,3 +181,28 @@ def test_binary_labels_follow_the_sign_rule():
     a, b = VAxis().fit(H, y), VAxis().fit(H, S)
     np.testing.assert_allclose(a.direction_, b.direction_)
     assert a.neutral_ == pytest.approx(b.neutral_)
+
+
+def test_layer_rule_sees_a_layer_only_after_standardising():
+    """The chapters' rule: choose_layer on the nine sentences standardised with the reference texts' statistics."""
+    from vaxis.axis import layer_rule
+    from vaxis.reference import standardize
+
+    rng = np.random.default_rng(8)
+    n_layers, d = 5, 40
+    ref = rng.normal(size=(n_layers, 120, d))
+    nine = rng.normal(size=(n_layers, 9, d))
+    nine[3, :, 5:25] += 0.9 * SIGNS[:, None]     # valence in 20 ordinary dimensions at layer 3
+    ref[:, :, :2] *= 400                          # two massive, valence-free dimensions at every layer
+    nine[:, :, :2] *= 400
+    assert layer_rule(nine, ref) == 3 == choose_layer(standardize(nine, ref))
+    assert layer_rule(nine, None) == choose_layer(nine)
+
+
+def test_pooling_rule_is_fixed_per_model_kind():
+    from vaxis import llm
+
+    assert {n: s["pooling"] for n, s in llm.REGISTRY.items()} == {
+        "minilm": "mean", "smollm2-135m": "mean-no-first", "gemma3-270m": "mean-no-first"}
+    assert llm.tiny_model("causal").default_pooling == "mean-no-first"
+    assert llm.tiny_model("encoder").default_pooling == "mean"

@@ -60,7 +60,8 @@ from vaxis.reference import reference_hidden, scale_stats, standardize
 from vaxis.sentences import CATEGORIES, SIGNS, TEXTS
 
 __all__ = ["METHODS", "VAxis", "signs_from_labels", "heldout_z", "heldout_positions", "layer_curve", "choose_layer",
-           "layer_rule", "anchor_states", "partition_null", "stability", "category_positions", "nine_hidden"]
+           "layer_rule", "anchor_states", "lazy_model", "partition_null", "stability", "category_positions",
+           "nine_hidden"]
 
 METHODS = ("mean-diff", "pca", "lda")
 
@@ -432,6 +433,12 @@ def stability(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean
 @lru_cache(maxsize=8)
 def _model(name: str, device: str, random_weights: bool):
     return llm.load_model(name, device=device, random_weights=random_weights, lazy=True)
+
+
+def lazy_model(name: str, device: str = "auto", random_weights: bool = False):
+    """A lazily loaded model, kept per process (:func:`vaxis.llm.load_model` with ``lazy=True``): its weights load
+    only when a hidden state is not in the cache."""
+    return _model(name, device, random_weights)
 
 
 def anchor_states(model, pooling: str | None = None, cache_dir: str | os.PathLike | None = None,

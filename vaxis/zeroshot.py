@@ -80,14 +80,14 @@ def extract_sets(model, sets: dict[str, pd.DataFrame], layer: int, pooling: str,
     Returns
     -------
     at_layer : dict of ndarray, each shape (n_texts, hidden)
-    curve : dict of ndarray, each shape (n_layers + 1, min(n_curve, n_texts), hidden)
+    curve : dict of ndarray, each shape (n_layers + 1, min(n_curve, n_texts), hidden); None when ``n_curve`` is 0
     """
     at_layer, curve = {}, {}
     for k, df in sets.items():
         texts = df["text"].tolist()
         head = llm.extract(model, texts[:n_curve], layers=None, pooling=pooling, batch_size=batch_size,
-                           max_length=max_tokens, cache_dir=cache_dir)
-        parts = [head[layer]]
+                           max_length=max_tokens, cache_dir=cache_dir) if n_curve > 0 else None
+        parts = [] if head is None else [head[layer]]
         if len(texts) > n_curve:
             parts.append(llm.extract(model, texts[n_curve:], layers=[layer], pooling=pooling, batch_size=batch_size,
                                      max_length=max_tokens, cache_dir=cache_dir)[0])
@@ -140,9 +140,11 @@ def model_states(
     dict with ``model`` (run key), ``name``, ``causal``, ``layer``, ``pooling``, ``n_layers`` (hidden-state layers),
     ``sets`` (dict of DataFrame), ``anchor`` (n_layers, 9, hidden), ``reference`` (n_layers, n_ref, hidden),
     ``signs`` (9,), ``hidden`` (dict of (n_texts, hidden) at ``layer``), ``curve_hidden`` (dict of
-    (n_layers, n_curve, hidden)) and ``axis`` (the fitted, standardised :class:`~vaxis.axis.VAxis`).
+    (n_layers, n_curve, hidden); None for a random-weight twin, which skips the layer curves) and ``axis`` (the
+    fitted, standardised :class:`~vaxis.axis.VAxis`).
     """
     model = llm.load_model(name, device=device, random_weights=random_weights, lazy=True)
+    n_curve = 0 if random_weights else n_curve  # layer curves are a diagnosis of the pretrained models only
     st = anchor_states(model, cache_dir=cache_dir, batch_size=batch_size)
     layer = int(st["layer"])
     causal = is_causal(model, name)
@@ -304,6 +306,8 @@ def layer_curves(run: dict) -> pd.DataFrame:
     DataFrame with columns ``benchmark``, ``layer``, ``auroc``, ``n``; one row per (benchmark, layer).
     """
     rows = []
+    if any(v is None for v in run["curve_hidden"].values()):
+        return pd.DataFrame(columns=["benchmark", "layer", "auroc", "n"])
     for layer in range(run["n_layers"]):
         try:
             ax = fit_axis(run["anchor"], run["signs"], layer, reference=run["reference"])
