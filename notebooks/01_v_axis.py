@@ -98,8 +98,9 @@ for name in models:
     for random_weights in (False, True):
         label = f"{name} (random weights)" if random_weights else name
         st = axis.anchor_states(axis.lazy_model(name, device, random_weights), cache_dir=cache_dir)
-        hidden, pooling, layer = reference.standardize(st["nine"], st["reference"]), st["pooling"], st["layer"]
+        hidden, pooling = reference.standardize(st["nine"], st["reference"]), st["pooling"]
         curve = axis.layer_curve(hidden, SIGNS, method)
+        layer = axis.choose_layer(hidden, SIGNS, method, curve=curve)  # = axis.layer_rule for the chosen method
         fitted = axis.VAxis(method, layer=layer, reference=st["reference"]).fit(st["nine"], SIGNS)
         hp = axis.heldout_positions(hidden[layer], SIGNS, method)
         stb = axis.stability(hidden[layer], SIGNS, method, n_boot=n_boot, seed=seed)
