@@ -44,7 +44,8 @@ device = "auto"
 quick = False        # small settings for CI tests: first model only, 100 texts per benchmark
 seed = 0
 n_boot = 1000
-n_random = 100
+n_random = 1000      # random directions per model (the rule's control; at 100 its resolution, 1/101, would sit at
+                     # the Bonferroni level 0.05/3)
 batch_size = None    # texts per forward pass; None: 32 on CPU, from free GPU memory on CUDA
 n_texts = 500        # texts per benchmark for every model and twin (the same texts); None reads every row
 max_tokens = 128     # token cut per text (only IMDB reviews are longer)
@@ -67,7 +68,7 @@ from vaxis.stats import fmt_ci
 t_start = time.perf_counter()
 calls_start = llm.FORWARD_CALLS
 if quick:
-    models, n_boot, n_random = models[:1], 200, 100
+    models, n_boot, n_random = models[:1], 200, 200
 models = list(models)
 controls = list(models) if control_models is None else list(control_models)
 runs, failures, timings = zs.load_runs(models, controls, benchmark_names, quick, seed=seed, device=device,
@@ -144,7 +145,7 @@ show
 
 # %% [markdown]
 # Table: zero-shot scores per model and benchmark (mean [95% bootstrap CI], `n` binary texts; Spearman over all
-# graded texts incl. neutral). `random_dirs`: median [2.5%, 97.5%] AUROC of 100 random directions in the same
+# graded texts incl. neutral). `random_dirs`: median [2.5%, 97.5%] AUROC of the random directions in the same
 # standardised hidden space and layer. Lexicon rows are scored on the same texts.
 
 # %% [markdown]
@@ -173,7 +174,7 @@ plt.show()
 
 # %% [markdown]
 # Figure: AUROC of each model's V-axis position per benchmark (dots, 95% bootstrap CIs over texts), each model's
-# random-weight twin (crosses) and the lexicon baselines; grey bars: the central 95% of 100 random directions in each
+# random-weight twin (crosses) and the lexicon baselines; grey bars: the central 95% of the random directions in each
 # model's hidden space. Dashed line: chance.
 
 # %%
@@ -219,7 +220,7 @@ per_model_show
 # Table: per pretrained model, the mean AUROC over the benchmarks, its random-weight twin's, and their paired
 # difference (the same resampled texts for both), with percentile bootstrap CIs at the rule's Bonferroni level
 # (`level`); `random_dir_hi`: the mean over benchmarks of the random directions' 97.5% quantile; `random_dir_p`:
-# the share of the 100 random directions whose mean AUROC reaches the model's ((1 + k) / 101).
+# the share of the random directions whose mean AUROC reaches the model's ((1 + k) / (1 + n_random)).
 
 # %%
 ours = "; ".join(
@@ -241,7 +242,7 @@ results = {
     "failures": failures,
     "scores": table.to_dict(orient="records"),
     "layer_curves": curves.to_dict(orient="records") if len(curves) else [],
-    "random_directions": {k: {b: v.tolist() for b, v in d.items()} for k, d in randoms.items()},
+    "random_directions": {k: {b: np.round(v, 4).tolist() for b, v in d.items()} for k, d in randoms.items()},
     "claim2_per_model": per_model.to_dict(orient="records"),
     "forward_calls": n_fwd, "seconds": elapsed,
     "scoreboard": [{
@@ -261,7 +262,7 @@ write_results("02_zero_shot", results, results_dir)
 #   diagnostic run, and is the same for every benchmark and run.
 # * **Anisotropy and massive activations**: any direction in a hidden space can correlate with length or frequency,
 #   and a few huge dimensions can swamp a mean difference. Standardising with reference texts removes the second;
-#   the 100 random directions and the random-weight twins measure what comes for free; the rule needs the V-axis
+#   the 1,000 random directions and the random-weight twins measure what comes for free; the rule needs the V-axis
 #   above both.
 # * **Truncation and subsampling**: IMDB reviews are cut to 128 words and every text to 128 tokens; every model
 #   reads 500 texts per benchmark in the CI build (`n` is in every table). Run with `-p n_texts None` on a GPU.

@@ -40,3 +40,7 @@ def test_chapter_runs_in_quick_mode(nb, tmp_path, monkeypatch):
     for row in doc["scoreboard"]:
         assert row["verdict"] in VERDICTS and 1 <= int(row["claim"]) <= 8
         assert row["ours"] and row["data"]
+        if int(row["claim"]) <= 3:  # the text claims' results contract: the rule's verdict, its text, its power
+            assert row["verdict"] != "not run" and row["rule"] and row["reason"]
+            assert set(row["power"]) >= {"unit", "n", "alpha", "correction", "mde", "effect"}
+            assert row["power"]["mde"] is not None and row["power"]["n"] >= 1
