@@ -47,7 +47,7 @@ n_boot = 1000
 n_random = 1000      # random directions per model (the rule's control; at 100 its resolution, 1/101, would sit at
                      # the Bonferroni level 0.05/3)
 batch_size = None    # texts per forward pass; None: 32 on CPU, from free GPU memory on CUDA
-n_texts = 500        # texts per benchmark for every model and twin (the same texts); None reads every row
+n_texts = 500        # pos/neg texts per benchmark for every model and twin (the same texts); None reads every row
 max_tokens = 128     # token cut per text (only IMDB reviews are longer)
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
@@ -92,9 +92,10 @@ if runs:
 # Rotten Tomatoes test, IMDB (the balanced 2,000-review subset; each review cut to its first
 # `B.IMDB_MAX_WORDS` = 128 words), TweetEval sentiment test (binary view drops neutral), or whatever files
 # `benchmark_names` lists (a file's stem names it). Each benchmark is put in one seeded random order and every model
-# and twin reads the same first `n_texts` texts (500 in the CI build, 100 in quick mode), each cut to its first
-# `max_tokens` = 128 tokens (only IMDB reviews are that long: about their first 100 words). The `n` column of every
-# table is the number of binary (pos/neg) texts scored. The per-model seconds printed above are this build's;
+# and twin reads the same texts: that order cut after its first `n_texts` positive or negative texts (500 in the CI
+# build, 100 in quick mode), with the neutral texts among them (SST-5, TweetEval: they enter the graded Spearman),
+# each cut to its first `max_tokens` = 128 tokens (only IMDB reviews are that long: about their first 100 words).
+# The `n` column of every table is the number of binary (pos/neg) texts scored. The per-model seconds printed above are this build's;
 # `benchmarks/throughput.py` measures the extraction speed-ups that make 500 texts affordable on 2 CPU cores.
 
 # %%

@@ -122,11 +122,15 @@ def test_clear_errors(tmp_path):
 def test_evaluation_sets_nest_and_truncate(tree):
     big = B.evaluation_set("sst5", n_texts=None, seed=3, data_dir=tree)
     small = B.evaluation_set("sst5", n_texts=2, seed=3, data_dir=tree)
-    assert len(big) == 5 and big["text"].iloc[:2].tolist() == small["text"].tolist()
+    assert len(big) == 5 and big["text"].iloc[:len(small)].tolist() == small["text"].tolist()
+    assert (small["label"] >= 0).sum() == 2  # n_texts counts positive / negative rows; neutrals ride along
     assert (big["label"] == -1).sum() == 1
+    for n in range(1, 5):
+        part = B.evaluation_set("sst5", n_texts=n, seed=3, data_dir=tree)
+        assert (part["label"] >= 0).sum() == n and part["label"].iloc[-1] >= 0
     assert B.truncate_words(["a b c d", "a b"], 3) == ["a b c", "a b"]
     probe = B.probe_rows({"sst5": big, "sst2": small}, n_per_benchmark=3)
-    assert probe["benchmark"].tolist() == ["sst5"] * 3 + ["sst2"] * 2
+    assert probe["benchmark"].tolist() == ["sst5"] * 3 + ["sst2"] * min(3, len(small))
 
 
 def test_metrics_match_sklearn():

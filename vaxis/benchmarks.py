@@ -49,9 +49,10 @@ IMDB_MAX_WORDS = 128
 MAX_TOKENS = 128
 #: texts per benchmark in quick mode (CI tests)
 QUICK_N_TEXTS = 100
-#: texts per benchmark in the default run, the same for every model (``None`` = all rows, capped by ``max_rows``):
-#: every model, control and chapter reads the same first 500 texts of each benchmark's seeded order, which the
-#: CI build affords on 2 CPU cores with the extraction of :mod:`vaxis.llm` (``benchmarks/throughput.py``).
+#: positive / negative texts per benchmark in the default run, the same for every model (``None`` = all rows,
+#: capped by ``max_rows``): every model, control and chapter reads the same prefix of each benchmark's seeded order
+#: (:func:`evaluation_set`), which the CI build affords on 2 CPU cores with the extraction of :mod:`vaxis.llm`
+#: (``benchmarks/throughput.py``).
 DEFAULT_N_TEXTS = {"encoder": 500, "causal": 500}
 
 
@@ -327,11 +328,13 @@ def evaluation_set(
     name: str | os.PathLike, n_texts: int | None = None, seed: int = 0, data_dir: str | os.PathLike | None = None,
     text_col: str | None = None, label_col: str | None = None, drop_empty: bool = False,
 ) -> pd.DataFrame:
-    """The text set a model is scored on: the benchmark (neutrals kept) in a seeded random order, first ``n_texts``.
+    """The text set a model is scored on: the benchmark (neutrals kept) in a seeded random order, cut after its
+    first ``n_texts`` positive or negative rows (the neutral rows among them ride along for the graded Spearman).
 
     ``name`` is a benchmark name or a user file (see :func:`load_benchmark`; ``text_col``, ``label_col`` and
     ``drop_empty`` apply to files). The order depends only on ``seed``, so a smaller set is a prefix of a larger
-    one: every model's set contains the first ``QUICK_N_TEXTS`` rows of every benchmark. IMDB is word-truncated.
+    one. ``n_texts`` counts the rows an AUROC is computed on, so every benchmark reports ``n = n_texts`` (when it
+    has that many). IMDB is word-truncated.
 
     Returns
     -------
@@ -343,7 +346,11 @@ def evaluation_set(
                         drop_empty=drop_empty)
     spec = BENCHMARKS.get(str(name)) if not is_user_file(name) else None
     order = np.random.default_rng(seed).permutation(len(df))
-    cap = min(x for x in (n_texts, spec.max_rows if spec else None, len(df)) if x is not None)
+    length = len(df)
+    if n_texts is not None:
+        binary = np.cumsum(df["label"].to_numpy()[order] >= 0)
+        length = int(np.searchsorted(binary, int(n_texts)) + 1) if binary[-1] >= int(n_texts) else len(df)
+    cap = min(x for x in (length, spec.max_rows if spec else None) if x is not None)
     out = df.iloc[order[:cap]].copy()
     out["row"] = out.index.to_numpy()
     out = out.reset_index(drop=True)
