@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import json
 import os
 import platform
 import sys
 from pathlib import Path
+
+import numpy as np
+
+from vaxis import __version__
+from vaxis.llm import extract, load_model
 
 __all__ = ["main", "doctor"]
 
@@ -61,13 +67,6 @@ def _data_check(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    import json
-
-    import numpy as np
-
-    from vaxis import __version__
-    from vaxis.llm import extract, load_model
-
     texts = [t for t in Path(args.texts).read_text().splitlines() if t.strip()]
     if not texts:
         print(f"error: {args.texts} holds no non-empty line", file=sys.stderr)
