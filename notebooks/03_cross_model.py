@@ -19,8 +19,8 @@
 #
 # **What this chapter tests.** Every model that loads gets its own V-axis (chapter 1's: nine sentences, standardised
 # hidden dimensions, the nine-sentence layer rule, the fixed pooling rule). Models are compared only on shared text,
-# the texts chapter 2 scored (the same first `n_texts` of each benchmark for every model, so the hidden states come
-# from chapter 2's cache and a rerun makes no forward pass):
+# the texts chapter 2 scored (the same texts of each benchmark for every model, neutral ones included, so the hidden
+# states come from chapter 2's cache and a rerun makes no forward pass):
 #
 # * **agreement within each benchmark**: the Spearman correlation of two models' positions on that benchmark's
 #   texts, averaged over the benchmarks (pooling all texts into one ranking mixes each benchmark's offset into the
