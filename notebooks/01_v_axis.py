@@ -60,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 import vaxis.results
-from vaxis import axis, reference, stats, verdicts
+from vaxis import axis, reference_texts, stats, verdicts
 from vaxis.plots import titled
 from vaxis.sentences import CATEGORIES, SIGNS, sentence_table
 
@@ -98,7 +98,7 @@ for name in models:
     for random_weights in (False, True):
         label = f"{name} (random weights)" if random_weights else name
         st = axis.anchor_states(axis.lazy_model(name, device, random_weights), cache_dir=cache_dir)
-        hidden, pooling = reference.standardize(st["nine"], st["reference"]), st["pooling"]
+        hidden, pooling = reference_texts.standardize(st["nine"], st["reference"]), st["pooling"]
         curve = axis.layer_curve(hidden, SIGNS, method)
         layer = axis.choose_layer(hidden, SIGNS, method, curve=curve)  # = axis.layer_rule for the chosen method
         fitted = axis.VAxis(method, layer=layer, reference=st["reference"]).fit(st["nine"], SIGNS)
@@ -107,8 +107,8 @@ for name in models:
         pn = axis.partition_null(hidden, SIGNS, method)
         curves[label], positions[label], heldout[label], stab[label], nulls[label] = curve, fitted.transform(
             st["nine"]), hp, stb, pn
-        hidden_by[label], spreads[label] = hidden, reference.dimension_spread(st["reference"][layer])
-        z_ref[label] = reference.standardize(st["reference"][layer], st["reference"][layer])
+        hidden_by[label], spreads[label] = hidden, reference_texts.dimension_spread(st["reference"][layer])
+        z_ref[label] = reference_texts.standardize(st["reference"][layer], st["reference"][layer])
         boot_med, boot_lo, boot_hi = (np.median(stb["bootstrap"]), *np.quantile(stb["bootstrap"], [0.025, 0.975]))
         rows.append({
             "model": label, "random_weights": random_weights, "pooling": pooling, "layer": layer,
@@ -135,7 +135,7 @@ summary
 # ## Which hidden dimensions dominate, before and after standardising
 
 # %%
-spread = reference.spread_table(spreads)
+spread = reference_texts.spread_table(spreads)
 fig, axes = plt.subplots(1, len(models), figsize=(4.8 * len(models), 3.4), squeeze=False)
 for ax, name in zip(axes[0], models):
     sd = np.sort(spreads[name]["sd_raw"])[::-1]
@@ -324,7 +324,7 @@ vaxis.results.write_results("01_v_axis", {
         "dimension_spread": {k: spreads[m][k] for k in ("sd_median", "sd_max", "top_dims", "top_sd",
                                                          "top_share_raw", "top_share_std")},
     } for m, r in real.iterrows()},
-    "n_reference_texts": len(reference.reference_texts()),
+    "n_reference_texts": len(reference_texts.reference_texts()),
     "verdict_rule": verdicts.RULE_1,
     "scoreboard": [{"claim": 1, "title": "A V-axis read from nine sentences", "paper": "built from 9 sentences",
                     "ours": ours, "data": "text (9 sentences, ours; 185 unlabelled reference texts)",

@@ -61,7 +61,7 @@ import pandas as pd
 from vaxis import agreement as ag
 from vaxis import llm, verdicts
 from vaxis import zeroshot as zs
-from vaxis.reference import standardize
+from vaxis.reference_texts import standardize
 from vaxis.results import write_results
 from vaxis.stats import fmt_ci
 

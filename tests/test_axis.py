@@ -186,7 +186,7 @@ def test_binary_labels_follow_the_sign_rule():
 def test_layer_rule_sees_a_layer_only_after_standardising():
     """The chapters' rule: choose_layer on the nine sentences standardised with the reference texts' statistics."""
     from vaxis.axis import layer_rule
-    from vaxis.reference import standardize
+    from vaxis.reference_texts import standardize
 
     rng = np.random.default_rng(8)
     n_layers, d = 5, 40

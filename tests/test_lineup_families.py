@@ -13,7 +13,7 @@ import pytest
 
 from vaxis import llm
 from vaxis.axis import VAxis, layer_rule
-from vaxis.reference import reference_texts
+from vaxis.reference_texts import reference_texts
 from vaxis.sentences import SIGNS, TEXTS
 
 TINY = dict(hidden_size=32, num_hidden_layers=3, num_attention_heads=4, intermediate_size=64,

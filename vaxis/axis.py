@@ -17,7 +17,7 @@ signs (-1 negative, 0 neutral, +1 positive) and finds a unit direction:
 their centre; the neutral sentence's position (``neutral_``) is the zero-shot decision threshold of chapter 2.
 
 **Standardised dimensions.** With ``reference=`` (the chapters always pass it), :math:`z(h) = (h - \\mu)/s` with
-the per-dimension mean and SD of the package's unlabelled reference texts (:mod:`vaxis.reference`), so a few
+the per-dimension mean and SD of the package's unlabelled reference texts (:mod:`vaxis.reference_texts`), so a few
 heavy-tailed "massive activation" dimensions of a causal LM cannot dominate the axis. The same transform is
 applied to the nine sentences and to every projected text, and it is saved and loaded with the axis. Without a
 reference, :math:`z(h) = h`.
@@ -56,7 +56,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from vaxis import llm
-from vaxis.reference import reference_hidden, scale_stats, standardize
+from vaxis.reference_texts import reference_hidden, scale_stats, standardize
 from vaxis.sentences import CATEGORIES, SIGNS, TEXTS
 
 __all__ = ["METHODS", "VAxis", "signs_from_labels", "heldout_z", "heldout_positions", "layer_curve", "choose_layer",
@@ -102,7 +102,7 @@ class VAxis(TransformerMixin, BaseEstimator):
     reference : ndarray, optional
         Unlabelled reference hidden states, shape (n_ref, hidden) or (n_layers, n_ref, hidden) (then ``layer``
         picks one): every hidden dimension is standardised with their mean and floored SD
-        (:func:`vaxis.reference.scale_stats`) before the axis is fitted, and every projection uses the same
+        (:func:`vaxis.reference_texts.scale_stats`) before the axis is fitted, and every projection uses the same
         transform. None: no standardisation.
 
     Parameters are validated in :meth:`fit` (scikit-learn convention), not in the constructor.
@@ -462,7 +462,7 @@ def anchor_states(model, pooling: str | None = None, cache_dir: str | os.PathLik
 def layer_rule(nine: np.ndarray, reference: np.ndarray | None, signs: np.ndarray = SIGNS,
                method: str = "mean-diff") -> int:
     """The layer rule on standardised states: :func:`choose_layer` of the nine sentences after each layer is
-    standardised with the reference texts' statistics (:func:`vaxis.reference.standardize`).
+    standardised with the reference texts' statistics (:func:`vaxis.reference_texts.standardize`).
 
     Parameters
     ----------

@@ -2,7 +2,7 @@
 
 Per model (pretrained or its random-weight twin) everything comes from the nine sentences and the unlabelled
 reference texts, before any benchmark is read: the pooling rule of :mod:`vaxis.llm`, the hidden-state
-standardisation of :mod:`vaxis.reference`, the layer of :func:`vaxis.axis.layer_rule` and the axis itself. Benchmark
+standardisation of :mod:`vaxis.reference_texts`, the layer of :func:`vaxis.axis.layer_rule` and the axis itself. Benchmark
 texts are only projected: AUROC is threshold-free and accuracy uses the neutral sentence's own position.
 
 Extraction plan per benchmark (all cached; chapters 2 and 3 ask for the same keys, so chapter 3 runs no forward
@@ -24,7 +24,7 @@ from scipy import stats as _st
 from vaxis import benchmarks as B
 from vaxis import llm
 from vaxis.axis import VAxis, anchor_states
-from vaxis.reference import standardize
+from vaxis.reference_texts import standardize
 from vaxis.sentences import SENTENCES, SIGNS, TEXTS
 from vaxis.verdicts import auroc_mde
 

@@ -7,7 +7,7 @@ import pytest
 
 from vaxis import benchmarks as B
 from vaxis.axis import VAxis
-from vaxis.reference import SCALE_FLOOR, dimension_spread, reference_texts, scale_stats, standardize
+from vaxis.reference_texts import SCALE_FLOOR, dimension_spread, reference_texts, scale_stats, standardize
 from vaxis.sentences import SIGNS, TEXTS
 
 
