@@ -88,3 +88,13 @@ def test_ratings_and_llm_vs_human(synth):
     exp = np.array([e.valence()[:, e.labels == k].mean() for k in range(9)])
     np.testing.assert_allclose(h["human_mean"], exp, rtol=1e-6)
     assert h["spearman"] > 0.9
+
+
+def test_loco_on_noise_features_scores_near_zero():
+    """Without the intercept fix LOCO gives rho ~ -0.92 on pure noise (and its null ~ -0.94)."""
+    rng = np.random.default_rng(7)
+    noise = rng.normal(size=(30, 28, 12))
+    out = evaluate_projection(noise, FACED_LABELS, TRUE_VALENCE, n_perm=50, n_folds=5, loco=True, seed=0)
+    assert abs(out["mean_rho"]) < 0.15, out["mean_rho"]
+    assert abs(out["null_honest_mean"]) < 0.15, out["null_honest_mean"]
+    assert out["p_honest"] > 0.05

@@ -324,55 +324,58 @@ def test_evaluate_one_fold_equals_that_fold_of_the_full_stack(faced6):
 
 
 def test_ch5_fold_jobs_reproduce_evaluate_and_probes(faced6, tmp_path):
-    """Chapter 5 before the sweep layer (one evaluate per arch, probes over every seed x weights x fold, then
-    summarise) == the arch x fold jobs reassembled by collect_fold_jobs; a cohort cut travels as ``subjects``."""
-    from vaxis import probes as P
+    """Chapter 5 without the sweep layer (one evaluate per arch on the piped cohort, score_model per seed x fold,
+    sums over models) == the arch x fold jobs reassembled by rediscovery.collect; a cohort cut travels as
+    ``subjects``; a rerun trains nothing; a wrong data key fails the job."""
+    from vaxis import rediscovery as R
     from vaxis.eeg.datasets import load_faced
+    from vaxis.pipeline import apply_pipeline
     from vaxis.training import evaluate
 
     subjects = [f"sub{i:03d}" for i in (5, 0, 1, 2, 3)]          # a cut (and reordered) cohort
-    eeg = load_faced(faced6["data_dir"], kind="de").subset(subjects)
+    raw = load_faced(faced6["data_dir"], kind="de").subset(subjects)
+    eeg = apply_pipeline(raw)
     pos = np.linspace(-1, 1, 9)[[3, 0, 8, 1, 4, 6, 2, 7, 5]]
+    rdm = np.abs(pos[:, None] - pos[None])
     seeds, n_perm, archs = [0, 1], 20, ["linear", "mlp"]
-    maps = P.make_maps(pos, n_perm=n_perm, seed=0)
-    acc, rows, cen = [], [], None
+    train = {k: v for k, v in CH5_EVAL.items() if k not in ("task", "normalisation")}
+    maps, index = R.build_maps(pos, n_perm, 0)
+    rsa_perms = np.vstack([np.arange(9), R.random_permutations(n_perm, 9, 1)])
+    acc, ridge_sum, rsa_sum = [], np.zeros(maps.shape[1]), np.zeros(n_perm + 1)
     for arch in archs:
-        df, r = evaluate(arch, eeg, protocol="kfold", seeds=seeds, k=3, splits=None, device="cpu", progress=False,
-                         **{**CH5_EVAL, **({"hidden": 6} if arch == "mlp" else {})})
+        kw = {**train, **({"hidden": 6} if arch == "mlp" else {})}
+        df, r = evaluate(arch, eeg, protocol="kfold", seeds=seeds, k=3, device="cpu", progress=False,
+                         normalisation="none", threads=1, **kw)
         acc.append(df)
         for s in seeds:
-            for untrained in (False, True):
-                per_fold = []
-                for f in r.manifest:
-                    u = r.unit_representations(s, f["fold"], untrained=untrained, every=3)
-                    test_idx = [eeg.subject_ids.index(t) for t in f["test"]]
-                    per_fold.append(P.probe_scores(u["rep"], u["category"], u["subject"], maps, test_idx))
-                    if arch == "mlp" and s == 0 and f["fold"] == 1 and not untrained:
-                        cen = P.class_centroids(u["rep"], u["category"], u["subject"], test_idx)
-                summ = P.summarise(per_fold)
-                rows += [{"arch": arch, "seed": s, "weights": "untrained" if untrained else "trained", "probe": n,
-                          **summ[n]} for n in P.PROBES]
-    acc, probes = pd.concat(acc, ignore_index=True), pd.DataFrame(rows)
+            for f in r.manifest:
+                u = r.unit_representations(s, f["fold"], every=3)
+                test_idx = [eeg.subject_ids.index(t) for t in f["test"]]
+                out = R.score_model(u["rep"], u["category"], u["subject"], test_idx, maps, index, rdm, rsa_perms)
+                ridge_sum += out["ridge"]
+                rsa_sum += out["rsa"]
+    acc = pd.concat(acc, ignore_index=True)
+    job = R.RediscoveryJob.for_cohort(raw, cache_dir=None, cut=True, seeds=seeds, k=3, device="cpu", train=train,
+                                      arch_settings={"mlp": {"hidden": 6}}, positions=pos.tolist(),
+                                      llm_rdm=rdm.tolist(), n_perm=n_perm, rep_every=3)
+    from vaxis.jobs import job_grid
 
-    fixed = {"data_dir": faced6["data_dir"], "cache_dir": None, "subjects": subjects,
-             "data_key": data_fingerprint(eeg.x, np.asarray(eeg.subject_ids)), "seeds": seeds, "k": 3,
-             "protocol": "kfold", "splits": None, "device": "cpu", "evaluate": CH5_EVAL,
-             "arch_settings": {"mlp": {"hidden": 6}},
-             "positions": pos.tolist(), "n_perm": n_perm, "map_seed": 0, "rep_every": 3}
-    g = Grid(axes={"arch": archs, "fold": [2, 0, 1]}, fixed=fixed, fn="vaxis.probes:fold_job", name="ch5-test")
+    g = job_grid(job, "vaxis.rediscovery:fold_job", {"arch": archs, "fold": [2, 0, 1]}, name="ch5-test")
     summary = run(g, tmp_path / "ch5", executor="inline", progress=False)
     assert (summary.total, summary.ran, summary.ok) == (6, 6, 6)
-    got = P.collect_fold_jobs(checked_table(summary, g), archs, seeds)
-    pd.testing.assert_frame_equal(got["accuracy"], acc, check_exact=False, atol=1e-6)
-    pd.testing.assert_frame_equal(got["probes"], probes, check_exact=False, atol=1e-6)
-    assert got["manifest"] == r.manifest
-    seed_c, tr, te = got["centroids"][("mlp", 1)]
-    assert seed_c == 0 and tr.shape == te.shape == (9, 6)          # the mlp's own hidden width
-    np.testing.assert_allclose(tr, cen[0], atol=1e-5)
-    np.testing.assert_allclose(te, cen[1], atol=1e-5)
+    got = R.collect(checked_table(summary, g), archs, seeds, pos, n_perm)
+    cols = [c for c in acc.columns if c != "best_epoch"]
+    pd.testing.assert_frame_equal(got["accuracy"][cols].sort_values(["arch", "seed", "fold", "level"], ignore_index=True),
+                                  acc[cols].sort_values(["arch", "seed", "fold", "level"], ignore_index=True),
+                                  check_exact=False, atol=1e-6)
+    n_total = len(archs) * len(seeds) * 3
+    ref = R.population_test(ridge_sum, n_total, index)
+    for key in ("statistic", "null_mean", "p_unrestricted", "p_split_kept"):
+        assert got["population"][key] == pytest.approx(ref[key], abs=1e-6), key
+    assert got["rsa"]["mean"] == pytest.approx(rsa_sum[0] / n_total, abs=1e-6)
     again = run(g, tmp_path / "ch5", executor="inline", progress=False)
     assert (again.total, again.skipped, again.ran) == (6, 6, 0)
-    bad = Grid(axes={"arch": ["linear"], "fold": [0]}, fixed={**fixed, "data_key": "0" * 16},
-               fn="vaxis.probes:fold_job")
+    bad = job_grid(R.RediscoveryJob(**{**job.config(), "data_key": "0" * 16}), "vaxis.rediscovery:fold_job",
+                   {"arch": ["linear"], "fold": [0]})
     with pytest.raises(SweepFailed, match="differ from the driver"):
         checked_table(run(bad, tmp_path / "bad", executor="inline", progress=False), bad)

@@ -80,3 +80,43 @@ def test_criteria_outcome(holds, expected):
     assert V.criteria_outcome(crit, "R", source="synthetic").verdict == "inconclusive"
     with pytest.raises(ValueError):
         V.criteria_outcome([], "R")
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((0.001, 0.002, 0.01, 0.30, 0.4), "replicates"),
+    ((0.001, 0.40, 0.30, 0.30, 0.4), "partly"),
+    ((0.40, 0.50, 0.60, 0.05, 0.04), "does not replicate"),
+    ((0.40, 0.50, 0.60, 0.15, 0.04), "inconclusive"),
+])
+def test_claim5_every_outcome(args, expected):
+    v = V.claim5(*args)
+    assert v.verdict == expected and "Claim 5" in v.rule
+    assert V.claim5(*args, source="synthetic").verdict == "inconclusive"
+
+
+def _c(i, u, r, n):
+    return {"improved": i, "unchanged": u, "reduced": r, "inconclusive": n}
+
+
+@pytest.mark.parametrize("primary, forced, expected", [
+    (_c(1, 20, 0, 4), _c(0, 5, 16, 4), "does not replicate"),
+    (_c(0, 25, 0, 0), _c(0, 5, 16, 4), "replicates"),
+    (_c(0, 25, 0, 0), _c(0, 20, 2, 3), "partly"),
+    (_c(0, 10, 0, 15), _c(0, 5, 5, 15), "inconclusive"),
+])
+def test_claim6_every_outcome(primary, forced, expected):
+    v = V.claim6(primary, forced)
+    assert v.verdict == expected and "Claim 6" in v.rule
+    assert V.claim6(primary, forced, source="synthetic").verdict == "inconclusive"
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((12.0, 6.0, 18.0, 0.001), "replicates"),
+    ((3.0, 1.0, 5.0, 0.01), "partly"),
+    ((0.5, -2.0, 3.0, 0.6), "does not replicate"),
+    ((4.0, -3.0, 11.0, 0.3), "inconclusive"),
+])
+def test_claim8_every_outcome(args, expected):
+    assert V.claim8(*args).verdict == expected
+    assert V.claim8_points(*args).verdict == expected          # the same rule on the points reading
+    assert V.claim8(*args, source="synthetic").verdict == "inconclusive"

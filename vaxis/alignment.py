@@ -21,6 +21,7 @@ Categories are the 9-class labels ``y`` (the strategies are defined for ``task="
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-__all__ = ["AlignmentTargets", "derangement", "Strategy", "STRATEGIES", "FAMILIES", "AlignmentLoss", "split", "N_HEAD",
+__all__ = ["AlignmentTargets", "derangement", "Strategy", "STRATEGIES", "VARIANT_OF", "FAMILIES", "AlignmentLoss", "split", "N_HEAD",
            "N_PEN", "PEN_NAMES"]
 
 N_HEAD = 9                                   # 8-D sentence-space projection + 1 scalar V readout
@@ -312,6 +313,8 @@ class Strategy:
 
     ``needs``: ``"rep"`` (representation / logits only), ``"head"`` (the adapter's learned head) or
     ``"params"`` (the adapter's input-layer penalties, which need ``AlignmentTargets.vmap``).
+    ``variant_of``: the strategy this one varies (the same loss at another temperature, target or layer), or
+    None for a distinct idea (:data:`VARIANT_OF`).
     """
 
     name: str
@@ -320,6 +323,7 @@ class Strategy:
     term: Term
     needs: str = "rep"
     default_weights: tuple[float, ...] = (0.1, 0.3, 1.0)
+    variant_of: str | None = None
 
     def make_loss(self, targets: AlignmentTargets, weight: float, d: int | None = None) -> AlignmentLoss:
         """The trainer hook for this strategy at ``weight`` (``d``: decoder width when wrapped)."""
@@ -367,7 +371,16 @@ _S = [
     Strategy("topo_channel", "topographic", "input-layer energy per electrode follows the V-map's topography",
              _pen(3), "params"),
 ]
-STRATEGIES: dict[str, Strategy] = {s.name: s for s in _S}
+#: Which strategies vary another one (the same loss at another temperature, target or layer): 9 of the 25, so the
+#: registry holds 16 distinct ideas.
+VARIANT_OF: dict[str, str] = {
+    "kd_t0.25": "kd_t1", "kd_t0.5": "kd_t1", "kd_t2": "kd_t1",           # temperature
+    "kd_valence": "kd_t1",                                                # target: V-axis distances
+    "rsa_valence": "rsa_geometry", "rsa_logits": "rsa_geometry",          # target / layer
+    "infonce_t0.5": "infonce_t0.1", "infonce_symmetric": "infonce_t0.1",  # temperature / direction
+    "topo_band": "topo_channel",                                          # the V-map's band vs electrode profile
+}
+STRATEGIES: dict[str, Strategy] = {s.name: dataclasses.replace(s, variant_of=VARIANT_OF.get(s.name)) for s in _S}
 
 
 class AlignmentLoss:

@@ -3,8 +3,10 @@
 Every strategy x weight x seed x fold is one model of one :func:`vaxis.stacking.train_stacked` pass (same
 architecture, same data, same per-(seed, fold) initial weights and batch order as the label-only model, same
 epochs, same early stopping on validation cross-entropy). The loss weight of each strategy is chosen per fold
-on that fold's *validation* subjects (carved from its training subjects): highest validation balanced
-accuracy over the selection seeds, ties to the smaller weight. The test subjects choose nothing.
+on that fold's *validation* subjects (carved from its training subjects) from its grid **plus 0** (the
+label-only model): highest validation balanced accuracy averaged over every seed, ties to the smaller weight.
+The test subjects choose nothing, and every seed's test score is reported only at the chosen weight. The best
+non-zero weight (forced supervision, the paper's reading) is kept as a secondary selection.
 
 The distillation controls (geometry shuffled / uniform) live in :mod:`vaxis.alignment_controls`.
 
@@ -24,13 +26,13 @@ import torch
 from torch import nn
 
 from vaxis.alignment import N_HEAD, N_PEN, STRATEGIES, AlignmentLoss, AlignmentTargets
-from vaxis.decoders import build
+from vaxis.decoders import FACED_CHANNELS, FACED_GRID, build
+from vaxis.projection import clip_features, fit_full_map
 from vaxis.stacking import StackConfig, resolve_device, stacked_apply, train_stacked
 from vaxis.training import DataView, balanced_accuracy, make_manifest, prepare
 
 __all__ = ["AlignedDecoder", "input_weights", "electrode_laplacian", "clip_arrays", "fold_vmaps",
-           "train_conditions", "select_weights", "run_alignment", "AlignmentRun", "compare", "fold_job",
-           "collect_fold_jobs"]
+           "train_conditions", "select_weights", "final_rows", "subject_table", "run_alignment", "AlignmentRun"]
 
 
 def electrode_laplacian(n_chans: int, radius: float = 2.3) -> np.ndarray:
@@ -39,8 +41,6 @@ def electrode_laplacian(n_chans: int, radius: float = 2.3) -> np.ndarray:
     FACED's 30 channels: neighbours are electrodes within ``radius`` cells on the 9 x 9 scalp grid of
     :data:`vaxis.decoders.FACED_GRID`; any other count: a chain (channel i next to i +- 1).
     """
-    from vaxis.decoders import FACED_CHANNELS, FACED_GRID
-
     if n_chans == len(FACED_CHANNELS):
         xy = np.array([FACED_GRID[c] for c in FACED_CHANNELS], dtype=float)
         A = (np.linalg.norm(xy[:, None] - xy[None], axis=-1) <= radius).astype(float)
@@ -72,9 +72,9 @@ class AlignedDecoder(nn.Module):
     """
 
     def __init__(self, decoder: nn.Module, vmap: np.ndarray | None = None, head_seed: int = 0,
-                 emit_jacobians: bool = False):
+                 emit_jacobians: bool = False, emit_penalties: bool = True):
         super().__init__()
-        self.m, self.emit_jacobians = decoder, emit_jacobians
+        self.m, self.emit_jacobians, self.emit_penalties = decoder, emit_jacobians, emit_penalties
         self.input = getattr(decoder, "input", "window")
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(head_seed)
@@ -90,8 +90,9 @@ class AlignedDecoder(nn.Module):
             self.has_flat_input = False
 
     def penalties(self) -> torch.Tensor:
-        """(smooth, vmap, band, channel) penalties of the input-layer weights, shape (4,)."""
-        if not self.has_flat_input:
+        """(smooth, vmap, band, channel) penalties of the input-layer weights, shape (4,) (zeros, not computed,
+        when ``emit_penalties`` is False: a stack with no topographic strategy)."""
+        if not (self.has_flat_input and self.emit_penalties):
             return self.vmap.new_zeros(N_PEN)
         W = input_weights(self.m)                                            # (U, C, B)
         energy = (W * W).sum() + 1e-12
@@ -144,8 +145,6 @@ def clip_arrays(eeg) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
 def fold_vmaps(eeg, manifest: list[dict], positions: np.ndarray) -> list[np.ndarray]:
     """Chapter-4 V-map (ridge filter from per-subject z-scored clip DE to position) fitted on each fold's
     training subjects only; one (n_chans, n_bands) array per fold."""
-    from vaxis.projection import clip_features, fit_full_map
-
     feats = clip_features(eeg.x, normalisation="per-subject")
     pos = {s: i for i, s in enumerate(eeg.subject_ids)}
     C, B = eeg.x.shape[2], eeg.x.shape[4]
@@ -155,19 +154,32 @@ def fold_vmaps(eeg, manifest: list[dict], positions: np.ndarray) -> list[np.ndar
 
 def train_conditions(view, manifest: list[dict], arch: str, conditions: pd.DataFrame, targets: AlignmentTargets,
                      vmaps: Sequence[np.ndarray | None] | None, cfg: StackConfig, hidden: int = 32,
-                     device: str = "auto", recorder=None) -> tuple[pd.DataFrame, dict]:
+                     device: str = "auto", recorder=None, dropout: float = 0.0) -> tuple[pd.DataFrame, dict]:
     """Train one model per row of ``conditions`` (``strategy`` (name or "label-only"), ``weight``, ``seed``,
-    ``fold``) in one stacked pass; return the rows with ``val_ba``, ``test_ba``, ``best_epoch`` added, and
-    the trained state (``params``, ``buffers``, ``base``, ``mu``, ``sd``, ``d``). ``recorder``: an
+    ``fold``) in one stacked pass.
+
+    Returns the rows with ``val_ba``, ``test_ba`` (fold-pooled), ``best_epoch`` and ``subject_ba`` (a list: the
+    balanced accuracy of each test subject of the row's fold, in the order of ``manifest[fold]["test"]``) added,
+    and the trained state (``params``, ``buffers``, ``base``, ``mu``, ``sd``, ``d``). The features are z-scored
+    with each fold's training subjects (on top of the input pipeline; affine, label-free). ``recorder``: an
     ``AlignmentLoss.recorder`` (e.g. :class:`vaxis.saturation.GradientRecorder`); the models then also emit
     their head Jacobians so the recorder can follow gradients through the logits and the learned head."""
+    rows = conditions.reset_index(drop=True)
+    params = rows.strategy.map(lambda n: n != "label-only" and STRATEGIES[n].needs == "params").to_numpy()
+    if params.any() and not params.all():
+        # two stacks: only the topographic models pay for the input-layer penalties
+        parts = [train_conditions(view, manifest, arch, rows[mask], targets, vmaps, cfg, hidden, device, recorder,
+                                  dropout) for mask in (~params, params)]
+        out = pd.concat([parts[0][0], parts[1][0]]).sort_index()
+        return out, {"parts": [p[1] for p in parts], "masks": [~params, params], "d": parts[0][1]["d"]}
     dev = resolve_device(device)
     pos = {s: i for i, s in enumerate(view.subject_ids)}
-    rows = conditions.reset_index(drop=True)
-    sel = {p: [np.flatnonzero(np.isin(view.groups, [pos[s] for s in manifest[f][p]])) for f in rows.fold]
+    by_id = {f["fold"]: f for f in manifest}
+    sel = {p: [np.flatnonzero(np.isin(view.groups, [pos[s] for s in by_id[f][p]])) for f in rows.fold]
            for p in ("train", "val", "test")}
     init = [int(s) * 1000 + int(f) for s, f in zip(rows.seed, rows.fold)]
-    akw = {"n_chans": view.X.shape[-2], "n_bands": view.X.shape[-1], "n_classes": view.n_classes, "hidden": hidden}
+    akw = {"n_chans": view.X.shape[-2], "n_bands": view.X.shape[-1], "n_classes": view.n_classes, "hidden": hidden,
+           "dropout": dropout}
     stats: dict = {}
     for i, f in enumerate(rows.fold):                                       # train-only z-scoring per fold
         if f not in stats:
@@ -183,232 +195,146 @@ def train_conditions(view, manifest: list[dict], arch: str, conditions: pd.DataF
     def make(m: int) -> nn.Module:
         vm = None if vmaps is None else vmaps[int(rows.fold[m])]
         return AlignedDecoder(build(arch, seed=init[m], **akw), vmap=vm, head_seed=init[m] + 500_000,
-                              emit_jacobians=recorder is not None)
+                              emit_jacobians=recorder is not None, emit_penalties=bool(params.any()))
 
     X, y = view.X.to(dev), torch.as_tensor(view.y, dtype=torch.long, device=dev)
     res = train_stacked(make, len(rows), X, y, sel["train"], sel["val"], [s + 7 for s in init], cfg, mu=mu, sd=sd,
                         loss_fn=loss, clip_index=torch.as_tensor(view.clips, device=dev))
     out = rows.copy()
+    subject_ba: list = [None] * len(rows)
     for part in ("val", "test"):
         ba = np.zeros(len(rows))
         for f in rows.fold.unique():
             ms = np.flatnonzero(rows.fold.to_numpy() == f)
-            ix = torch.as_tensor(sel[part][ms[0]], device=dev)
-            xb = (X[ix][None] - mu[ms][:, None]) / sd[ms][:, None]
+            ix_np = sel[part][ms[0]]
+            xb = (X[torch.as_tensor(ix_np, device=dev)][None] - mu[ms][:, None]) / sd[ms][:, None]
             logits = stacked_apply(res.base, {k: v[ms] for k, v in res.params.items()},
                                    {k: v[ms] for k, v in res.buffers.items()}, xb)
             pred = logits.argmax(-1).cpu().numpy()
+            yy, gg = view.y[ix_np], view.groups[ix_np]
             for j, m in enumerate(ms):
-                ba[m] = balanced_accuracy(view.y[sel[part][m]], pred[j], view.n_classes)
+                ba[m] = balanced_accuracy(yy, pred[j], view.n_classes)
+                if part == "test":
+                    subject_ba[m] = [balanced_accuracy(yy[gg == pos[t]], pred[j][gg == pos[t]], view.n_classes)
+                                     for t in by_id[f]["test"]]
         out[f"{part}_ba"] = ba
     out["best_epoch"] = res.best_epoch
+    out["subject_ba"] = subject_ba
     return out, {"params": res.params, "buffers": res.buffers, "base": res.base, "mu": mu, "sd": sd, "d": width,
                  "train_loss": res.train_loss}
 
 
-def select_weights(scores: pd.DataFrame) -> pd.DataFrame:
-    """Per (strategy, fold): the weight with the highest mean validation BA (ties -> smaller weight)."""
+def select_weights(scores: pd.DataFrame, include_zero: bool = True) -> pd.DataFrame:
+    """Per (strategy, fold): the weight with the highest validation BA averaged over **all** seeds.
+
+    ``scores``: rows of :func:`train_conditions` with ``strategy``, ``weight``, ``seed``, ``fold``, ``val_ba``,
+    including the ``"label-only"`` rows. ``include_zero``: the grid holds weight 0 (= the label-only model, whose
+    validation BA competes with every strategy's weights); ties go to the smaller weight, so to 0 first.
+    ``include_zero=False`` is forced supervision: the best *non-zero* weight.
+
+    Returns
+    -------
+    DataFrame: ``strategy``, ``fold``, ``weight``, ``val_ba`` (the chosen weight's mean over seeds).
+    """
     g = scores.groupby(["strategy", "fold", "weight"], as_index=False).val_ba.mean()
-    g = g.sort_values(["strategy", "fold", "val_ba", "weight"], ascending=[True, True, False, True])
+    base = g[g.strategy == "label-only"]
+    g = g[g.strategy != "label-only"]
+    if include_zero and len(g):
+        zero = pd.concat([base.assign(strategy=n) for n in g.strategy.unique()], ignore_index=True)
+        g = pd.concat([g, zero.assign(weight=0.0)], ignore_index=True)
+    g = g.sort_values(["strategy", "fold", "val_ba", "weight"], ascending=[True, True, False, True], kind="mergesort")
     return g.groupby(["strategy", "fold"], as_index=False).first()
+
+
+def final_rows(scores: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
+    """The reported models: the label-only rows, and for every strategy x fold its rows at the chosen weight
+    (every seed); a strategy whose chosen weight is 0 *is* the label-only model there (its rows are copied)."""
+    base = scores[scores.strategy == "label-only"]
+    parts = [base]
+    for r in chosen.itertuples():
+        if r.weight == 0:
+            parts.append(base[base.fold == r.fold].assign(strategy=r.strategy, weight=0.0))
+        else:
+            parts.append(scores[(scores.strategy == r.strategy) & (scores.fold == r.fold) & (scores.weight == r.weight)])
+    return pd.concat(parts, ignore_index=True).sort_values(["strategy", "seed", "fold"], ignore_index=True)
+
+
+def subject_table(final: pd.DataFrame, manifest: list[dict]) -> pd.DataFrame:
+    """One row per final model x test subject: ``strategy``, ``weight``, ``seed``, ``fold``, ``repeat``,
+    ``subject``, ``ba`` (the unit of the clustered paired test); a ``control`` column is kept."""
+    by_id = {f["fold"]: f for f in manifest}
+    extra = [c for c in ("control",) if c in final.columns]
+    rows = [{**{c: getattr(r, c) for c in extra}, "strategy": r.strategy, "weight": r.weight, "seed": r.seed,
+             "fold": r.fold, "repeat": int(by_id[r.fold].get("repeat", 0)), "subject": t, "ba": b}
+            for r in final.itertuples() for t, b in zip(by_id[r.fold]["test"], r.subject_ba)]
+    return pd.DataFrame(rows)
 
 
 @dataclass
 class AlignmentRun:
-    """``final``: one row per strategy (incl. "label-only") x seed x fold with the chosen weight and test BA;
-    ``stage1``: every weight's validation / test BA on the selection seeds; ``chosen``: per strategy x fold
-    weight; ``manifest``; ``seconds`` per stage.
+    """``final``: the reported models (label-only + every strategy at its chosen weight, every seed and fold);
+    ``trained``: every model trained (every weight of the grid); ``chosen``: per strategy x fold weight (grid with
+    0); ``forced``: the best non-zero weight per strategy x fold; ``manifest``; ``seconds``.
 
     The training settings, so that more models can be trained under exactly the same protocol
-    (:func:`~vaxis.alignment_controls.run_controls`): ``view`` (the prepared :class:`~vaxis.training.DataView`), ``arch``, ``hidden``,
-    ``cfg`` (:class:`~vaxis.stacking.StackConfig`), ``vmaps`` (per-fold V-maps or None) and ``device``.
+    (:func:`~vaxis.alignment_controls.run_controls`): ``view``, ``arch``, ``hidden``, ``dropout``, ``cfg``,
+    ``vmaps`` and ``device``.
     """
 
     final: pd.DataFrame
-    stage1: pd.DataFrame
+    trained: pd.DataFrame
     chosen: pd.DataFrame
+    forced: pd.DataFrame
     manifest: list[dict]
     seconds: dict
     view: DataView | None = None
     arch: str = "mlp"
     hidden: int = 32
+    dropout: float = 0.0
     cfg: StackConfig | None = None
-    vmaps: Sequence[np.ndarray] | None = None
+    vmaps: Sequence[np.ndarray] | Mapping[int, np.ndarray] | None = None
     device: str = "auto"
 
 
 def run_alignment(data, targets: AlignmentTargets, strategies: Sequence[str] | None = None, arch: str = "mlp",
-                  seeds: Sequence[int] = (0, 1, 2), select_seeds: Sequence[int] = (0,), k: int = 10,
-                  epochs: int = 30, patience: int = 5, batch_size: int = 128, lr: float = 1e-3, hidden: int = 32,
+                  seeds: Sequence[int] = (0, 1, 2), k: int = 10, repeats: int = 1, epochs: int = 30,
+                  patience: int = 5, batch_size: int = 128, lr: float = 1e-3, hidden: int = 32, dropout: float = 0.0,
                   vmaps: Sequence[np.ndarray] | Mapping[int, np.ndarray] | None = None, weights: dict | None = None,
                   device: str = "auto", progress: bool = False, folds: Sequence[int] | None = None,
                   protocol: str = "kfold", splits: dict | None = None) -> AlignmentRun:
-    """Label-only baseline and every strategy, weight chosen per fold on validation subjects.
+    """The label-only model and every strategy at every weight of its grid, every seed, one stacked pass; the
+    weight chosen per strategy and fold on validation subjects from the grid plus 0 (:func:`select_weights`).
 
     Parameters
     ----------
     data : tuple
-        ``(X, y, groups, clips)`` with X (n, n_chans, n_bands) clip-level DE (see :func:`clip_arrays`).
+        ``(X, y, groups, clips)`` with X (n, n_chans, n_bands) clip-level features (:func:`clip_arrays` of the
+        cohort after the input pipeline).
     strategies : names in :data:`vaxis.alignment.STRATEGIES` (default all 25).
-    seeds, select_seeds : all seeds reported; the seeds whose validation BA chooses the weight (trained for
-        every grid weight; the other seeds only at the chosen weight).
-    vmaps : per-fold (n_chans, n_bands) V-maps for the topographic strategies (:func:`fold_vmaps`).
-    weights : optional {strategy: grid} overriding ``default_weights``.
-    folds : optional subset of the ``k`` fold ids to train (default all). Everything is fold-local (initial
-        weights and batch order from ``(seed, fold)``, weight selection on that fold's validation subjects),
-        so fold ``f`` of ``run_alignment(..., folds=[f])`` equals fold ``f`` of the full run (within float
-        tolerance of the batched arithmetic): one fold can be one sweep job (:func:`fold_job`). ``vmaps``
-        is indexed by fold id (a dict holding these folds is enough); ``manifest`` stays the full one.
-    protocol, splits : ``"kfold"`` (``k`` subject-disjoint folds) or ``"fixed"`` (one fold from ``splits``
-        ``{"train", "val", "test"}`` subject lists); see :func:`vaxis.training.make_manifest`.
+    seeds : every seed is trained at every weight; the weight is chosen on the mean validation BA over all seeds.
+    repeats : CV repeats (:func:`vaxis.training.make_manifest`; fold ids are global).
+    vmaps : per-fold (n_chans, n_bands) V-maps for the topographic strategies (:func:`fold_vmaps`), by fold id.
+    weights : optional {strategy: non-zero grid} overriding ``default_weights``.
+    folds : optional subset of the fold ids to train (default all); everything is fold-local (initial weights and
+        batch order from ``(seed, fold)``, weight selection on that fold's validation subjects), so fold ``f`` of
+        ``run_alignment(..., folds=[f])`` equals fold ``f`` of the full run: one fold can be one sweep job.
     """
-    strategies = list(strategies or STRATEGIES)
+    strategies = list(STRATEGIES) if strategies is None else list(strategies)   # [] = the label-only model only
     view = prepare(data, task="9class", input="window", normalisation="train-only")
-    manifest = make_manifest(view.subject_ids, protocol, k=k, val_fraction=0.1, splits=splits)
+    manifest = make_manifest(view.subject_ids, protocol, k=k, val_fraction=0.1, splits=splits, repeats=repeats)
     all_folds = [f["fold"] for f in manifest]
     if folds is not None and (not folds or not set(folds) <= set(all_folds)):
         raise ValueError(f"folds must be a non-empty subset of {all_folds}, got {folds!r}")
     folds = all_folds if folds is None else [f for f in all_folds if f in set(folds)]
     cfg = StackConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, progress=progress)
-    grid = {s: tuple((weights or {}).get(s, STRATEGIES[s].default_weights)) for s in strategies}
-    rows = [("label-only", 0.0, s, f) for s in select_seeds for f in folds]
-    rows += [(n, w, s, f) for n in strategies for w in grid[n] for s in select_seeds for f in folds]
+    grid = {s: tuple(w for w in (weights or {}).get(s, STRATEGIES[s].default_weights) if w != 0) for s in strategies}
+    rows = [("label-only", 0.0, s, f) for s in seeds for f in folds]
+    rows += [(n, w, s, f) for n in strategies for w in grid[n] for s in seeds for f in folds]
     t0 = time.time()
-    stage1, _ = train_conditions(view, manifest, arch, pd.DataFrame(rows, columns=["strategy", "weight", "seed", "fold"]),
-                                 targets, vmaps, cfg, hidden, device)
-    t1 = time.time()
-    chosen = select_weights(stage1[stage1.strategy != "label-only"])
-    rest = [s for s in seeds if s not in select_seeds]
-    rows2 = [("label-only", 0.0, s, f) for s in rest for f in folds]
-    rows2 += [(r.strategy, r.weight, s, r.fold) for r in chosen.itertuples() for s in rest]
-    stage2 = train_conditions(view, manifest, arch, pd.DataFrame(rows2, columns=["strategy", "weight", "seed", "fold"]),
-                              targets, vmaps, cfg, hidden, device)[0] if rows2 else stage1.iloc[:0]
-    t2 = time.time()
-    keep = stage1.merge(pd.concat([chosen[["strategy", "fold", "weight"]],
-                                   pd.DataFrame({"strategy": "label-only", "fold": folds, "weight": 0.0})]),
-                        on=["strategy", "fold", "weight"])
-    final = pd.concat([keep, stage2], ignore_index=True).sort_values(["strategy", "seed", "fold"])
-    return AlignmentRun(final.reset_index(drop=True), stage1, chosen, manifest,
-                        {"stage1": t1 - t0, "stage2": t2 - t1, "n_models": len(rows) + len(rows2)},
-                        view=view, arch=arch, hidden=hidden, cfg=cfg, vmaps=vmaps, device=device)
-
-
-def compare(final: pd.DataFrame, alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
-    """Each strategy vs the label-only model, paired over fold x seed.
-
-    Returns one row per strategy: ``family``, ``n`` pairs, mean ``diff`` (strategy - label-only test BA) with
-    a bootstrap CI, Wilcoxon signed-rank ``p``, Holm-adjusted ``p_holm`` across the strategies and ``outcome``
-    (``improved`` / ``no significant change`` / ``reduced`` at ``alpha`` after Holm).
-    """
-    from vaxis.stats import holm, paired_test
-
-    base = final[final.strategy == "label-only"].set_index(["seed", "fold"]).test_ba
-    rows = []
-    for name, g in final[final.strategy != "label-only"].groupby("strategy", sort=False):
-        g = g.set_index(["seed", "fold"]).test_ba
-        b = base.loc[g.index]
-        res = paired_test(g.to_numpy(), b.to_numpy(), seed=seed)
-        rows.append({"strategy": name, "family": STRATEGIES[name].family, "ba": float(g.mean()),
-                     "baseline_ba": float(b.mean()), **res})
-    out = pd.DataFrame(rows)
-    out["p_holm"] = holm(out.p.to_numpy())
-    sig = out.p_holm < alpha
-    out["outcome"] = np.where(sig & (out["diff"] > 0), "improved",
-                              np.where(sig & (out["diff"] < 0), "reduced", "no significant change"))
-    order = {f: i for i, f in enumerate(["distillation", "similarity", "contrastive", "direct", "topographic"])}
-    return out.sort_values(["family", "strategy"], key=lambda c: c.map(order) if c.name == "family" else c,
-                           ignore_index=True)
-
-
-def fold_job(config: dict) -> dict:
-    """Chapter 6's whole pipeline for one fold: a sweep job (``"vaxis.alignment_train:fold_job"``).
-
-    Stage 1 (every strategy x weight, selection seeds), weight choice on the fold's validation subjects,
-    stage 2 (the other seeds at the chosen weight) and the distillation controls, all for fold
-    ``config["fold"]`` only: equal to that fold of :func:`run_alignment` + :func:`~vaxis.alignment_controls.run_controls` over all folds
-    (everything there is fold-local; exact as long as no validation set exceeds ``StackConfig.max_val``
-    samples, which clip-level FACED folds never do).
-
-    Parameters
-    ----------
-    config : dict
-        ``data_dir`` (a FACED folder every worker can read), ``cache_dir``, optional ``data_key``
-        (:func:`vaxis.sweep.data_fingerprint` of ``eeg.x`` and the subject ids, checked), ``fold``, ``k``,
-        optional ``protocol`` / ``splits`` (:func:`vaxis.training.make_manifest`),
-        ``strategies``, ``arch``, ``seeds``, ``select_seeds``, ``epochs``, ``patience``, ``batch_size``, ``lr``,
-        ``hidden``, ``device``, ``targets`` (``{"positions": (9,), "embeddings": (9, d_llm)}`` as lists: the LLM's
-        :class:`~vaxis.alignment.AlignmentTargets`), ``controls`` (e.g. ``["shuffled", "uniform"]``; [] for
-        none), ``control_seed``. The fold's V-map (:func:`fold_vmaps`) is fitted here.
-
-    Returns
-    -------
-    dict
-        ``final``, ``stage1``, ``chosen``, ``controls``: row lists of the run's tables for this fold (with
-        ``<name>_columns``); ``fold_manifest``; ``stage_seconds`` per stage (``stage1``, ``stage2``, ``n_models``,
-        ``controls`` {control: s}); ``n_control_models`` {control: n}.
-    """
-    from vaxis.eeg.datasets import load_faced
-    from vaxis.sweep import check_data_key
-
-    eeg = load_faced(config["data_dir"], kind="de", cache_dir=config.get("cache_dir"))
-    check_data_key(config, eeg.x, np.asarray(eeg.subject_ids))
-    f, k = int(config["fold"]), int(config["k"])
-    targets = AlignmentTargets(np.asarray(config["targets"]["positions"], float),
-                               np.asarray(config["targets"]["embeddings"], float))
-    protocol, splits = config.get("protocol", "kfold"), config.get("splits")
-    manifest = make_manifest(eeg.subject_ids, protocol, k=k, val_fraction=0.1, splits=splits)
-    vmaps = {f: fold_vmaps(eeg, [manifest[f]], targets.positions)[0]}
-    strategies = list(config["strategies"])
-    seeds = [int(s) for s in config["seeds"]]
-    run = run_alignment(clip_arrays(eeg), targets, strategies=strategies, arch=config.get("arch", "mlp"),
-                        seeds=seeds, select_seeds=[int(s) for s in config.get("select_seeds", seeds[:1])], k=k,
-                        epochs=int(config["epochs"]), patience=int(config["patience"]),
-                        batch_size=int(config["batch_size"]), lr=float(config["lr"]),
-                        hidden=int(config.get("hidden", 32)), vmaps=vmaps, device=config.get("device", "auto"),
-                        folds=[f], protocol=protocol, splits=splits)
-    from vaxis.alignment_controls import CONTROL_FAMILY, run_controls
-
-    kd = [n for n in strategies if STRATEGIES[n].family == CONTROL_FAMILY]
-    ctrl = run_controls(run, targets, controls=tuple(config.get("controls", ())), strategies=kd,
-                        control_seed=int(config.get("control_seed", 0)))
-    out = {"fold_manifest": run.manifest[f],   # (not "seconds": the store's record has its own)
-           "stage_seconds": {**run.seconds, "controls": ctrl.attrs.get("seconds", {})},
-           "n_control_models": ctrl.attrs.get("n_models", {})}
-    for name, tab in (("final", run.final), ("stage1", run.stage1), ("chosen", run.chosen), ("controls", ctrl)):
-        out[name], out[f"{name}_columns"] = tab.to_dict(orient="records"), list(tab.columns)
-    return out
-
-
-def collect_fold_jobs(jobs: pd.DataFrame, controls: Sequence[str] = ("shuffled", "uniform")
-                      ) -> tuple[AlignmentRun, pd.DataFrame]:
-    """Reassemble :func:`fold_job` results (one row per fold, e.g. :func:`vaxis.sweep.checked_table`).
-
-    Returns
-    -------
-    run : AlignmentRun
-        ``final``, ``stage1``, ``chosen`` over every fold, in the row order of :func:`run_alignment` (``final``
-        by strategy, seed, fold; ``chosen`` by strategy, fold; ``stage1`` by strategy, weight, seed, fold),
-        ``manifest`` (the jobs' folds), ``seconds`` summed over the jobs (training time, also for jobs
-        found in the store); ``view`` is None.
-    controls : DataFrame
-        As :func:`~vaxis.alignment_controls.run_controls` (by control in ``controls`` order, then strategy, seed, fold); ``attrs``
-        ``seconds`` and ``n_models`` per control, summed over the jobs.
-    """
-    from vaxis.ensemble import frame_from_jobs
-
-    jobs = jobs.sort_values("fold")
-    tabs = {n: frame_from_jobs(jobs, n) for n in ("final", "stage1", "chosen", "controls")}
-    final = tabs["final"].sort_values(["strategy", "seed", "fold"], ignore_index=True)
-    chosen = tabs["chosen"].sort_values(["strategy", "fold"], ignore_index=True)
-    stage1 = tabs["stage1"].sort_values(["strategy", "weight", "seed", "fold"], ignore_index=True)
-    ctrl = tabs["controls"]
-    if len(ctrl):
-        order = {c: i for i, c in enumerate(controls)}
-        ctrl = ctrl.sort_values(["control", "strategy", "seed", "fold"], key=lambda c: c.map(order)
-                                if c.name == "control" else c, ignore_index=True)
-    secs = list(jobs.stage_seconds)
-    seconds = {key: float(sum(s[key] for s in secs)) for key in ("stage1", "stage2")}
-    seconds["n_models"] = int(sum(s["n_models"] for s in secs))
-    ctrl.attrs = {"seconds": {c: float(sum(s["controls"].get(c, 0.0) for s in secs)) for c in controls},
-                  "n_models": {c: int(sum(n.get(c, 0) for n in jobs.n_control_models)) for c in controls}}
-    return AlignmentRun(final, stage1, chosen, list(jobs.fold_manifest), seconds), ctrl
+    trained, _ = train_conditions(view, manifest, arch, pd.DataFrame(rows, columns=["strategy", "weight", "seed",
+                                                                                      "fold"]),
+                                  targets, vmaps, cfg, hidden, device, dropout=dropout)
+    chosen, forced = select_weights(trained), select_weights(trained, include_zero=False)
+    return AlignmentRun(final_rows(trained, chosen), trained, chosen, forced, manifest,
+                        {"train": time.time() - t0, "n_models": len(rows)}, view=view, arch=arch, hidden=hidden,
+                        dropout=dropout, cfg=cfg, vmaps=vmaps, device=device)

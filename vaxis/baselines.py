@@ -5,9 +5,9 @@ The SVM is a one-vs-rest linear SVM with LinearSVC's default objective (L2 penal
 one full-batch L-BFGS run for all candidate ``C`` at once (scipy, analytic gradient): much faster than fitting
 scikit-learn's ``LinearSVC`` once per C on a fold's windows, with the same optimum (the tests compare the two).
 
-Protocol (ours): subject-disjoint k-fold; features normalised per subject (each subject's own unlabelled
-data, as FACED does) or with training-subject statistics only; optional LDS smoothing restarted at every
-clip; ``C`` chosen on a held-out part of the *training* subjects, never on the test fold.
+Protocol (ours): subject-disjoint k-fold on the shared input pipeline (:mod:`vaxis.pipeline`: LDS restarted at
+every clip, then a per-subject z-score by default; ``train-only`` z-scores with each fold's training subjects);
+``C`` chosen on a held-out part of the *training* subjects, never on the test fold.
 
 :func:`leaky_reproduction` re-creates the released pipeline (running normalisation, LDS across clip
 boundaries in video-index order, C picked on the test fold); its figures are reported only under that name.
@@ -23,7 +23,8 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from vaxis.eeg.features import lds_smooth, normalise
-from vaxis.training import metrics, subject_folds
+from vaxis.pipeline import Pipeline, as_pipeline
+from vaxis.training import LeakageError, balanced_accuracy, metrics, subject_folds
 from vaxis.training_data import task_labels
 
 __all__ = ["fit_linear_svm", "svm_decision", "svm_fold", "svm_baseline", "leaky_reproduction", "CS"]
@@ -122,35 +123,45 @@ def svm_fold(x: np.ndarray, y_clip: np.ndarray, keep_clips: np.ndarray, train: n
         ds = svm_decision(fit_linear_svm(Xtr, ytr, Cs, n_classes), Xte)
         best = int(np.argmax([metrics(yte, d)["window"]["balanced_accuracy"] for d in ds]))
         d = ds[best]
-    return {"C": Cs[best], "inner": inner, "metrics": metrics(yte, d, ute)}
+    per = len(yte) // len(test)                                 # windows per test subject (subject-major order)
+    pred = d.argmax(1)
+    subject_ba = [balanced_accuracy(yte[i * per:(i + 1) * per], pred[i * per:(i + 1) * per], n_classes)
+                  for i in range(len(test))]
+    return {"C": Cs[best], "inner": inner, "metrics": metrics(yte, d, ute), "subject_ba": subject_ba}
 
 
 def svm_baseline(x: np.ndarray, labels: np.ndarray, subject_ids: Sequence[str], task: str = "9class",
-                 normalisation: str = "per-subject", smoothing: str = "none", k: int = 10,
-                 Cs: Sequence[float] = CS, every: int = 1, seed: int = 0,
-                 folds: Sequence[dict] | None = None) -> pd.DataFrame:
+                 pipeline: Pipeline | dict | str | None = None, k: int = 10, Cs: Sequence[float] = CS,
+                 every: int = 1, seed: int = 0, folds: Sequence[dict] | None = None, *,
+                 normalisation: str | None = None, smoothing: str | None = None,
+                 subject_scores: list | None = None) -> pd.DataFrame:
     """FACED's DE + linear SVM, leakage-free, 10-fold cross-subject (or the given folds).
 
     Parameters
     ----------
     x : ndarray, shape (n_subjects, n_clips, n_chans, n_windows, n_bands)
-        Raw DE features.
+        Raw DE features (the pipeline is applied here).
     labels : ndarray, shape (n_clips,)
         9-class ids.
-    normalisation : {"per-subject", "train-only"}
-    smoothing : {"none", "lds-clip"}
-        ``lds-clip``: FACED's LDS parameters, restarted at every clip (no information crosses clips).
+    pipeline : Pipeline, mapping or str, optional
+        The input pipeline (:mod:`vaxis.pipeline`; default LDS per clip + per-subject z-score).
+        ``normalisation`` / ``smoothing`` (older keywords) override its fields.
     every : int
         Keep one training window in ``every`` (test windows are all kept); 1 = all.
     folds : list of dict, optional
         Explicit folds (``fold``, ``train``, optional ``val``, ``test`` subject ids, e.g. a
         :func:`vaxis.training.make_manifest`); the SVM trains on ``train`` + ``val`` (it picks C inside them).
         Default: :func:`vaxis.training.subject_folds` with ``k`` folds.
+    subject_scores : list, optional
+        If given, one dict per fold x test subject is appended (``fold``, ``subject``, ``balanced_accuracy``).
 
     Returns
     -------
-    DataFrame, one row per fold x level with ``balanced_accuracy``, ``accuracy``, ``macro_f1``, ``n``, ``C``.
+    DataFrame, one row per fold x level with ``balanced_accuracy``, ``accuracy``, ``macro_f1``, ``n``, ``C``,
+    ``normalisation`` and ``smoothing`` (the pipeline).
     """
+    p = as_pipeline(pipeline)
+    p = Pipeline(normalisation or p.normalisation, smoothing or p.smoothing)
     keep, _, n_classes = task_labels(labels, task)
     keep_clips = np.flatnonzero(keep)
     y_clip = task_labels(labels, "binary")[1] if task == "binary" else np.asarray(labels)
@@ -158,28 +169,24 @@ def svm_baseline(x: np.ndarray, labels: np.ndarray, subject_ids: Sequence[str], 
     y_full[keep_clips] = y_clip
     subs = list(map(str, subject_ids))
     pos = {s: i for i, s in enumerate(subs)}
-    base = None if normalisation == "train-only" else _prep(x, normalisation, None, smoothing)
+    base = p.transform(x)                                        # smoothed (and per-subject z-scored)
     rows = []
     for f in (subject_folds(subs, k=k) if folds is None else folds):
         tr = np.array(sorted(pos[s] for s in [*f["train"], *f.get("val", [])]))
         te = np.array([pos[s] for s in f["test"]])
         if set(tr) & set(te):
-            raise ValueError(f"fold {f['fold']}: a subject is in both the training and the test subjects")
-        xf = base if base is not None else _prep(x, normalisation, tr, smoothing)
+            raise LeakageError(f"fold {f['fold']}: a subject is in both the training and the test subjects")
+        xf = normalise(base, mode="train-only", train_subjects=tr) if p.trainer_normalisation == "train-only" \
+            else base
         r = svm_fold(xf, y_full, keep_clips, tr, te, n_classes, Cs, every, seed=seed + f["fold"])
         for level, m in r["metrics"].items():
-            rows.append({"fold": f["fold"], "level": level, **m, "C": r["C"], "task": task,
-                         "normalisation": normalisation, "smoothing": smoothing, "pipeline": "ours (leakage-free)"})
+            rows.append({"fold": f["fold"], "repeat": int(f.get("repeat", 0)), "level": level, **m, "C": r["C"],
+                         "task": task, "normalisation": p.normalisation, "smoothing": p.smoothing,
+                         "pipeline": "ours (leakage-free)"})
+        if subject_scores is not None:
+            subject_scores += [{"fold": f["fold"], "repeat": int(f.get("repeat", 0)), "subject": subs[i],
+                                "balanced_accuracy": b} for i, b in zip(te, r["subject_ba"])]
     return pd.DataFrame(rows)
-
-
-def _prep(x: np.ndarray, normalisation: str, train: np.ndarray | None, smoothing: str) -> np.ndarray:
-    z = normalise(x, mode=normalisation, train_subjects=train)
-    if smoothing == "lds-clip":
-        z = lds_smooth(z, time_axis=3, clip_axis=1, restart_at_clip=True).astype(np.float32)
-    elif smoothing != "none":
-        raise ValueError(f"smoothing must be 'none' or 'lds-clip', got {smoothing!r}")
-    return z
 
 
 def leaky_reproduction(x: np.ndarray, labels: np.ndarray, subject_ids: Sequence[str], task: str = "9class",

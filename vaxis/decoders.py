@@ -273,12 +273,36 @@ class TemporalConvDecoder(_Decoder):
         return h.mean(-1)
 
 
+class SpatialSpectralDecoder(_Decoder):
+    """Separable spatio-spectral network: ``k`` learned spatial filters applied to every band, then an MLP.
+
+    In the spirit of filter-bank spatial filtering: Ang, Chin, Zhang & Guan (2008), *Filter bank common spatial
+    pattern (FBCSP) in brain-computer interface*, IJCNN; here learned end to end. The first layer
+    mixes electrodes with the same ``k`` filters in every band (``x`` (n, C, B) -> (n, k, B)), so the model sees
+    band profiles of a few spatial components instead of the raw channel x band grid; a different inductive bias
+    from the MLP (unconstrained) and the graph CNN (electrode neighbourhoods), at the MLP's cost.
+    Representation: the dense layer after the spatial filters (d = hidden).
+    """
+
+    def __init__(self, n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, dropout=0.0,
+                 n_filters: int = 16):
+        super().__init__(n_chans, n_bands, n_classes, n_times, sfreq, hidden, dropout)
+        self.spatial = nn.Linear(n_chans, n_filters, bias=False)
+        self.fc = nn.Linear(n_filters * n_bands, hidden)
+        self.head = nn.Linear(hidden, n_classes)
+
+    def represent(self, x):
+        z = self.spatial(x.transpose(1, 2))                           # (n, B, k)
+        return F.relu(self.fc(self.drop(F.gelu(z).flatten(1))))
+
+
 from vaxis.decoders_raw import EEGNet, ShallowConvNet, TSception  # noqa: E402  (after the base class)
 
 DE_DECODERS: dict[str, type[nn.Module]] = {
     "linear": LinearDecoder,
     "mlp": MLPDecoder,
     "dgcnn": DGCNNDecoder,
+    "spatial_spectral": SpatialSpectralDecoder,
     "grid_cnn": GridCNNDecoder,
     "transformer": ChannelTransformerDecoder,
     "tcn": TemporalConvDecoder,

@@ -32,11 +32,11 @@ from torch.nn import functional as F
 
 from vaxis.decoders import DECODERS, build
 from vaxis.stacking import StackConfig, subsample_indices, train_stacked
-from vaxis.training import metrics, prepare
+from vaxis.training import balanced_accuracy, metrics, prepare
 
 __all__ = ["residual_basis", "principal_angles", "residual_distance", "diversity_matrix", "greedy_select",
            "mean_probs", "Stacker", "ResidualDecorrelation", "residual_mix", "seedv_view", "Pool",
-           "train_pool", "ensemble_table", "fold_job", "load_fold_data", "frame_from_jobs", "KINDS"]
+           "train_pool", "ensemble_table", "ensemble_orders", "subject_scores", "KINDS"]
 
 KINDS = ("seed", "bag", "aug", "decor")
 
@@ -259,11 +259,12 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
                n_bag: int = 4, n_aug: int = 4, n_decor: int = 4, config: StackConfig | None = None,
                hidden: int = 32, decor_weight: float = 0.1, aug_fraction: float = 0.25, n_div: int = 2000,
                k: int = 5, seed: int = 0, device: str | torch.device = "cpu",
-               folds: Sequence[int] | None = None) -> Pool:
+               folds: Sequence[int] | None = None, main_seeds: int | None = None) -> Pool:
     """Train every member of every fold: one stacked pass per architecture.
 
-    ``archs[0]`` is the main architecture: it gets ``n_seeds`` label-only seeds plus the ``bag``, ``aug`` and
-    ``decor`` members; every other architecture gets ``n_seeds`` label-only seeds (the greedy pool). Members
+    ``archs[0]`` is the main architecture: it gets ``main_seeds`` (default ``n_seeds``) label-only seeds plus the
+    ``bag``, ``aug`` and ``decor`` members; every other architecture gets ``n_seeds`` label-only seeds (the
+    greedy pool is every label-only member). Members
     train on the fold's training subjects, stop early on its validation subjects and are scored on its test
     subjects; normalisation ``view.normalisation`` (``train-only``: statistics of each member's own training set).
 
@@ -301,8 +302,9 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
     for a_i, arch in enumerate(archs):
         if DECODERS[arch].input != "window":
             raise ValueError(f"{arch!r} is not a window decoder")
+        n_lab = (main_seeds or n_seeds) if a_i == 0 else n_seeds
         plan = [(f, kind, r) for f in range(len(manifest))
-                for kind, n in (("seed", n_seeds), ("bag", n_bag), ("aug", n_aug), ("decor", n_decor))
+                for kind, n in (("seed", n_lab), ("bag", n_bag), ("aug", n_aug), ("decor", n_decor))
                 if a_i == 0 or kind == "seed" for r in range(n)]
         tr_idx, bseeds, groups = [], [], []
         for f, kind, r in plan:   # every fold's draws, in the full run's order (kept folds are trained below)
@@ -343,7 +345,7 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
     members = pd.DataFrame(rows).sort_values(["fold", "arch", "kind", "rank"], kind="stable").reset_index(drop=True)
     members.insert(0, "member", members.groupby("fold").cumcount())
     P = Pool(members, {}, {}, {}, {}, {}, {}, {}, {}, manifest, view.n_classes, view.normalisation,
-             {"archs": list(archs), "n_seeds": n_seeds, "n_bag": n_bag, "n_aug": n_aug, "n_decor": n_decor,
+             {"archs": list(archs), "n_seeds": n_seeds, "main_seeds": main_seeds or n_seeds, "n_bag": n_bag, "n_aug": n_aug, "n_decor": n_decor,
               "hidden": hidden, "decor_weight": decor_weight, "aug_fraction": aug_fraction, "k": k,
               "n_div": n_div, "config": dataclasses.asdict(cfg)})
     for f in sorted(keep):
@@ -363,9 +365,9 @@ def ensemble_orders(pool: Pool, fold: int, size: int, seed: int = 0) -> dict[str
     """Member order (fold-local indices) of every ensemble type; the first ``j`` members form size ``j``.
 
     ``single``: best label-only member on validation subjects; ``seed``: main-architecture seeds; ``bagged``;
-    ``pool-random``: a random draw from the label-only pool; ``greedy``: greedy residual disagreement over the
-    label-only pool (from the best member); ``decor``; ``aug``; ``greedy-all``: greedy over label-only, decor
-    and aug members.
+    ``pool-random``: a random draw from the label-only pool **without** the best member (so it never shares the
+    greedy ensemble's first member); ``greedy``: greedy residual disagreement over the label-only pool, from the
+    best member; ``decor``; ``aug``; ``greedy-all``: greedy over label-only, decor and aug members.
     """
     m = pool.members[pool.members.fold == fold]
     main = pool.settings["archs"][0]
@@ -373,12 +375,17 @@ def ensemble_orders(pool: Pool, fold: int, size: int, seed: int = 0) -> dict[str
     label = m[m.kind == "seed"]
     best = int(label.member.iloc[int(np.argmax(label.val_ba.to_numpy()))])
     rng = np.random.default_rng(seed + fold)
-    rand = [best] + [int(i) for i in rng.permutation([i for i in label.member if i != best])]
+    rand = [int(i) for i in rng.permutation([i for i in label.member if i != best])]
     orders = {"single": [best], "seed": ids((m.kind == "seed") & (m.arch == main)), "bagged": ids(m.kind == "bag"),
               "pool-random": rand, "greedy": greedy_select(pool.D[fold], size, best, label.member.tolist()),
               "decor": ids(m.kind == "decor"), "aug": ids(m.kind == "aug"),
               "greedy-all": greedy_select(pool.D[fold], size, best, m[m.kind != "bag"].member.tolist())}
     return {k_: v[:size] for k_, v in orders.items() if len(v)}
+
+
+def subject_scores(y: np.ndarray, pred: np.ndarray, subjects: np.ndarray, n_classes: int) -> list[float]:
+    """Balanced accuracy of every test subject (in order of first appearance) from window predictions."""
+    return [balanced_accuracy(y[subjects == s], pred[subjects == s], n_classes) for s in pd.unique(subjects)]
 
 
 def ensemble_table(pool: Pool, size: int, combine: Sequence[str] = ("mean", "stacker"), seed: int = 0,
@@ -391,14 +398,18 @@ def ensemble_table(pool: Pool, size: int, combine: Sequence[str] = ("mean", "sta
     -------
     DataFrame, one row per fold x ensemble x size x combiner: ``balanced_accuracy``, ``accuracy``, ``macro_f1``
     (window level), ``clip_balanced_accuracy``, ``diversity`` (mean pairwise residual distance, NaN for one
-    member), ``recall`` (per-class window recall), ``members``, ``normalisation``.
+    member), ``recall`` (per-class window recall), ``members``, ``normalisation``, ``subject_ba`` (each test
+    subject's window BA, in the order of ``pd.unique(pool.subj_test[fold])``).
     """
     rows, C = [], pool.n_classes
     main = pool.members[(pool.members.kind == "seed") & (pool.members.arch == pool.settings["archs"][0])]
     n_seeds = int(main.groupby("fold").size().min()) if len(main) else size
-    if size > n_seeds:
-        raise ValueError(f"ensemble size {size} > n_seeds {n_seeds}: the seed ensemble would be smaller than the "
-                         "others (controls must have the same size); train the pool with n_seeds >= size")
+    bags = pool.members[pool.members.kind == "bag"]
+    n_bags = int(bags.groupby("fold").size().min()) if len(bags) else size
+    if size > n_seeds or size > n_bags:
+        raise ValueError(f"ensemble size {size} > main-architecture seeds {n_seeds} or bags {n_bags}: a control would "
+                         "be smaller than the others (controls must have the same size); train the pool with "
+                         "main_seeds and n_bag >= size")
     for f in sorted(pool.logp_test):
         if set(pool.subj_val[f]) & set(pool.subj_test[f]):
             raise AssertionError(f"fold {f}: validation and test subjects overlap")
@@ -420,106 +431,6 @@ def ensemble_table(pool: Pool, size: int, combine: Sequence[str] = ("mean", "sta
                                  "balanced_accuracy": met["window"]["balanced_accuracy"],
                                  "accuracy": met["window"]["accuracy"], "macro_f1": met["window"]["macro_f1"],
                                  "clip_balanced_accuracy": met["clip"]["balanced_accuracy"], "diversity": div,
-                                 "recall": rec, "n": met["window"]["n"], "normalisation": pool.normalisation})
+                                 "recall": rec, "n": met["window"]["n"], "normalisation": pool.normalisation,
+                                 "subject_ba": subject_scores(yt, prob.argmax(1), pool.subj_test[f], C)})
     return pd.DataFrame(rows)
-
-
-# ------------------------------------------------------------------------------------ one fold as a sweep job
-def load_fold_data(config: dict):
-    """The window view and manifest a :func:`fold_job` config names (same calls as chapter 8).
-
-    Returns
-    -------
-    view : DataView
-    manifest : list of dict
-        Every fold of :func:`vaxis.training.make_manifest` (``protocol``, ``splits``, ``k``, ``seed``,
-        ``val_fraction`` from the config).
-    fingerprint : str
-        :func:`vaxis.sweep.data_fingerprint` of the loaded arrays.
-    """
-    from vaxis.sweep import data_fingerprint
-    from vaxis.training import make_manifest
-
-    norm = config.get("normalisation", "train-only")
-    if config.get("dataset", "faced") == "seedv":
-        from vaxis.eeg.datasets import load_seedv
-
-        sv = load_seedv(config["data_dir"])
-        view = seedv_view(sv, normalisation=norm)
-        fp = data_fingerprint(*sv.windows("5class"), np.asarray(sv.subject_ids))
-    else:
-        from vaxis.eeg.datasets import load_faced
-
-        eeg = load_faced(config["data_dir"], kind="de", cache_dir=config.get("cache_dir"))
-        view = prepare(eeg, task=config["task"], input="window", normalisation=norm)
-        fp = data_fingerprint(eeg.x, np.asarray(eeg.subject_ids))
-    manifest = make_manifest(view.subject_ids, config.get("protocol", "kfold"), k=int(config["k"]),
-                             seed=int(config.get("seed", 0)), val_fraction=float(config.get("val_fraction", 0.1)),
-                             splits=config.get("splits"))
-    return view, manifest, fp
-
-
-def fold_job(config: dict) -> dict:
-    """Train and score one fold of chapter 8's pool: a sweep job (``"vaxis.ensemble:fold_job"``).
-
-    Equal to fold ``config["fold"]`` of ``train_pool`` + ``ensemble_table`` over the whole manifest (see
-    ``train_pool(folds=...)``), whichever other folds run, in whichever process.
-
-    Parameters
-    ----------
-    config : dict
-        ``dataset`` (``"faced"`` | ``"seedv"``), ``data_dir`` (a folder every worker can read), ``cache_dir``
-        (None -> ``$VAXIS_CACHE``), ``task`` (FACED: ``"9class"`` | ``"binary"``), ``fold``, ``k``, ``protocol``,
-        ``val_fraction``, ``normalisation``, ``seed``, ``archs``, ``pool_seeds``, ``ensemble_size`` (also the bag,
-        aug and decor member counts), ``stack`` (:class:`~vaxis.stacking.StackConfig` fields), ``device``;
-        optional ``data_key``: the driver's :func:`vaxis.sweep.data_fingerprint`, checked against the data
-        this worker loads.
-
-    Returns
-    -------
-    dict
-        ``table`` (rows of :func:`ensemble_table` for this fold) and ``table_columns``; ``members`` rows and
-        ``members_columns``; ``n_classes``; ``settings`` (the pool's); ``fold_manifest``; ``device_used``;
-        ``train_s`` (load + train + score, seconds).
-    """
-    import time
-
-    from vaxis.stacking import resolve_device
-    from vaxis.sweep import check_data_key
-
-    t0 = time.perf_counter()
-    view, manifest, fp = load_fold_data(config)
-    check_data_key(config, fingerprint=fp)
-    f, size = int(config["fold"]), int(config["ensemble_size"])
-    dev = resolve_device(config.get("device", "cpu"))
-    pool = train_pool(view, manifest, archs=tuple(config["archs"]), n_seeds=int(config["pool_seeds"]), n_bag=size,
-                      n_aug=size, n_decor=size, config=StackConfig(**config.get("stack", {})),
-                      seed=int(config.get("seed", 0)), device=dev, folds=[f])
-    tab = ensemble_table(pool, size, seed=int(config.get("seed", 0)))
-    return {"table": tab.to_dict(orient="records"), "table_columns": list(tab.columns),
-            "members": pool.members.to_dict(orient="records"), "members_columns": list(pool.members.columns),
-            "n_classes": int(pool.n_classes), "settings": pool.settings, "fold_manifest": manifest[f],
-            "device_used": str(dev), "train_s": round(time.perf_counter() - t0, 3)}
-
-
-def frame_from_jobs(jobs: pd.DataFrame, key: str = "table") -> pd.DataFrame:
-    """Concatenate the per-job row lists ``jobs[key]`` (in the order of ``jobs``) into one DataFrame.
-
-    Columns follow ``jobs[key + "_columns"]`` when present (the job's own order; the store sorts dict keys);
-    JSON ``null`` in a numeric column becomes NaN. A result key that is also a config key is read from
-    ``result.<key>`` (see :meth:`vaxis.sweep.ResultStore.table`).
-
-    Parameters
-    ----------
-    jobs : DataFrame
-        One row per job, e.g. :func:`vaxis.sweep.checked_table`.
-    """
-    res = lambda k: f"result.{k}" if f"result.{k}" in jobs else k   # noqa: E731 - result key = a config key
-    rows = [r for rs in jobs[res(key)] for r in rs]
-    cols = jobs[res(f"{key}_columns")].iloc[0] if res(f"{key}_columns") in jobs and len(jobs) else None
-    out = pd.DataFrame(rows, columns=cols)
-    for c in out.columns:
-        if out[c].dtype == object and all(v is None or isinstance(v, (int, float)) and not isinstance(v, bool)
-                                          for v in out[c]):
-            out[c] = out[c].astype(float)
-    return out

@@ -157,6 +157,12 @@ def unit_reps(state: dict, view, rows: pd.DataFrame, batch: int = 4096) -> tuple
     from vaxis.stacking import stacked_apply
 
     d, M, n = state["d"], len(rows), len(view.y)
+    if "parts" in state:                      # train_conditions split the stack (topographic models apart)
+        reps, logits = np.zeros((M, n, d), np.float32), np.zeros((M, n, view.n_classes), np.float32)
+        for mask, part in zip(state["masks"], state["parts"]):
+            r, lg = unit_reps(part, view, rows[mask].reset_index(drop=True), batch)
+            reps[mask], logits[mask] = r, lg
+        return reps, logits
     reps, logits = np.zeros((M, n, d), np.float32), np.zeros((M, n, view.n_classes), np.float32)
     for f in rows.fold.unique():
         ms = np.flatnonzero(rows.fold.to_numpy() == f)

@@ -22,7 +22,7 @@ from vaxis.stacking import StackConfig, resolve_device, subsample_indices, train
 from vaxis.training_data import DataView, prepare, task_labels
 
 __all__ = ["subject_folds", "make_manifest", "LeakageError", "balanced_accuracy", "macro_f1", "metrics", "evaluate",
-           "EvalRun", "prepare", "task_labels", "DataView", "save_manifest"]
+           "EvalRun", "prepare", "task_labels", "DataView", "save_manifest", "subject_metrics"]
 
 NEUTRAL = 4
 
@@ -184,7 +184,9 @@ class EvalRun:
     """Trained models of one :func:`evaluate` call, indexed by (seed, fold), plus what produced them.
 
     ``params`` / ``buffers``: stacked CPU tensors (M, ...); ``index``: DataFrame (model, seed, fold, init_seed);
-    ``mu`` / ``sd``: per-model normalisation (M, *feat) or None; ``view``: the prepared data.
+    ``mu`` / ``sd``: per-model normalisation (M, *feat) or None; ``view``: the prepared data;
+    ``subject_scores``: one row per seed x fold x test subject (``seed``, ``fold``, ``subject``,
+    ``balanced_accuracy``, ``accuracy``, ``n`` windows): the unit of the clustered paired tests.
     """
 
     arch: str
@@ -199,6 +201,7 @@ class EvalRun:
     history: dict
     normalisation: str
     task: str
+    subject_scores: pd.DataFrame | None = None
 
     def _m(self, seed: int, fold: int) -> int:
         row = self.index[(self.index.seed == seed) & (self.index.fold == fold)]
@@ -253,7 +256,8 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
              batch_size: int = 256, lr: float = 1e-3, weight_decay: float = 0.0, patience: int = 5,
              steps_per_epoch: int | None = None, hidden: int = 64, arch_kwargs: dict | None = None,
              device: str = "auto", progress: bool = True, threads: int | None = None,
-             max_val: int | None = 2048, folds: Sequence[int] | None = None) -> tuple[pd.DataFrame, EvalRun]:
+             max_val: int | None = 2048, folds: Sequence[int] | None = None,
+             manifest: list[dict] | None = None, repeats: int = 1) -> tuple[pd.DataFrame, EvalRun]:
     """Train ``arch`` for every seed x fold at once and score it on each fold's held-out subjects.
 
     Parameters
@@ -283,6 +287,11 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
         ``evaluate(..., folds=[f])`` equals fold ``f`` of the full call (within float tolerance of the batched
         arithmetic) and one fold can be one sweep job (:func:`vaxis.probes.fold_job`). ``df`` and ``run``
         hold the kept folds only; ``run.manifest`` stays the full one.
+    manifest : list of dict, optional
+        Explicit folds (``fold``, ``train``, ``val``, ``test`` subject ids, e.g. one repeat of
+        :func:`make_manifest`); overrides ``protocol``, ``k``, ``fold_seed``, ``splits`` and ``repeats``.
+    repeats : int
+        CV repeats (:func:`make_manifest`).
 
     Returns
     -------
@@ -298,29 +307,34 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
     try:
         return _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs, quick, loss_fn, k,
                          fold_seed, shuffle_folds, splits, val_fraction, batch_size, lr, weight_decay, patience,
-                         steps_per_epoch, hidden, arch_kwargs, device, progress, max_val, folds)
+                         steps_per_epoch, hidden, arch_kwargs, device, progress, max_val, folds, manifest, repeats)
     finally:
         torch.set_num_threads(old_threads)
 
 
 def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs, quick, loss_fn, k, fold_seed,
               shuffle_folds, splits, val_fraction, batch_size, lr, weight_decay, patience, steps_per_epoch, hidden,
-              arch_kwargs, device, progress, max_val, folds):
+              arch_kwargs, device, progress, max_val, folds, manifest=None, repeats=1):
     if DECODERS[arch].input == "raw":
         raise ValueError(f"{arch!r} is a raw-signal decoder; evaluate() trains DE decoders")
     if quick:
         epochs, steps_per_epoch, k = min(epochs, 3), min(steps_per_epoch or 20, 20), min(k, 3)
     dev = resolve_device(device)
     view = prepare(data_or_arrays, task=task, input=DECODERS[arch].input, normalisation=normalisation)
-    manifest = make_manifest(view.subject_ids, protocol, k=k, seed=fold_seed, shuffle=shuffle_folds,
-                             val_fraction=val_fraction, splits=splits)
+    if manifest is None:
+        manifest = make_manifest(view.subject_ids, protocol, k=k, seed=fold_seed, shuffle=shuffle_folds,
+                                 val_fraction=val_fraction, splits=splits, repeats=repeats)
+    else:
+        manifest = [dict(f) for f in manifest]
+        _check_disjoint(manifest, np.array(view.subject_ids))
+    by_id = {f["fold"]: f for f in manifest}
     all_folds = [f["fold"] for f in manifest]
     keep = set(all_folds) if folds is None else {int(f) for f in folds}
     if not keep or not keep <= set(all_folds):
         raise ValueError(f"folds must be a non-empty subset of the manifest's folds {all_folds}, got {folds!r}")
     pos = {s: i for i, s in enumerate(view.subject_ids)}
     rows = [(s, f["fold"]) for s in seeds for f in manifest]
-    sel = {p: [np.flatnonzero(np.isin(view.groups, [pos[s] for s in manifest[f][p] if s in pos]))
+    sel = {p: [np.flatnonzero(np.isin(view.groups, [pos[s] for s in by_id[f].get(p, []) if s in pos]))
                for _, f in rows] for p in ("train", "val", "test")}
     has_val = all(len(v) for v in sel["val"])
     if has_val:   # the full stack's validation subsample (train_stacked draws it for the first model's batch seed)
@@ -350,7 +364,7 @@ def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs
                   {k_: v.cpu() for k_, v in res.buffers.items()}, index, manifest, view,
                   None if mu is None else mu.cpu(), None if sd is None else sd.cpu(),
                   {"train_loss": res.train_loss, "val_loss": res.val_loss, "best_epoch": res.best_epoch}, normalisation, task)
-    out = []
+    out, subj_rows = [], []
     for m, (s, f) in enumerate(rows):
         ix = sel["test"][m]
         mod = run.model(s, f)
@@ -359,7 +373,34 @@ def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs
                               for a in range(0, len(ix), 8192)]).numpy()
         met = metrics(view.y[ix], logp, view.units[ix])
         for level, d in met.items():
-            out.append({"arch": arch, "seed": s, "fold": f, "level": level, **d, "best_epoch": int(res.best_epoch[m]),
-                        "task": task, "normalisation": normalisation, "protocol": protocol,
-                        "n_test_subjects": len(manifest[f]["test"])})
+            out.append({"arch": arch, "seed": s, "fold": f, "repeat": int(by_id[f].get("repeat", 0)), "level": level,
+                        **d, "best_epoch": int(res.best_epoch[m]), "task": task, "normalisation": normalisation,
+                        "protocol": protocol, "n_test_subjects": len(by_id[f]["test"])})
+        subj_rows += [{"seed": s, "fold": f, **r} for r in subject_metrics(view.y[ix], logp.argmax(1),
+                                                                           view.groups[ix], view.subject_ids,
+                                                                           view.n_classes)]
+    run.subject_scores = pd.DataFrame(subj_rows)
     return pd.DataFrame(out), run
+
+
+def subject_metrics(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, subject_ids: Sequence[str],
+                    n_classes: int) -> list[dict]:
+    """Window-level balanced accuracy and accuracy of every subject in ``groups``.
+
+    Parameters
+    ----------
+    y, pred : ndarray, shape (n,)
+    groups : ndarray, shape (n,)
+        Subject index (into ``subject_ids``) of every window.
+
+    Returns
+    -------
+    list of dict
+        ``{"subject", "balanced_accuracy", "accuracy", "n"}``, in order of first appearance.
+    """
+    out = []
+    for g in pd.unique(groups):
+        m = groups == g
+        out.append({"subject": str(subject_ids[int(g)]), "balanced_accuracy": balanced_accuracy(y[m], pred[m], n_classes),
+                    "accuracy": float(np.mean(y[m] == pred[m])), "n": int(m.sum())})
+    return out
