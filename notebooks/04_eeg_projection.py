@@ -12,15 +12,16 @@
 # ---
 
 # %% [markdown]
-# # 4. Does the LLM valence axis map onto human EEG?
+# # Does the LLM valence axis map onto human EEG?
 #
 # **Claim 4 (paper):** on FACED (123 subjects watching 28 affective clips), a single linear projection of EEG
 # features tracks each stimulus's V-axis position ("significant tracking on 123 subjects").
 #
 # **What we test.** Each clip's target is its category's position on an LLM's V-axis (chapter 1). One linear
 # map (ridge; alpha chosen by inner subject-disjoint CV on the training subjects only) goes from a subject's
-# clip-level DE features (mean over the 30 one-second windows, 30 channels x 5 bands, z-scored per subject
-# across its own clips: normalisation `per-subject`) to the position. It is fitted on training subjects and
+# clip-level DE features (the shared input pipeline: LDS smoothing restarted per clip and a per-subject z-score;
+# then the mean over the 30 one-second windows, 30 channels x 5 bands, z-scored per subject across its own clips)
+# to the position. It is fitted on training subjects and
 # scored on held-out subjects (10 contiguous subject-disjoint folds): Spearman between predicted and true
 # positions over each held-out subject's 28 clips.
 #
@@ -30,43 +31,50 @@
 # as the dishonest contrast. Leave-one-category-out (LOCO) predicts each category from a map that never saw it,
 # which separates valence from category identity.
 
-# %% tags=["parameters"]
-data_dir = None      # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
+# %% tags=["parameters", "hide-input"]
+faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm", "smollm2-135m", "gemma3-270m"]
 device = "auto"
 quick = False        # small settings for CI tests
 seed = 0
 n_perm = 1000        # permutations of the nine category positions (honest null: each re-fits)
 n_folds = 10
+alpha = 0.05
+margin = 0.10        # the smallest mean gain over the honest null that counts as tracking (Spearman)
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from scipy.stats import norm
+
 from vaxis import projection as proj
+from vaxis import verdicts
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.montage import plot_topomap_bands
-from vaxis.plots import source_tag, titled
+from vaxis.pipeline import DEFAULT, apply_pipeline
+from vaxis.plots import book_style, source_tag, titled
 from vaxis.results import write_results
 from vaxis.stats import fmt_ci
 
 t_start = time.time()
+book_style()
 if quick:
     models, n_perm = ["minilm"], min(n_perm, 100)
-eeg = load_faced(data_dir, kind="de", cache_dir=cache_dir)
-source = eeg.source
-feats = proj.clip_features(eeg.x, normalisation="per-subject")
+eeg = load_faced(faced_dir, kind="de", cache_dir=cache_dir)
+source, pipeline = eeg.source, DEFAULT
+feats = proj.clip_features(apply_pipeline(eeg, pipeline, cache_dir=cache_dir).x, normalisation="per-subject")
 valence = eeg.valence() if eeg.ratings is not None else None
 print(f"DATA: {source_tag(source)} from {eeg.data_dir}")
 if source == "synthetic":
     print("*** SYNTHETIC data: every number below comes from a simulated cohort, not from human EEG. ***")
 print(f"{eeg.n_subjects} subjects x {feats.shape[1]} clips x {feats.shape[2]} features; "
-      f"n_perm = {n_perm}, folds = {n_folds}, normalisation = per-subject")
+      f"n_perm = {n_perm}, folds = {n_folds}; pipeline: {pipeline.describe()}, then clip means z-scored per subject")
 
 # %% [markdown]
 # ## Targets: V-axis positions of the nine categories
@@ -80,6 +88,12 @@ for name, why in notes.items():
     print(f"model {name!r} not available: {why}")
 llm_names = [m for m in models if m in targets]
 pd.DataFrame(targets, index=list(eeg.categories)).round(3)
+
+# %% [markdown]
+# ## The rule, fixed before the run
+
+# %%
+print(verdicts.RULE_4.format(alpha=alpha, margin=margin))
 
 # %% [markdown]
 # ## Cross-subject tracking, honest null, leave-one-category-out
@@ -172,25 +186,32 @@ if valence is not None:
 
 # %%
 scoreboard = []
-if llm_names:
-    for m in llm_names:
-        r, lo_ = runs[m]
-        beats = r["p_honest"] < 0.05
-        verdict = "replicates" if beats and lo_["p_honest"] < 0.05 else ("partly" if beats else "does not replicate")
-        scoreboard.append({
-            "claim": 4, "title": f"EEG tracks the V-axis position ({m})",
-            "paper": "significant tracking on 123 subjects",
-            "ours": (f"mean held-out Spearman {fmt_ci(r['mean_rho'], *r['ci'])}, n={r['n_subjects']} subjects; "
-                     f"honest permutation p={r['p_honest']:.3f} (null mean {r['null_honest_mean']:.3f}); "
-                     f"LOCO {lo_['mean_rho']:.3f}, p={lo_['p_honest']:.3f}; eval-only p={r['p_eval_only']:.3f} "
-                     "(dishonest)"),
-            "data": source, "verdict": verdict})
-else:
-    r = runs["sign"][0]
-    scoreboard.append({"claim": 4, "title": "EEG tracks the V-axis position", "paper": "significant tracking on 123 subjects",
-                       "ours": f"no LLM positions available ({'; '.join(notes.values())}); sign target: "
-                               f"rho {fmt_ci(r['mean_rho'], *r['ci'])}, honest p={r['p_honest']:.3f}",
-                       "data": source, "verdict": "not run"})
+names = llm_names or ["sign"]
+for m in names:
+    r, lo_ = runs[m]
+    gains = {d: (x["mean_rho"] - x["null_honest_mean"], x["ci"][0] - x["null_honest_mean"],
+                 x["ci"][1] - x["null_honest_mean"]) for d, x in (("all", r), ("loco", lo_))}
+    se = (r["ci"][1] - r["ci"][0]) / (2 * norm.ppf(0.975))
+    mde = float(np.quantile(r["null_honest"], 1 - alpha) - r["null_honest_mean"] + norm.ppf(0.8) * se)
+    power = verdicts.Power(unit="held-out subject (mean Spearman over its 28 clips)", n=int(r["n_subjects"]),
+                           alpha=alpha, correction="none (one test per target; LOCO reported beside it)", mde=mde,
+                           effect="Spearman (mean held-out score minus the honest null's mean)")
+    v = verdicts.claim4(r["p_honest"], lo_["p_honest"], gains["all"][2], gains["loco"][2], alpha=alpha,
+                        margin=margin, source=source)
+    print(f"{m}: {power.sentence()}")
+    scoreboard.append({
+        "claim": 4, "title": f"EEG tracks the V-axis position ({m})", "paper": "significant tracking on 123 subjects",
+        "ours": (f"mean held-out Spearman {fmt_ci(r['mean_rho'], *r['ci'])} vs honest null {r['null_honest_mean']:.3f} "
+                 f"(p={r['p_honest']:.3f}), n={r['n_subjects']} subjects; LOCO {lo_['mean_rho']:.3f} vs null "
+                 f"{lo_['null_honest_mean']:.3f} (p={lo_['p_honest']:.3f}); eval-only p={r['p_eval_only']:.3f} "
+                 f"(dishonest)" + ("" if llm_names else f"; no LLM positions ({'; '.join(notes.values())})")),
+        "data": source, **v.fields(), "power": power.as_dict(), "pipeline": pipeline.as_dict(),
+        "gain": {d: dict(zip(("mean", "ci_low", "ci_high"), g)) for d, g in gains.items()},
+        "headline": {"text": f"rho {r['mean_rho']:.2f} vs honest null {r['null_honest_mean']:.2f} (p {r['p_honest']:.2g}); "
+                             f"LOCO {lo_['mean_rho']:.2f} vs {lo_['null_honest_mean']:.2f}",
+                     "label": f"EEG -> V-axis ({m})", "unit": "held-out Spearman", "ours": r["mean_rho"],
+                     "ci_low": r["ci"][0], "ci_high": r["ci"][1], "baseline": r["null_honest_mean"],
+                     "baseline_label": "honest null", "paper": None}})
 for row in scoreboard:
     print(f"[{row['verdict'].upper()}] {row['title']}: {row['ours']}")
 runtime_s = time.time() - t_start
@@ -198,7 +219,7 @@ runtime_s = time.time() - t_start
 # %%
 write_results("04_eeg_projection", {
     "data_source": source, "n_subjects": eeg.n_subjects, "subject_ids": eeg.subject_ids,
-    "normalisation": "per-subject", "method": "ridge (alpha by inner subject-disjoint CV)", "n_perm": n_perm,
+    "pipeline": pipeline.as_dict(), "normalisation": "per-subject", "alpha": alpha, "margin": margin, "method": "ridge (alpha by inner subject-disjoint CV)", "n_perm": n_perm,
     "folds": main["folds"], "models_missing": notes, "targets": {k: v for k, v in targets.items()},
     "table": table,
     "runs": {k: {d: {key: r[key] for key in ("mean_rho", "ci", "mean_r", "ci_r", "rho", "p_honest",
@@ -215,10 +236,11 @@ write_results("04_eeg_projection", {
 # - **Category identity vs valence.** EEG separates the nine categories for reasons unrelated to valence; an
 #   ordering-agnostic map then tracks any ordering. Only the re-fitting null tests valence specifically; the
 #   evaluation-only null is not a test of it.
-# - **LOCO regression to the mean.** Holding out a category moves the training targets' mean away from it, so
-#   LOCO correlations can be negative even under the null; compare with the LOCO honest null, not with zero.
+# - **LOCO regression to the mean.** Holding out a category moves the training targets' mean away from it: a map's
+#   intercept (the other eight categories' mean position) runs opposite to the held-out category's, so LOCO predicts
+#   the *deviation* from that mean (on pure noise it then scores about 0, not -0.9).
 # - **Normalisation.** Per-subject z-scoring uses each held-out subject's unlabelled clips (as FACED does).
 # - **Synthetic data.** If the banner above says SYNTHETIC, the numbers describe the simulator only.
 #
 # ## Rerun on your data
-# `papermill notebooks/04_eeg_projection.ipynb out.ipynb -p data_dir /path/to/FACED -p quick False`
+# `papermill notebooks/04_eeg_projection.ipynb out.ipynb -p faced_dir /path/to/FACED -p quick False`

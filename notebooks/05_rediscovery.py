@@ -29,7 +29,7 @@
 # geometry on held-out subjects and the LLM's nine-sentence geometry, does not reduce to "a linear readout can be
 # fitted to an ordering". Per-model scores are shown as description, not as 36 separate significance tests.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # LLM whose V-axis positions and sentence geometry are the targets (the first is used)
 archs = ["linear", "mlp", "dgcnn", "tcn"]   # + "grid_cnn", "transformer" on a GPU (see Method)
@@ -41,6 +41,7 @@ train = {"epochs": 6, "steps_per_epoch": 40, "patience": 2, "lr": 1e-3, "batch_s
          "dropout": 0.3, "max_val": 2048}    # every architecture; arch_settings override per architecture
 arch_settings = {"tcn": {"batch_size": 64, "hidden": 32}}   # a tcn sample is a whole clip (30 windows)
 n_perm = 10_000      # unrestricted permutations (probe maps and RSA labels); the split-kept null is exact (576)
+folds_per_job = None  # folds trained in one stacked job (None: all; 1 spreads the jobs over a cluster)
 alpha = 0.05
 margin = 0.10        # the smallest mean probe gain over the null that counts as rediscovery (Spearman)
 device = "auto"
@@ -52,7 +53,7 @@ seed = 0
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
@@ -138,8 +139,9 @@ ref_table
 
 # %% [markdown]
 # ## The population: architectures x seeds, labels only
-# One sweep job per architecture x fold (`vaxis.rediscovery.fold_job`) trains every seed of that architecture on
-# that fold at once with the stacked trainer (`vaxis.stacking`), scores the fold's held-out subjects, and probes
+# One sweep job per architecture (x chunk of `folds_per_job` folds; `vaxis.rediscovery.fold_job`) trains every
+# seed of that architecture on its folds at once with the stacked trainer (`vaxis.stacking`), scores the held-out
+# subjects of each fold, and probes
 # each trained model and its untrained initialisation under every map. Each finished job is stored under the
 # cache, so a stopped run resumes; its id hashes every setting, the data's fingerprint and the package source.
 # Window-level training (a `tcn` sample is a whole clip), Adam, at most `epochs` x `steps_per_epoch` batches with
@@ -150,10 +152,12 @@ ref_table
 
 # %%
 folds = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, splits=splits)]
+step = folds_per_job or len(folds)
+chunks = [folds[i:i + step] for i in range(0, len(folds), step)]
 job = RediscoveryJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, seeds=list(seeds), protocol=protocol, k=n_folds,
                                 splits=splits, train=train, arch_settings=arch_settings, positions=pos.tolist(),
                                 llm_rdm=llm_rdm.tolist(), n_perm=n_perm, map_seed=seed, device=device)
-grid = job_grid(job, "vaxis.rediscovery:fold_job", {"arch": list(archs), "fold": folds}, name="05_rediscovery")
+grid = job_grid(job, "vaxis.rediscovery:fold_job", {"arch": list(archs), "folds": chunks}, name="05_rediscovery")
 sweep, jobs = run_checked(grid, chapter_store("05_rediscovery", cache_dir), executor, address, quick)
 res = collect(jobs, archs, seeds, pos, n_perm, map_seed=seed, alpha=alpha)
 acc, n_models = res["accuracy"], res["n_models"]
@@ -269,7 +273,13 @@ ours = (f"population of {n_models} models: mean probe {pop['statistic']:.3f} vs 
         f"(p {rsa['p']:.3g}); gain {fmt_ci(pop['gain'], *pop['gain_ci'])}")
 scoreboard = [{"claim": 5, "title": "Label-only EEG classifiers rediscover the V-axis", "paper": "36/36",
                "ours": ours, "data": source, **verdict.fields(), "power": power.as_dict(),
-               "pipeline": pipeline.as_dict()}]
+               "pipeline": pipeline.as_dict(),
+               "headline": {"text": f"{n_models} models: probe {pop['statistic']:.3f} vs null {pop['null_mean']:.3f} "
+                                    f"(p {pop['p_unrestricted']:.2g}); RSA p {rsa['p']:.2g}",
+                            "label": "population probe score", "unit": "held-out Spearman",
+                            "ours": pop["statistic"], "ci_low": pop["null_mean"] + pop["gain_ci"][0],
+                            "ci_high": pop["null_mean"] + pop["gain_ci"][1], "baseline": pop["null_mean"],
+                            "baseline_label": "permutation null", "paper": None}}]
 runtime_s = time.time() - t_start
 print(f"[{verdict.verdict.upper()}] {verdict.reason}")
 print(f"runtime {runtime_s:.0f} s (reference {ref.wall_s:.0f} s, sweep {sweep.seconds:.0f} s)")

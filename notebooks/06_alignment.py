@@ -34,7 +34,7 @@
 # **unchanged** when an equivalence test (TOST, Holm) puts the difference inside +-`margin`, and
 # **inconclusive** otherwise. The rule below turns the counts into the verdict.
 
-# %% tags=["parameters"]
+# %% tags=["parameters", "hide-input"]
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # the LLM whose nine sentences give positions, geometry and embeddings (first one used)
 device = "auto"
@@ -61,7 +61,7 @@ control_seed = 0     # seed of the derangement behind the shuffled-geometry cont
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
-# %%
+# %% tags=["hide-input"]
 import time
 
 import matplotlib.pyplot as plt
@@ -171,6 +171,11 @@ power = verdicts.Power(unit="test subject (seeds averaged; each fold's models a 
 print(power.sentence())
 print(f"per-strategy MDE after Holm, BA points: primary {100 * cmp.mde.min():.2f}-{100 * cmp.mde.max():.2f}, "
       f"forced {100 * fcmp.mde.min():.2f}-{100 * fcmp.mde.max():.2f}; equivalence margin {100 * margin:g} points")
+n_fine = int((cmp.mde <= margin).sum())
+print(f"{n_fine} of {len(cmp)} strategies reach an MDE of {100 * margin:g} BA point or less at this design "
+      f"({len(seeds)} seeds x {n_folds} folds x {repeats} repeat(s)); "
+      + ("every one does." if n_fine == len(cmp) else "the others need more repeats or seeds (`-p repeats 3`): "
+         "their non-significant differences stay 'inconclusive' unless the equivalence test decides them."))
 counts, counts_forced = count_outcomes(cmp), count_outcomes(fcmp)
 headline = pd.DataFrame({"paper": {"improved": 0, "unchanged": 9, "reduced": 16, "inconclusive": 0},
                          "ours (grid with 0)": counts, "ours (forced, best non-zero weight)": counts_forced})
@@ -249,7 +254,11 @@ print(f"[{verdict.verdict.upper()}] {verdict.reason}")
 print(f"{ours}\nruntime {runtime_s:.0f} s")
 scoreboard = [{"claim": 6, "title": "25 alignment strategies do not improve decoding; 16/25 reduce it",
                "paper": "0 improve / 9 unchanged / 16 reduce", "ours": ours, "data": source, **verdict.fields(),
-               "power": power.as_dict(), "pipeline": pipeline.as_dict()}]
+               "power": power.as_dict(), "pipeline": pipeline.as_dict(),
+               "headline": {"text": f"{counts['improved']} improve / {counts['reduced']} reduce (forced: "
+                                    f"{counts_forced['reduced']} reduce) of {len(cmp)}; MDE {power.mde:.1f} BA points",
+                            "label": "strategies reduced (forced)", "unit": f"count of {len(cmp)}",
+                            "ours": counts_forced["reduced"], "baseline": None, "paper": 16}}]
 record_cols = ["strategy", "family", "variant_of", "weight", "diff", "ci_low", "ci_high", "p_holm", "mde", "outcome"]
 write_results("06_alignment", {
     "data_source": source, "n_subjects": eeg.n_subjects, "arch": arch, "hidden": hidden, "dropout": dropout,

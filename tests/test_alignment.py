@@ -110,7 +110,7 @@ def test_single_equals_stacked(targets):
 def test_weight_zero_is_label_only_bit_for_bit(targets):
     view = prepare(toy_clips(), input="window")
     man = make_manifest(view.subject_ids, k=3)
-    names = ["label-only", *STRATEGIES]
+    names = ["label-only", *[n for n, s in STRATEGIES.items() if s.needs != "params"]]
     cond = pd.DataFrame({"strategy": names + ["v_mse"], "weight": [0.0] * len(names) + [1.0], "seed": 0, "fold": 0})
     cfg = StackConfig(epochs=3, batch_size=64, patience=5)
     _, st = train_conditions(view, man, "mlp", cond, targets, [targets.vmap] * 3, cfg, hidden=8, device="cpu")
@@ -121,40 +121,70 @@ def test_weight_zero_is_label_only_bit_for_bit(targets):
     assert not torch.equal(st["params"]["m.fc1.weight"][-1], st["params"]["m.fc1.weight"][0])   # weight > 0 moves
 
 
+def test_topographic_models_train_in_their_own_stack(targets):
+    """A stack mixing topographic and other strategies is split in two; rows keep their order and scores."""
+    view = prepare(toy_clips(), input="window")
+    man = make_manifest(view.subject_ids, k=3)
+    cond = pd.DataFrame({"strategy": ["label-only", "topo_smooth", "v_mse", "topo_vmap"], "weight": [0, 1.0, 0.3, 0.3],
+                         "seed": 0, "fold": 0})
+    cfg = StackConfig(epochs=2, batch_size=64, patience=5)
+    out, st = train_conditions(view, man, "mlp", cond, targets, [targets.vmap] * 3, cfg, hidden=8, device="cpu")
+    assert list(out.strategy) == list(cond.strategy) and len(st["parts"]) == 2
+    assert [m.tolist() for m in st["masks"]] == [[True, False, True, False], [False, True, False, True]]
+    alone, _ = train_conditions(view, man, "mlp", cond.iloc[[1, 3]], targets, [targets.vmap] * 3, cfg, hidden=8,
+                                device="cpu")
+    np.testing.assert_allclose(out.test_ba.iloc[[1, 3]].to_numpy(), alone.test_ba.to_numpy())
+    assert all(len(b) == len(man[0]["test"]) for b in out.subject_ba)
+
+
 def test_run_alignment_protocol(targets):
     run = run_alignment(toy_clips(), targets, strategies=["kd_t1", "v_mse"], k=3, seeds=(0, 1), epochs=2, hidden=8,
                         weights={"kd_t1": (0.1, 1.0)}, vmaps=None, device="cpu")
-    assert len(run.final) == 3 * 2 * 3 and set(run.final.strategy) == {"label-only", "kd_t1", "v_mse"}
-    # the chosen weight maximises validation BA (never test BA) on the selection seed
-    s1 = run.stage1[run.stage1.strategy == "kd_t1"]
-    for r in run.chosen[run.chosen.strategy == "kd_t1"].itertuples():
-        f = s1[s1.fold == r.fold]
-        assert r.weight == f.sort_values(["val_ba", "weight"], ascending=[False, True]).weight.iloc[0]
-    # every fold x seed has one model per strategy, the same weight across seeds
-    assert run.final.groupby(["strategy", "fold"]).weight.nunique().max() == 1
+    # every seed at every weight: label-only + kd_t1 x 2 + v_mse x 3, 2 seeds, 3 folds
+    assert len(run.trained) == (1 + 2 + 3) * 2 * 3
+    val = run.trained.groupby(["strategy", "fold", "weight"]).val_ba.mean()
+    for r in run.chosen.itertuples():   # the weight maximises the mean validation BA over seeds, 0 included
+        cands = {0.0: val[("label-only", r.fold, 0.0)], **{w: val[(r.strategy, r.fold, w)]
+                                                          for w in run.trained[run.trained.strategy == r.strategy].weight.unique()}}
+        best = max(cands.values())
+        assert r.weight == min(w for w, v in cands.items() if v == best)
+    for r in run.forced.itertuples():
+        assert r.weight > 0
+    # the reported models: every strategy x fold x seed once, at the chosen weight; weight 0 = the label-only model
+    assert len(run.final) == 3 * 2 * 3 and run.final.groupby(["strategy", "fold"]).weight.nunique().max() == 1
+    lo = run.final[run.final.strategy == "label-only"].set_index(["seed", "fold"]).test_ba
+    for r in run.final[(run.final.strategy != "label-only") & (run.final.weight == 0)].itertuples():
+        assert r.test_ba == lo[(r.seed, r.fold)]
     for f in run.manifest:
         assert not set(f["test"]) & (set(f["train"]) | set(f["val"]))
 
 
-def test_compare_paired_test_and_holm():
-    """Per-strategy Wilcoxon against scipy, Holm against a hand-computed example, outcome labels."""
-    from scipy.stats import wilcoxon
-
-    from vaxis.alignment_train import compare
+def test_compare_strategies_four_outcomes():
+    """Planted per-subject differences reach improved, reduced, unchanged and inconclusive; diff and Holm are
+    checked against hand computation."""
+    from vaxis.alignment_stats import compare_strategies, count_outcomes
     from vaxis.stats import holm
 
     np.testing.assert_allclose(holm(np.array([0.01, 0.04, 0.03, 0.2])), [0.04, 0.09, 0.09, 0.2])
     rng = np.random.default_rng(0)
-    idx = pd.MultiIndex.from_product([[0, 1, 2], range(10)], names=["seed", "fold"]).to_frame(index=False)
-    base = rng.uniform(0.15, 0.2, 30)
-    shifts = {"kd_t1": 0.02 + rng.normal(0, 0.005, 30), "v_mse": -0.03 + rng.normal(0, 0.005, 30),
-              "cka_linear": rng.normal(0, 0.01, 30)}
-    final = pd.concat([idx.assign(strategy="label-only", test_ba=base)]
-                      + [idx.assign(strategy=k, test_ba=base + d) for k, d in shifts.items()])
-    out = compare(final).set_index("strategy")
-    for k, d in shifts.items():
-        assert out.loc[k, "p"] == pytest.approx(wilcoxon(d).pvalue)
-        assert out.loc[k, "diff"] == pytest.approx(d.mean())
+    rows = []
+    subjects = [f"s{i:02d}" for i in range(60)]
+    shift = {"kd_t1": (0.03, 0.01), "v_mse": (-0.03, 0.01), "cka_linear": (0.0, 0.002), "rsa_geometry": (0.0, 0.08)}
+    for fold in range(6):
+        for seed in (0, 1):
+            for s in subjects[fold * 10:(fold + 1) * 10]:
+                base = rng.uniform(0.3, 0.4)
+                rows.append({"strategy": "label-only", "seed": seed, "fold": fold, "subject": s, "ba": base})
+                for name, (mu, sd) in shift.items():
+                    rows.append({"strategy": name, "seed": seed, "fold": fold, "subject": s,
+                                 "ba": base + mu + rng.normal(0, sd)})
+    subj = pd.DataFrame(rows)
+    out = compare_strategies(subj, margin=0.01).set_index("strategy")
+    for name in shift:
+        d = subj[subj.strategy == name].ba.to_numpy() - subj[subj.strategy == "label-only"].ba.to_numpy()
+        assert out.loc[name, "diff"] == pytest.approx(d.mean(), abs=1e-12)
     np.testing.assert_allclose(out.p_holm, holm(out.p.to_numpy()))
     assert out.loc["kd_t1", "outcome"] == "improved" and out.loc["v_mse", "outcome"] == "reduced"
-    assert out.loc["cka_linear", "outcome"] == "no significant change"
+    assert out.loc["cka_linear", "outcome"] == "unchanged" and out.loc["rsa_geometry", "outcome"] == "inconclusive"
+    assert count_outcomes(out.reset_index()) == {"improved": 1, "unchanged": 1, "reduced": 1, "inconclusive": 1}
+    assert (out.mde > 0).all()

@@ -17,8 +17,11 @@ def test_parse_params_yaml_values():
 
 def test_toc_lists_every_chapter_in_order():
     toc = yaml.safe_load(book.render_toc())
-    chapters = [c["file"] for p in toc["parts"] for c in p["chapters"] if "chapters/" in c["file"]]
-    assert chapters == [f"book/chapters/{p.stem}" for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))]
+    numbered = next(p for p in toc["parts"] if p.get("numbered"))
+    assert [c["file"] for c in numbered["chapters"]] == [
+        f"book/chapters/{p.stem}" for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py"))]
+    back = [c["file"] for c in toc["parts"][-1]["chapters"]]
+    assert back[:-1] == [f"book/chapters/{p.stem}" for p in sorted((ROOT / "notebooks").glob("methods_*.py"))]
 
 
 def test_paired_notebooks_in_sync():
@@ -28,7 +31,7 @@ def test_paired_notebooks_in_sync():
 def test_chapters_have_parameters_cell_and_no_definitions():
     for src in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.py")):
         text = src.read_text()
-        assert 'tags=["parameters"]' in text, f"{src.name} has no parameters cell"
+        assert 'tags=["parameters"' in text, f"{src.name} has no parameters cell"
         assert not [ln for ln in text.splitlines() if ln.startswith(("def ", "class "))], src.name
 
 
@@ -63,3 +66,14 @@ def test_every_parameter_is_visible_to_papermill():
         names = set(re.findall(r"^(\w+)\s*=", cell.source, re.M))
         declared = set(pm.inspect_notebook(str(src.with_suffix(".ipynb"))))
         assert names <= declared, f"{src.name}: papermill cannot see {sorted(names - declared)}"
+
+
+def test_a_parameter_no_chapter_declares_fails_and_lists_the_declared_ones():
+    from vaxis.book import chapter_sources, check_params
+
+    srcs = chapter_sources()
+    check_params({"quick": True, "seed": 1}, srcs)                       # declared by every chapter
+    with pytest.raises(SystemExit) as err:
+        check_params({"qiuck": True}, srcs)
+    msg = str(err.value)
+    assert "qiuck" in msg and "quick:" in msg and "05_rediscovery" in msg

@@ -80,3 +80,40 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path, monkeypatch):
         cache.atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"old"
     assert [p.name for p in tmp_path.iterdir()] == ["f.bin"]
+
+
+def test_cache_and_job_ids_follow_the_code(tmp_path):
+    """Edit a module of a copy of the package: the entries it computes are recomputed and sweep job ids change; an
+    edit elsewhere leaves a module-scoped entry valid."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import vaxis
+
+    pkg = tmp_path / "src" / "vaxis"
+    shutil.copytree(Path(vaxis.__file__).parent, pkg, ignore=shutil.ignore_patterns("__pycache__"))
+    script = ("import sys; from vaxis.cache import cached_arrays; from vaxis.sweep import Grid; calls = []\n"
+              "cached_arrays('t', {'a': 1}, lambda: calls.append(1) or {'x': [1]}, cache_dir=sys.argv[1],"
+              " code=('pipeline',))\n"
+              "print(len(calls), Grid(axes={'f': [0]}).jobs()[0].id)\n")
+
+    def run() -> tuple[int, str]:
+        out = subprocess.run([sys.executable, "-c", script, str(tmp_path / "cache")], capture_output=True, text=True,
+                             cwd=tmp_path,
+                             env={"PYTHONPATH": str(tmp_path / "src"), "PATH": "/usr/bin:/bin"}, check=True).stdout
+        n, jid = out.split()
+        return int(n), jid
+
+    n1, id1 = run()
+    n2, id2 = run()
+    assert (n1, n2) == (1, 0) and id1 == id2                    # computed once, then read back
+    with open(pkg / "stats.py", "a") as f:
+        f.write("\n# an edit elsewhere\n")
+    n3, id3 = run()
+    assert n3 == 0 and id3 != id2                               # the pipeline entry stays; every job id changes
+    with open(pkg / "pipeline.py", "a") as f:
+        f.write("\n# an edit in the module that computes the entry\n")
+    n4, _ = run()
+    assert n4 == 1                                              # recomputed

@@ -51,3 +51,37 @@ def test_extract_uses_the_models_pooling_takes_layers_and_writes_settings(tmp_pa
     assert "pooling mean" in capsys.readouterr().out
     assert cli.main(["extract", "minilm", str(texts), "--out", str(out), "--layers", "9"]) == 1
     assert "out of range" in capsys.readouterr().err
+
+
+def test_version_and_every_help(capsys):
+    import vaxis
+
+    with pytest.raises(SystemExit) as e:
+        cli.main(["--version"])
+    assert e.value.code == 0 and f"vaxis {vaxis.__version__}" in capsys.readouterr().out
+    for cmd in (["book", "-h"], ["book", "build", "-h"], ["data", "check", "-h"], ["extract", "-h"],
+                ["sweep", "-h"], ["cache", "-h"], ["cache", "clear", "-h"], ["doctor", "-h"]):
+        with pytest.raises(SystemExit) as e:
+            cli.main(cmd)
+        assert e.value.code == 0, cmd
+        assert "usage:" in capsys.readouterr().out, cmd
+
+
+def test_data_check_reads_a_seedv_folder(tmp_path, capsys):
+    from vaxis.eeg.synthetic import make_seedv
+
+    make_seedv(tmp_path / "seedv", n_subjects=2, seed=0, n_windows=(3, 5))
+    assert cli.main(["data", "check", str(tmp_path / "seedv")]) == 0
+    out = capsys.readouterr().out
+    assert "SEED-V folder" in out and "2 subjects OK" in out and "45 trials" in out
+
+
+def test_cache_ls_and_clear(tmp_path, capsys):
+    from vaxis.cache import cached_arrays
+
+    cached_arrays("demo", {"a": 1}, lambda: {"x": [1, 2]}, cache_dir=tmp_path)
+    assert cli.main(["cache", "--cache-dir", str(tmp_path), "ls"]) == 0
+    assert "demo" in capsys.readouterr().out
+    assert cli.main(["cache", "--cache-dir", str(tmp_path), "clear", "nothing"]) == 1
+    assert cli.main(["cache", "--cache-dir", str(tmp_path), "clear", "demo"]) == 0
+    assert not (tmp_path / "demo").exists()

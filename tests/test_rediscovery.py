@@ -65,10 +65,11 @@ def _population(code: str, n_models=6, n_subjects=20, k=5, seed=0):
             + np.repeat(rng.normal(0, 0.5, (n_subjects, 12)), len(cats), axis=0)
         for f, test in enumerate(folds):
             out = score_model(rep, category, subjects, test.tolist(), maps, index, llm_rdm, rsa_perms)
-            jobs.append({"arch": f"m{m}", "fold": f, "models": [{"seed": 0, **r} for r in out["rows"]],
+            jobs.append({"arch": f"m{m}", "folds": [f], "models": [{"seed": 0, "fold": f, **r} for r in out["rows"]],
                          "ridge_sum": out["ridge"].tolist(), "rsa_sum": out["rsa"].tolist(), "n_models": 1,
-                         "accuracy": [], "accuracy_columns": ["fold"], "centroids": {"seed": 0, "train": [], "test": []},
-                         "fold_manifest": {"fold": f}, "train_s": 0.0, "probe_s": 0.0})
+                         "accuracy": [], "accuracy_columns": ["arch", "seed", "fold", "level"],
+                         "centroids": {str(f): {"seed": 0, "train": [], "test": []}},
+                         "fold_manifests": [{"fold": f}], "train_s": 0.0, "probe_s": 0.0})
     res = collect(pd.DataFrame(jobs), [f"m{m}" for m in range(n_models)], [0], POS, N_PERM)
     pop, rsa = res["population"], res["rsa"]
     v = verdicts.claim5(pop["p_unrestricted"], pop["p_split_kept"], rsa["p"], pop["gain_ci"][1], rsa["gain_ci"][1])

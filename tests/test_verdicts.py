@@ -120,3 +120,14 @@ def test_claim8_every_outcome(args, expected):
     assert V.claim8(*args).verdict == expected
     assert V.claim8_points(*args).verdict == expected          # the same rule on the points reading
     assert V.claim8(*args, source="synthetic").verdict == "inconclusive"
+
+
+@pytest.mark.parametrize("args, expected", [
+    ((0.001, 0.01, 0.3, 0.3), "replicates"),
+    ((0.001, 0.40, 0.3, 0.05), "partly"),
+    ((0.60, 0.50, 0.04, 0.06), "does not replicate"),
+    ((0.60, 0.50, 0.04, 0.20), "inconclusive"),
+])
+def test_claim4_every_outcome(args, expected):
+    assert V.claim4(*args).verdict == expected
+    assert V.claim4(*args, source="synthetic").verdict == "inconclusive"

@@ -5,6 +5,6 @@ Importing :mod:`vaxis` is cheap; heavy dependencies (torch, transformers, mne) a
 the modules that need them.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["__version__"]

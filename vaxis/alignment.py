@@ -419,13 +419,19 @@ class AlignmentLoss:
             r, h, pen = split(rep[None], self.d)
             t = {k: v.to(rep.device) for k, v in self.t.items()}
             return float(self.weights[m]) * s.term(r, h, pen, logits[None], y[None], t)[0]
-        r, h, pen = split(rep, self.d)
-        t = {k: v.to(rep.device) for k, v in self.t.items()}
-        sizes = [n for _, n in self.runs]
-        parts = [torch.split(a, sizes) if a is not None else [None] * len(sizes) for a in (r, h, pen, logits, y)]
-        w = self.weights.to(rep.device).split(sizes)
-        out = torch.cat([rep.new_zeros(n) if s is None else w[i] * s.term(*[p[i] for p in parts], t)
-                         for i, (s, n) in enumerate(self.runs)])
+        r = split(rep, self.d)[0]
+        out = self.terms(rep, logits, y)
         if self.recorder is not None:
             self.recorder(self, rep, r, logits, y, out)
         return out
+
+    def terms(self, rep, logits, y, tensors: dict | None = None):
+        """The weighted loss term of every stacked model, (M,): ``rep`` (M, B, ...), ``logits`` (M, B, K),
+        ``y`` (M, B); ``tensors`` replaces the targets' :meth:`AlignmentTargets.tensors` (e.g. a control's)."""
+        r, h, pen = split(rep, self.d)
+        t = {k: v.to(rep.device) for k, v in (self.t if tensors is None else tensors).items()}
+        sizes = [n for _, n in self.runs]
+        parts = [torch.split(a, sizes) if a is not None else [None] * len(sizes) for a in (r, h, pen, logits, y)]
+        w = self.weights.to(rep.device).split(sizes)
+        return torch.cat([rep.new_zeros(n) if s is None else w[i] * s.term(*[p[i] for p in parts], t)
+                          for i, (s, n) in enumerate(self.runs)])

@@ -12,7 +12,7 @@ import pandas as pd
 from vaxis.alignment import STRATEGIES, AlignmentTargets
 from vaxis.alignment_controls import CONTROL_FAMILY, run_controls
 from vaxis.alignment_train import AlignmentRun, clip_arrays, final_rows, fold_vmaps, run_alignment
-from vaxis.jobs import FacedJob, frame_from_jobs, records
+from vaxis.jobs import FacedJob, frame_from_jobs, one_thread, records
 from vaxis.training import make_manifest
 
 __all__ = ["AlignmentJob", "fold_job", "collect"]
@@ -44,6 +44,7 @@ class AlignmentJob(FacedJob):
     control_seed: int = 0
 
 
+@one_thread
 def fold_job(config: dict) -> dict:
     """Sweep job ``"vaxis.alignment_jobs:fold_job"`` (see :class:`AlignmentJob`).
 

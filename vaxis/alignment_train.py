@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from vaxis.alignment import N_HEAD, N_PEN, STRATEGIES, AlignmentLoss, AlignmentTargets
-from vaxis.decoders import FACED_CHANNELS, FACED_GRID, build
+from vaxis.decoders import FACED_EEG_CHANNELS, FACED_GRID, build
 from vaxis.projection import clip_features, fit_full_map
 from vaxis.stacking import StackConfig, resolve_device, stacked_apply, train_stacked
 from vaxis.training import DataView, balanced_accuracy, make_manifest, prepare
@@ -41,8 +41,8 @@ def electrode_laplacian(n_chans: int, radius: float = 2.3) -> np.ndarray:
     FACED's 30 channels: neighbours are electrodes within ``radius`` cells on the 9 x 9 scalp grid of
     :data:`vaxis.decoders.FACED_GRID`; any other count: a chain (channel i next to i +- 1).
     """
-    if n_chans == len(FACED_CHANNELS):
-        xy = np.array([FACED_GRID[c] for c in FACED_CHANNELS], dtype=float)
+    if n_chans == len(FACED_EEG_CHANNELS):
+        xy = np.array([FACED_GRID[c] for c in FACED_EEG_CHANNELS], dtype=float)
         A = (np.linalg.norm(xy[:, None] - xy[None], axis=-1) <= radius).astype(float)
     else:
         A = (np.abs(np.subtract.outer(np.arange(n_chans), np.arange(n_chans))) <= 1).astype(float)

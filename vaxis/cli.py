@@ -1,4 +1,4 @@
-"""``vaxis`` command line: ``book``, ``data check``, ``extract``, ``sweep``, ``doctor``."""
+"""``vaxis`` command line: ``book``, ``data check``, ``extract``, ``sweep``, ``cache``, ``doctor``; ``--version``."""
 
 from __future__ import annotations
 
@@ -56,13 +56,46 @@ def doctor() -> str:
 
 
 def _data_check(args: argparse.Namespace) -> int:
+    """FACED (``EEG_Features/``) or SEED-V (``EEG_DE_features/``): the folder's layout decides."""
     from vaxis.eeg.datasets import data_check
+    from vaxis.eeg.seedv import seedv_check
 
+    root = Path(args.data_dir)
     try:
-        print(data_check(args.data_dir))
+        if (root / "EEG_DE_features").is_dir() and not (root / "EEG_Features").is_dir():
+            print(seedv_check(root))
+        else:
+            print(data_check(root))
     except (FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    return 0
+
+
+def _cache(args: argparse.Namespace) -> int:
+    """``vaxis cache ls`` (every namespace with its entries and size) and ``vaxis cache clear [NAMESPACE ...]``."""
+    import shutil
+
+    from vaxis.cache import cache_root
+
+    root = cache_root(args.cache_dir)
+    spaces = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+    if args.cache_cmd == "ls":
+        print(f"cache {root}")
+        for p in spaces:
+            files = [f for f in p.rglob("*") if f.is_file()]
+            print(f"  {p.name:<28} {len(files):6d} files {sum(f.stat().st_size for f in files) / 1e6:10.1f} MB")
+        if not spaces:
+            print("  (empty)")
+        return 0
+    names = args.namespaces or [p.name for p in spaces]
+    unknown = [n for n in names if not (root / n).is_dir()]
+    if unknown:
+        print(f"error: no cache namespace {unknown} in {root} (have {[p.name for p in spaces]})", file=sys.stderr)
+        return 1
+    for n in names:
+        shutil.rmtree(root / n)
+        print(f"removed {root / n}")
     return 0
 
 
@@ -94,10 +127,20 @@ def _extract(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from vaxis import __version__
+
     ap = argparse.ArgumentParser(prog="vaxis", description="vaxis: the V-axis study, runnable")
+    ap.add_argument("--version", action="version", version=f"vaxis {__version__}")
     sub = ap.add_subparsers(dest="cmd", required=True)
-    b = sub.add_parser("book", help="build the book (see `vaxis book -h`)", add_help=False)
+    b = sub.add_parser("book", help="build the book or sync the notebooks (`vaxis book -h`)", add_help=False,
+                       prefix_chars="\0")
     b.add_argument("rest", nargs=argparse.REMAINDER)
+    c = sub.add_parser("cache", help="list or clear the caches (hidden states, FACED stacks, sweeps, ...)")
+    c.add_argument("--cache-dir", default=None, help="cache root (default $VAXIS_CACHE or ~/.cache/vaxis)")
+    csub = c.add_subparsers(dest="cache_cmd", required=True)
+    csub.add_parser("ls", help="every namespace with its number of files and size")
+    cc = csub.add_parser("clear", help="remove namespaces (default: all of them)")
+    cc.add_argument("namespaces", nargs="*")
     d = sub.add_parser("data", help="data utilities")
     dsub = d.add_subparsers(dest="data_cmd", required=True)
     dc = dsub.add_parser("check", help="validate a FACED or SEED-V folder and summarise it")
@@ -125,6 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         return book_main(args.rest)
     if args.cmd == "data":
         return _data_check(args)
+    if args.cmd == "cache":
+        return _cache(args)
     if args.cmd == "extract":
         return _extract(args)
     if args.cmd == "sweep":

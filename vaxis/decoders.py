@@ -29,55 +29,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-__all__ = ["DECODERS", "DE_DECODERS", "RAW_DECODERS", "build", "FACED_GRID", "FACED_CHANNELS"]
+from vaxis.decoder_base import FACED_EEG_CHANNELS, FACED_GRID, _Decoder
+from vaxis.decoders_raw import EEGNet, ShallowConvNet, TSception
 
-FACED_CHANNELS = ("Fp1 Fp2 Fz F3 F4 F7 F8 FC1 FC2 FC5 FC6 Cz C3 C4 T7 T8 CP1 CP2 CP5 CP6 "
-                  "Pz P3 P4 P7 P8 PO3 PO4 Oz O1 O2").split()
-# 9 x 9 scalp grid (10-20 layout, nose up) used by the grid CNN; "-" is an empty cell.
-_GRID_ROWS = [
-    "- - - Fp1 - Fp2 - - -",
-    "- - - - - - - - -",
-    "F7 - F3 - Fz - F4 - F8",
-    "- FC5 - FC1 - FC2 - FC6 -",
-    "T7 - C3 - Cz - C4 - T8",
-    "- CP5 - CP1 - CP2 - CP6 -",
-    "P7 - P3 - Pz - P4 - P8",
-    "- - - PO3 - PO4 - - -",
-    "- - - O1 Oz O2 - - -",
-]
-FACED_GRID = {name: (r, c) for r, row in enumerate(_GRID_ROWS) for c, name in enumerate(row.split()) if name != "-"}
-
-
-class _Decoder(nn.Module):
-    """Base: stores the shared constructor arguments; ``forward = head(represent(x))``.
-
-    Class attributes: ``input`` (what ``x`` is, see the module docstring), ``kind`` (``"de"`` / ``"raw"``)
-    and ``rep_is_logits``: True where ``rep_and_logits`` returns the logits as the representation (then
-    d logits / d representation is the identity), False where logits = ``head(drop(representation))``.
-    A subclass that overrides ``rep_and_logits`` must set it.
-    """
-
-    input = "window"
-    kind = "de"
-    rep_is_logits: bool = False
-
-    def __init__(self, n_chans: int, n_bands: int, n_classes: int, n_times: int | None = None,
-                 sfreq: float | None = None, hidden: int = 64, dropout: float = 0.0) -> None:
-        super().__init__()
-        self.n_chans, self.n_bands, self.n_classes = n_chans, n_bands, n_classes
-        self.n_times, self.sfreq, self.hidden = n_times, sfreq, hidden
-        self.drop = nn.Dropout(dropout)
-
-    def represent(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def rep_and_logits(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """(representation (n, d), logits (n, n_classes)) from one pass through the trunk."""
-        r = self.represent(x)
-        return r, self.head(self.drop(r))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.rep_and_logits(x)[1]
+__all__ = ["DECODERS", "DE_DECODERS", "RAW_DECODERS", "build", "FACED_GRID", "FACED_EEG_CHANNELS"]
 
 
 class LinearDecoder(_Decoder):
@@ -167,8 +122,8 @@ class GridCNNDecoder(_Decoder):
     def __init__(self, n_chans, n_bands, n_classes, n_times=None, sfreq=None, hidden=64, dropout=0.0,
                  channels: tuple[int, int] = (8, 16)):
         super().__init__(n_chans, n_bands, n_classes, n_times, sfreq, hidden, dropout)
-        if n_chans == len(FACED_CHANNELS):
-            size, cells = 9, [FACED_GRID[c] for c in FACED_CHANNELS]
+        if n_chans == len(FACED_EEG_CHANNELS):
+            size, cells = 9, [FACED_GRID[c] for c in FACED_EEG_CHANNELS]
         else:
             size = math.ceil(math.sqrt(n_chans))
             cells = [divmod(i, size) for i in range(n_chans)]
@@ -296,7 +251,6 @@ class SpatialSpectralDecoder(_Decoder):
         return F.relu(self.fc(self.drop(F.gelu(z).flatten(1))))
 
 
-from vaxis.decoders_raw import EEGNet, ShallowConvNet, TSception  # noqa: E402  (after the base class)
 
 DE_DECODERS: dict[str, type[nn.Module]] = {
     "linear": LinearDecoder,

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from vaxis.decoders import _Decoder
+from vaxis.decoder_base import _Decoder
 
 __all__ = ["EEGNet", "ShallowConvNet", "TSception"]
 

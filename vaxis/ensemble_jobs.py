@@ -21,7 +21,7 @@ import pandas as pd
 
 from vaxis.cache import data_fingerprint
 from vaxis.ensemble import ensemble_table, seedv_view, train_pool
-from vaxis.jobs import FacedJob, frame_from_jobs, records
+from vaxis.jobs import FacedJob, frame_from_jobs, one_thread, records
 from vaxis.pipeline import as_pipeline
 from vaxis.stacking import StackConfig, resolve_device
 from vaxis.stats import clustered_paired_test, holm
@@ -82,6 +82,7 @@ class EnsembleJob(FacedJob):
         return view, man
 
 
+@one_thread
 def fold_job(config: dict) -> dict:
     """Sweep job ``"vaxis.ensemble_jobs:fold_job"`` (see :class:`EnsembleJob`).
 

@@ -19,8 +19,9 @@ Worker side: ``job = ReferenceJob.from_config(config); eeg = job.load()``; resul
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -32,7 +33,7 @@ from vaxis.eeg.datasets import load_faced
 from vaxis.pipeline import DEFAULT, apply_pipeline, as_pipeline
 from vaxis.sweep import Grid, ResultStore, check_data_key
 
-__all__ = ["FacedJob", "job_grid", "chapter_store", "records", "frame_from_jobs", "gpu_share"]
+__all__ = ["FacedJob", "job_grid", "chapter_store", "records", "frame_from_jobs", "gpu_share", "one_thread"]
 
 J = TypeVar("J", bound="FacedJob")
 
@@ -109,6 +110,28 @@ class FacedJob:
     def load(self):
         """FACED through the job's input pipeline (from the cache after the first job)."""
         return apply_pipeline(self.load_raw(), self.pipeline, cache_dir=self.cache_dir)
+
+
+def one_thread(fn: Callable[[dict], dict]) -> Callable[[dict], dict]:
+    """Decorator for job functions: run with one torch thread and one BLAS thread (restored afterwards).
+
+    The models of a job are small and stacked; on a shared CPU two threads per job only contend (two one-thread
+    processes scale better: TOOLCHAIN.md), and an inline job inherits whatever the notebook process set.
+    """
+    @functools.wraps(fn)
+    def wrapped(config: dict) -> dict:
+        import torch
+        from threadpoolctl import threadpool_limits
+
+        old = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            with threadpool_limits(1):
+                return fn(config)
+        finally:
+            torch.set_num_threads(old)
+
+    return wrapped
 
 
 def gpu_share(device: str, share: float = 0.5) -> dict[str, float]:

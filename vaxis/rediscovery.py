@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import rankdata
 
-from vaxis.jobs import FacedJob, frame_from_jobs, records
+from vaxis.jobs import FacedJob, frame_from_jobs, one_thread, records
 from vaxis.pipeline import as_pipeline
 from vaxis.probes import class_centroids, probe_scores
 from vaxis.stats import permutation_pvalue
@@ -171,18 +171,20 @@ def fold_gain_ci(gains: Sequence[float], ci: float = 0.95) -> tuple[float, float
 # ------------------------------------------------------------------------ chapter 5: one arch x fold as a job
 @dataclass(frozen=True)
 class RediscoveryJob(FacedJob):
-    """Chapter 5's sweep job: every seed of ``arch`` trained on fold ``fold`` (labels only), then probed.
+    """Chapter 5's sweep job: every seed of ``arch`` trained on the folds ``folds`` (labels only; one stacked pass),
+    then probed fold by fold.
 
     ``train``: keyword arguments of :func:`vaxis.training.evaluate` (``epochs``, ``lr``, ``patience``,
     ``steps_per_epoch``, ``batch_size``, ``hidden``, ``max_val``, ``dropout``), overridden per architecture by
     ``arch_settings[arch]``. ``positions`` (9,) and ``llm_rdm`` (9, 9): the LLM's V-axis positions and
     nine-sentence cosine distances. ``n_perm``: unrestricted permutations (probe maps and RSA labels), drawn from
     ``map_seed`` identically in every job. ``rep_every``: one window in ``rep_every`` per clip for the unit
-    representations.
+    representations. More folds per job train faster on a CPU (one larger stack); one fold per job spreads better
+    over a cluster; the results are the same either way (``evaluate(folds=...)`` replays the full stack's draws).
     """
 
     arch: str = "mlp"
-    fold: int = 0
+    folds: list = field(default_factory=lambda: [0])
     seeds: list = field(default_factory=lambda: list(range(9)))
     protocol: str = "kfold"
     k: int = 10
@@ -195,7 +197,7 @@ class RediscoveryJob(FacedJob):
     llm_rdm: list = field(default_factory=list)
     n_perm: int = 10_000
     map_seed: int = 0
-    rep_every: int = 3
+    rep_every: int = 5
 
 
 def score_model(rep: np.ndarray, category: np.ndarray, subject: np.ndarray, test_subjects: Sequence[int],
@@ -234,54 +236,60 @@ def score_model(rep: np.ndarray, category: np.ndarray, subject: np.ndarray, test
     return {"rows": rows, "ridge": sc["ridge"], "rsa": rsa, "centroids": (cen_tr, cen_te)}
 
 
+@one_thread
 def fold_job(config: dict) -> dict:
     """Sweep job ``"vaxis.rediscovery:fold_job"`` (see :class:`RediscoveryJob`).
 
     Returns
     -------
     dict
-        ``accuracy`` rows (:func:`~vaxis.training.evaluate`'s, this fold); ``models`` rows (seed, weights
+        ``accuracy`` rows (:func:`~vaxis.training.evaluate`'s, these folds); ``models`` rows (seed, fold, weights
         ``trained`` | ``untrained``, probe, score, null_mean, null_sd; RSA as probe ``"rsa"``; the null over the
         unrestricted maps, trained models only); ``ridge_sum`` (n_maps,) and ``rsa_sum`` (1 + n_perm,): the
-        trained models' scores under every map / label permutation, summed over seeds; ``n_models`` (seeds);
-        ``centroids`` (first seed: train / test class centroids, (9, d)); ``fold_manifest``; ``train_s``,
-        ``probe_s``.
+        trained models' scores under every map / label permutation, summed over seeds and folds; ``n_models``
+        (seeds x folds); ``centroids`` ({fold: first seed's train / test class centroids, (9, d)});
+        ``fold_manifests``; ``train_s``, ``probe_s``.
     """
     job = RediscoveryJob.from_config(config)
     t0 = time.perf_counter()
     eeg = job.load()
     settings = {**job.train, **job.arch_settings.get(job.arch, {})}
     dropout = settings.pop("dropout", 0.0)
+    folds = [int(f) for f in job.folds]
     df, run = evaluate(job.arch, eeg, protocol=job.protocol, task="9class", seeds=list(job.seeds), k=job.k,
-                       fold_seed=job.fold_seed, splits=job.splits, repeats=job.repeats, folds=[job.fold],
+                       fold_seed=job.fold_seed, splits=job.splits, repeats=job.repeats, folds=folds,
                        normalisation=as_pipeline(job.pipeline).trainer_normalisation, device=job.device,
                        progress=False, threads=1, arch_kwargs={"dropout": dropout}, **settings)
     train_s, t1 = time.perf_counter() - t0, time.perf_counter()
     maps, index = build_maps(job.positions, job.n_perm, job.map_seed)
     rsa_perms = np.vstack([np.arange(9), random_permutations(job.n_perm, 9, job.map_seed + 1)])
     llm_rdm = np.asarray(job.llm_rdm, dtype=float)
-    fm = next(m for m in run.manifest if m["fold"] == job.fold)
-    test_idx = [eeg.subject_ids.index(t) for t in fm["test"]]
-    rows, ridge_sum, rsa_sum, centroids = [], np.zeros(maps.shape[1]), np.zeros(len(rsa_perms)), None
-    for s in job.seeds:
-        for untrained in (False, True):
-            r = run.unit_representations(s, job.fold, untrained=untrained, every=job.rep_every)
-            out = score_model(r["rep"], r["category"], r["subject"], test_idx, maps, index, llm_rdm, rsa_perms,
-                              trained=not untrained)
-            rows += [{"seed": s, **row} for row in out["rows"]]
-            if not untrained:
-                ridge_sum += out["ridge"]
-                rsa_sum += out["rsa"]
-                if centroids is None:
-                    centroids = {"seed": s, "train": out["centroids"][0].tolist(), "test": out["centroids"][1].tolist()}
+    rows, ridge_sum, rsa_sum, centroids, fms = [], np.zeros(maps.shape[1]), np.zeros(len(rsa_perms)), {}, []
+    for f in folds:
+        fm = next(m for m in run.manifest if m["fold"] == f)
+        fms.append(fm)
+        test_idx = [eeg.subject_ids.index(t) for t in fm["test"]]
+        for s in job.seeds:
+            for untrained in (False, True):
+                r = run.unit_representations(s, f, untrained=untrained, every=job.rep_every)
+                out = score_model(r["rep"], r["category"], r["subject"], test_idx, maps, index, llm_rdm, rsa_perms,
+                                  trained=not untrained)
+                rows += [{"seed": s, "fold": f, **row} for row in out["rows"]]
+                if not untrained:
+                    ridge_sum += out["ridge"]
+                    rsa_sum += out["rsa"]
+                    if f not in centroids:
+                        centroids[f] = {"seed": s, "train": out["centroids"][0].tolist(),
+                                        "test": out["centroids"][1].tolist()}
     return {**records(accuracy=df, models=pd.DataFrame(rows)), "ridge_sum": ridge_sum.tolist(),
-            "rsa_sum": rsa_sum.tolist(), "n_models": len(job.seeds), "centroids": centroids, "fold_manifest": fm,
-            "train_s": train_s, "probe_s": time.perf_counter() - t1}
+            "rsa_sum": rsa_sum.tolist(), "n_models": len(job.seeds) * len(folds),
+            "centroids": {str(f): c for f, c in centroids.items()}, "fold_manifests": fms, "train_s": train_s,
+            "probe_s": time.perf_counter() - t1}
 
 
 def collect(jobs: pd.DataFrame, archs: Sequence[str], seeds: Sequence[int], positions: Sequence[float],
             n_perm: int, map_seed: int = 0, alpha: float = 0.05) -> dict:
-    """Chapter 5's tables and tests from its fold jobs (one row per arch x fold).
+    """Chapter 5's tables and tests from its jobs (one row per arch x chunk of folds).
 
     Returns
     -------
@@ -294,15 +302,14 @@ def collect(jobs: pd.DataFrame, archs: Sequence[str], seeds: Sequence[int], posi
         ``train_s`` / ``probe_s`` {arch: seconds}.
     """
     rank = {a: i for i, a in enumerate(archs)}
-    jobs = jobs.sort_values(["arch", "fold"], key=lambda c: c.map(rank) if c.name == "arch" else c, kind="mergesort")
+    jobs = jobs.assign(first_fold=[min(f) for f in jobs.folds]).sort_values(
+        ["arch", "first_fold"], key=lambda c: c.map(rank) if c.name == "arch" else c, kind="mergesort")
     missing = set(archs) - set(jobs.arch)
     if missing:
-        raise ValueError(f"no fold job for archs {sorted(missing)}")
-    acc = frame_from_jobs(jobs, "accuracy")
-    per = []
-    for (a, f), rs in zip(zip(jobs.arch, jobs.fold), jobs["models"]):
-        per += [{"arch": a, "fold": int(f), **r} for r in rs]
-    per = pd.DataFrame(per)
+        raise ValueError(f"no job for archs {sorted(missing)}")
+    acc = frame_from_jobs(jobs, "accuracy").sort_values(["arch", "seed", "fold", "level"], key=lambda c: c.map(rank)
+                                                        if c.name == "arch" else c, kind="mergesort", ignore_index=True)
+    per = pd.DataFrame([{"arch": a, **r} for a, rs in zip(jobs.arch, jobs["models"]) for r in rs])
     models = (per.groupby(["arch", "seed", "weights", "probe"], sort=False)[["score", "null_mean", "null_sd"]]
               .mean().reset_index())
     n_total = int(jobs.n_models.sum())
@@ -322,8 +329,9 @@ def collect(jobs: pd.DataFrame, archs: Sequence[str], seeds: Sequence[int], posi
         out["n_folds"] = int(g.size)
     first = jobs[jobs.arch == archs[0]]
     cents = {(a, int(f)): (int(c["seed"]), np.asarray(c["train"], float), np.asarray(c["test"], float))
-             for a, f, c in zip(jobs.arch, jobs.fold, jobs.centroids)}
+             for a, cs in zip(jobs.arch, jobs.centroids) for f, c in cs.items()}
+    n_folds = int(per.fold.nunique())
     return {"accuracy": acc, "models": models, "population": pop, "rsa": rsa, "nulls": nulls,
-            "n_models": n_total // max(
-        int(jobs.fold.nunique()), 1), "manifest": list(first.fold_manifest), "centroids": cents,
-        "train_s": jobs.groupby("arch").train_s.sum().to_dict(), "probe_s": jobs.groupby("arch").probe_s.sum().to_dict()}
+            "n_models": n_total // max(n_folds, 1), "manifest": [m for ms in first.fold_manifests for m in ms],
+            "centroids": cents, "train_s": jobs.groupby("arch").train_s.sum().to_dict(),
+            "probe_s": jobs.groupby("arch").probe_s.sum().to_dict()}

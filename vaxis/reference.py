@@ -29,7 +29,7 @@ import pandas as pd
 
 from vaxis.baselines import CS, svm_baseline
 from vaxis.pipeline import as_pipeline
-from vaxis.jobs import FacedJob, chapter_store, frame_from_jobs, job_grid, records
+from vaxis.jobs import FacedJob, chapter_store, frame_from_jobs, job_grid, one_thread, records
 from vaxis.stats import clustered_paired_test
 from vaxis.sweep import run_checked
 from vaxis.training import evaluate, make_manifest
@@ -69,6 +69,7 @@ def manifest_for(subject_ids: Sequence[str], protocol: str = "kfold", k: int = 1
     return [f for f in man if f["repeat"] == repeat]
 
 
+@one_thread
 def repeat_job(config: dict) -> dict:
     """Sweep job ``"vaxis.reference:repeat_job"``: the SVM and the MLP on every fold of one task x repeat.
 

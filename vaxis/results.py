@@ -28,7 +28,8 @@ import numpy as np
 from vaxis import __version__
 from vaxis.cache import atomic_write_bytes
 
-__all__ = ["results_root", "to_jsonable", "write_results", "read_results", "VERDICTS"]
+__all__ = ["results_root", "to_jsonable", "write_results", "read_results", "check_contract", "VERDICTS",
+           "POWER_KEYS"]
 
 VERDICTS = ("replicates", "partly", "does not replicate", "inconclusive", "not run")
 
@@ -62,6 +63,47 @@ def to_jsonable(obj: Any) -> Any:
     return obj
 
 
+POWER_KEYS = ("unit", "n", "alpha", "correction", "mde", "effect")
+PIPELINE_KEYS = ("normalisation", "smoothing")
+REFERENCE_KEYS = ("name", "task", "ba", "ci_low", "ci_high")
+EEG_CLAIMS = (4, 5, 6, 7, 8)
+
+
+def check_contract(chapter: str, payload: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` when a chapter's payload misses a field of the results contract.
+
+    Every scoreboard row with a verdict other than ``"not run"`` carries ``verdict``, ``rule`` and ``power``
+    (``unit``, ``n``, ``alpha``, ``correction``, ``mde`` (finite), ``effect``); rows of claims 4-8 also carry
+    ``pipeline`` (``normalisation``, ``smoothing``). Chapters 5-8 carry top-level ``baseline`` and ``label_only``
+    lists of ``{name, task, ba, ci_low, ci_high}``, one per task.
+    """
+    rows = payload.get("scoreboard", [])
+    for row in rows:
+        if row.get("verdict") not in VERDICTS:
+            raise ValueError(f"scoreboard verdict must be one of {VERDICTS}, got {row.get('verdict')!r}")
+        if row["verdict"] == "not run":
+            continue
+        missing = [k for k in ("rule", "power") if not row.get(k)]
+        if missing:
+            raise ValueError(f"{chapter}: scoreboard row of claim {row.get('claim')} lacks {missing}")
+        pw = to_jsonable(row["power"])
+        lack = [k for k in POWER_KEYS if k not in pw]
+        if lack:
+            raise ValueError(f"{chapter}: power of claim {row.get('claim')} lacks {lack}")
+        if pw["mde"] is None or not math.isfinite(float(pw["mde"])):
+            raise ValueError(f"{chapter}: power.mde of claim {row.get('claim')} must be finite, got {pw['mde']}")
+        if int(row.get("claim", 0)) in EEG_CLAIMS:
+            pl = row.get("pipeline") or {}
+            if any(k not in pl for k in PIPELINE_KEYS):
+                raise ValueError(f"{chapter}: claim {row.get('claim')} row lacks pipeline {PIPELINE_KEYS}")
+    run = [r for r in rows if r["verdict"] != "not run"]
+    if run and all(int(r.get("claim", 0)) in (5, 6, 7, 8) for r in run):
+        for key in ("baseline", "label_only"):
+            entries = to_jsonable(payload.get(key) or [])
+            if not entries or any(any(k not in e for k in REFERENCE_KEYS) for e in entries):
+                raise ValueError(f"{chapter}: top-level {key!r} must list {REFERENCE_KEYS} per task")
+
+
 def write_results(
     chapter: str,
     payload: Mapping[str, Any],
@@ -76,9 +118,7 @@ def write_results(
     payload : mapping
         The chapter's figures; should hold ``data_source`` and a ``scoreboard`` list.
     """
-    for row in payload.get("scoreboard", []):
-        if row.get("verdict") not in VERDICTS:
-            raise ValueError(f"scoreboard verdict must be one of {VERDICTS}, got {row.get('verdict')!r}")
+    check_contract(chapter, payload)
     doc = {
         "chapter": chapter,
         "vaxis_version": __version__,

@@ -27,8 +27,7 @@ from torch.nn import functional as F
 
 from vaxis.alignment import N_HEAD, N_PEN
 
-__all__ = ["v_basis", "gradient_shares", "GradientRecorder", "saturation", "residual_readouts", "unit_reps",
-           "fold_job", "collect_fold_jobs"]
+__all__ = ["v_basis", "gradient_shares", "GradientRecorder", "saturation", "residual_readouts", "unit_reps"]
 
 
 def v_basis(rep, category, positions, tol: float = 1e-6):
@@ -98,13 +97,18 @@ class GradientRecorder:
     alone, not on which other models share its stack (one fold trained alone records what it records among all
     folds). Use one recorder per stacked training pass.
 
+    ``control``: optional :class:`~vaxis.alignment.AlignmentTargets` (e.g. ``targets.shuffled(seed)``): at every
+    recorded step the same losses are also evaluated with the control's targets at the same model state, and their
+    gradient recorded as kind ``"control"`` (nothing is trained on them).
+
     ``records``: list of dicts ``step`` (the model's own training step), ``epoch`` (None when the loss is called
     outside :func:`~vaxis.stacking.train_stacked`), ``model`` (index in the stack), ``kind`` (``"ce"`` |
-    ``"alignment"``), ``strategy``, and the shares ``v``, ``between_other``, ``residual``, ``norm``.
+    ``"alignment"`` | ``"control"``), ``strategy``, and the shares ``v``, ``between_other``, ``residual``, ``norm``.
     """
 
-    def __init__(self, positions: Sequence[float], every: int = 10):
+    def __init__(self, positions: Sequence[float], every: int = 10, control=None):
         self.positions, self.every = np.asarray(positions, float), every
+        self.control = None if control is None else control.tensors()
         self.calls, self.records = 0, []
         self.model_steps = np.zeros(0, dtype=int)   # (M,) training steps taken so far, per model
 
@@ -134,6 +138,8 @@ class GradientRecorder:
         kinds = {"ce": (ce, [m for m in range(len(loss.strategies)) if take[m]])}
         if any(take[m] for m in live) and out.requires_grad:
             kinds["alignment"] = (out.sum(), [m for m in live if take[m]])
+            if self.control is not None:        # the same losses with the control's targets, at the same state
+                kinds["control"] = (loss.terms(rep, logits, y, self.control).sum(), [m for m in live if take[m]])
         epoch = None if prog is None else int(prog["epoch"])
         for kind, (val, ms) in kinds.items():
             g_rep, g_log = torch.autograd.grad(val, [rep, logits], retain_graph=True, allow_unused=True)
@@ -233,117 +239,3 @@ def residual_readouts(rep: np.ndarray, category: np.ndarray, subject: np.ndarray
         clf = LogisticRegression(C=C, max_iter=1000).fit(Z[~te], category[~te])
         out[name] = float(balanced_accuracy_score(category[te], clf.predict(Z[te])))
     return out
-
-
-# ------------------------------------------------------------------------------------ one fold as a sweep job
-def fold_job(config: dict) -> dict:
-    """Chapter 7's training and analyses for one fold: a sweep job (``"vaxis.saturation:fold_job"``).
-
-    Trains the label-only model and every strategy (one seed, one stacked pass, gradients recorded per model with
-    :class:`GradientRecorder`) on fold ``config["fold"]`` of the chapter-6 manifest, then computes each model's
-    :func:`saturation` and the label-only model's :func:`residual_readouts` on that fold's test subjects. Every
-    step is fold-local (initial weights and batch order from ``(seed, fold)``, the fold's own V-map,
-    normalisation and early stopping; records counted per model), so the job equals that fold of one
-    :func:`vaxis.alignment_train.train_conditions` call over all folds (within float tolerance).
-
-    Parameters
-    ----------
-    config : dict
-        ``data_dir`` (a FACED folder every worker can read), ``cache_dir``, optional ``data_key``
-        (:func:`vaxis.sweep.data_fingerprint` of ``eeg.x`` and the subject ids, checked), ``fold``, ``k``,
-        ``protocol``, ``splits``, ``strategies``, ``weights`` ({strategy: weight}), ``seed``, ``arch``, ``epochs``,
-        ``patience``, ``batch_size``, ``lr``, ``hidden``, ``record_every``, ``device``, ``targets``
-        (``{"positions": (9,), "embeddings": (9, d_llm)}`` as lists). The fold's V-map is fitted here.
-
-    Returns
-    -------
-    dict
-        Row lists (with ``<name>_columns``): ``scores`` (strategy, weight, seed, fold, val_ba, test_ba,
-        best_epoch; label-only first, then ``strategies`` in order), ``saturation`` (strategy, fold, test_ba and
-        the :func:`saturation` keys, same order), ``readouts`` (fold, own_head and the :func:`residual_readouts`
-        keys; the label-only model), ``gradients`` (the recorder's records plus ``fold``); ``d`` (representation
-        width); ``fold_manifest``; ``train_s`` (training only) and ``analysis_s`` (seconds).
-    """
-    import time
-
-    from vaxis.alignment import AlignmentTargets
-    from vaxis.alignment_train import clip_arrays, fold_vmaps, train_conditions
-    from vaxis.eeg.datasets import load_faced
-    from vaxis.stacking import StackConfig
-    from vaxis.sweep import check_data_key
-    from vaxis.training import make_manifest, prepare
-
-    eeg = load_faced(config["data_dir"], kind="de", cache_dir=config.get("cache_dir"))
-    check_data_key(config, eeg.x, np.asarray(eeg.subject_ids))
-    f, seed = int(config["fold"]), int(config.get("seed", 0))
-    targets = AlignmentTargets(np.asarray(config["targets"]["positions"], float),
-                               np.asarray(config["targets"]["embeddings"], float))
-    view = prepare(clip_arrays(eeg), task="9class", input="window", normalisation="train-only")
-    manifest = make_manifest(view.subject_ids, config.get("protocol", "kfold"), k=int(config["k"]),
-                             val_fraction=0.1, splits=config.get("splits"))
-    if not 0 <= f < len(manifest):
-        raise ValueError(f"fold {f} not in the manifest's {len(manifest)} folds")
-    vmaps = {f: fold_vmaps(eeg, [manifest[f]], targets.positions)[0]}
-    weights = {s: float(w) for s, w in config["weights"].items()}
-    rows = pd.DataFrame([("label-only", 0.0, seed, f)] + [(s, weights[s], seed, f) for s in config["strategies"]],
-                        columns=["strategy", "weight", "seed", "fold"])
-    rec = GradientRecorder(targets.positions, every=int(config["record_every"]))
-    cfg = StackConfig(epochs=int(config["epochs"]), batch_size=int(config["batch_size"]), lr=float(config["lr"]),
-                      patience=int(config["patience"]))
-    t0 = time.time()
-    scores, state = train_conditions(view, manifest, config.get("arch", "mlp"), rows, targets, vmaps, cfg,
-                                     hidden=int(config.get("hidden", 32)), device=config.get("device", "auto"),
-                                     recorder=rec)
-    train_s, t1 = time.time() - t0, time.time()
-    reps, logits = unit_reps(state, view, rows)
-    test = [view.subject_ids.index(s) for s in manifest[f]["test"]]
-    sat_rows, read_rows = [], []
-    for m, r in rows.iterrows():
-        s = saturation(reps[m], view.category, view.groups, logits[m].argmax(1), test, targets.positions)
-        sat_rows.append({"strategy": r.strategy, "fold": f, "test_ba": float(scores.test_ba[m]), **s})
-        if r.strategy == "label-only":
-            read_rows.append({"fold": f, "own_head": float(scores.test_ba[m]),
-                              **residual_readouts(reps[m], view.category, view.groups, test, targets.positions)})
-    grads = rec.frame().assign(fold=f)
-    out = {"d": int(state["d"]), "fold_manifest": manifest[f], "train_s": train_s, "analysis_s": time.time() - t1}
-    tables = {"scores": scores, "saturation": pd.DataFrame(sat_rows), "readouts": pd.DataFrame(read_rows),
-              "gradients": grads}
-    for name, tab in tables.items():
-        out[name], out[f"{name}_columns"] = tab.to_dict(orient="records"), list(tab.columns)
-    return out
-
-
-def collect_fold_jobs(jobs: pd.DataFrame, strategies: Sequence[str]) -> dict:
-    """Reassemble :func:`fold_job` results (one row per fold, e.g. :func:`vaxis.sweep.checked_table`).
-
-    Tables come back in the row order of one run over all folds: ``scores`` and ``saturation`` by strategy
-    (label-only first, then ``strategies``) then fold; ``readouts`` by fold; ``gradients`` by the model's step,
-    kind (``ce`` before ``alignment``), strategy, fold, with ``model`` renumbered to the row of ``scores``.
-
-    Returns
-    -------
-    dict
-        ``scores``, ``saturation``, ``readouts``, ``gradients`` (DataFrames), ``d`` (int, equal in every job),
-        ``manifest`` (the jobs' folds), ``train_s`` and ``analysis_s`` (summed over the jobs).
-    """
-    from vaxis.ensemble import frame_from_jobs
-
-    jobs = jobs.sort_values("fold")
-    rank = {s: i for i, s in enumerate(["label-only", *strategies])}
-    tabs = {n: frame_from_jobs(jobs, n) for n in ("scores", "saturation", "readouts", "gradients")}
-    by_strategy = lambda c: c.map(rank) if c.name == "strategy" else c  # noqa: E731
-    for n in ("scores", "saturation"):
-        tabs[n] = tabs[n].sort_values(["strategy", "fold"], key=by_strategy, kind="mergesort", ignore_index=True)
-    tabs["readouts"] = tabs["readouts"].sort_values("fold", kind="mergesort", ignore_index=True)
-    g = tabs["gradients"]
-    if len(g):
-        g = g.sort_values(["step", "kind", "strategy", "fold"], kind="mergesort", ignore_index=True,
-                          key=lambda c: c.map({"ce": 0, "alignment": 1}) if c.name == "kind" else by_strategy(c))
-        row_of = {(s, int(f)): i for i, (s, f) in enumerate(zip(tabs["scores"].strategy, tabs["scores"].fold))}
-        g["model"] = [row_of[(s, int(f))] for s, f in zip(g.strategy, g.fold)]
-    tabs["gradients"] = g
-    ds = {int(d) for d in jobs.d}
-    if len(ds) != 1:
-        raise ValueError(f"fold jobs disagree on the representation width: {sorted(ds)}")
-    return {**tabs, "d": ds.pop(), "manifest": list(jobs.fold_manifest), "train_s": float(jobs.train_s.sum()),
-            "analysis_s": float(jobs.analysis_s.sum())}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-__all__ = ["PAPER_CLAIMS", "collect_rows", "render_scoreboard", "write_scoreboard"]
+__all__ = ["PAPER_CLAIMS", "collect_rows", "render_scoreboard", "plot_scoreboard", "write_scoreboard"]
 
 #: The eight claims with the paper's figure (PAPER.md); "ours" comes only from results files.
 PAPER_CLAIMS = {
@@ -42,22 +42,105 @@ def _cell(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def render_scoreboard(rows: list[dict]) -> str:
-    """A MyST markdown table: claim | paper's figure | our figure | data | verdict."""
-    lines = [
-        "| # | claim | paper | ours (with CI / p) | data | verdict |",
-        "|---|---|---|---|---|---|",
-    ]
+def _headline(r: dict) -> str:
+    h = r.get("headline") or {}
+    if h.get("text"):
+        return str(h["text"])
+    ours = str(r.get("ours", ""))
+    return ours if len(ours) <= 110 else ours[:107].rsplit(" ", 1)[0] + " ..."
+
+
+def _mde(r: dict) -> str:
+    pw = r.get("power") or {}
+    if pw.get("mde") is None:
+        return "-"
+    return f"{float(pw['mde']):.3g} {pw.get('effect', '').split(' (')[0]} (n = {pw.get('n')} {pw.get('unit', '').split(' (')[0]})"
+
+
+def render_scoreboard(rows: list[dict], figure: str | None = None) -> str:
+    """MyST markdown: one short line per claim (verdict, headline, what the design could detect), then each claim's
+    full record (paper, ours, rule, the branch of the rule that fired) in a collapsed dropdown, and the summary
+    figure when ``figure`` (a path relative to the page) is given."""
+    lines = ["| # | claim | verdict | headline (this build) | smallest detectable effect | data |",
+             "|---|---|---|---|---|---|"]
     for r in rows:
         title = r.get("title") or PAPER_CLAIMS.get(int(r["claim"]), ("", ""))[0]
         lines.append("| " + " | ".join(_cell(x) for x in (
-            r["claim"], title, r.get("paper", ""), r.get("ours", ""), r.get("data", ""), f"**{r.get('verdict', '')}**",
-        )) + " |")
-    return "\n".join(lines) + "\n"
+            r["claim"], title, f"**{r.get('verdict', '')}**", _headline(r), _mde(r), r.get("data", ""))) + " |")
+    out = "\n".join(lines) + "\n"
+    if figure:
+        out += (f"\n```{{figure}} {figure}\n:name: scoreboard-figure\n\nEach claim's headline number from this build "
+                "(dot, with its 95% CI), the baseline that ran beside it in the same build (grey square) and the "
+                "paper's figure where it is a number (red diamond); units in each panel's title.\n```\n")
+    out += "\n## Details per claim\n"
+    for r in rows:
+        title = r.get("title") or PAPER_CLAIMS.get(int(r["claim"]), ("", ""))[0]
+        body = [f"- **paper:** {r.get('paper', '')}", f"- **ours:** {r.get('ours', '')}",
+                f"- **data:** {r.get('data', '')}; chapter `{r.get('chapter', '')}`"]
+        if r.get("rule"):
+            body.append(f"- **rule (fixed before the run):** {r['rule']}")
+        if r.get("reason"):
+            body.append(f"- **why this verdict:** {r['reason']}")
+        if r.get("power"):
+            body.append(f"- **power:** {_mde(r)}; alpha {r['power'].get('alpha')}, {r['power'].get('correction')}")
+        if r.get("pipeline"):
+            body.append(f"- **pipeline:** {r['pipeline'].get('normalisation')} normalisation, "
+                        f"{r['pipeline'].get('smoothing')} smoothing")
+        out += (f"\n:::{{dropdown}} Claim {r['claim']}: {_cell(title)} ({r.get('verdict', '')})\n" + "\n".join(body)
+                + "\n:::\n")
+    return out
+
+
+def plot_scoreboard(rows: list[dict], path: Path) -> Path | None:
+    """One small panel per claim with a numeric ``headline`` (``ours`` with ``ci_low`` / ``ci_high``,
+    ``baseline`` + ``baseline_label``, ``paper``, ``unit``); None when no row has one."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in rows if isinstance(r.get("headline"), dict) and r["headline"].get("ours") is not None]
+    if not rows:
+        return None
+    n = len(rows)
+    cols = min(4, n)
+    fig, axes = plt.subplots((n + cols - 1) // cols, cols, figsize=(3.4 * cols, 2.3 * ((n + cols - 1) // cols)),
+                             squeeze=False)
+    for ax, r in zip(axes.ravel(), rows):
+        h = r["headline"]
+        ys, labels = [], []
+        for k, (label, val) in enumerate((("ours", h.get("ours")), (h.get("baseline_label") or "baseline",
+                                                                       h.get("baseline")),
+                                          ("paper", h.get("paper")))):
+            if val is None:
+                continue
+            style = {"ours": dict(fmt="o", color="tab:blue"), "paper": dict(fmt="D", color="tab:red")}.get(
+                label, dict(fmt="s", color="0.5"))
+            err = None
+            if label == "ours" and h.get("ci_low") is not None:
+                err = [[val - h["ci_low"]], [h["ci_high"] - val]]
+            ax.errorbar([val], [len(ys)], xerr=err, capsize=3, **style)
+            ys.append(len(ys))
+            labels.append(label)
+        ax.set_yticks(ys, labels, fontsize=7)
+        ax.set_ylim(-0.6, len(ys) - 0.4)
+        ax.set_title(f"{r['claim']}. {h.get('label', '')} [{r.get('verdict', '')}]", fontsize=8)
+        ax.set_xlabel(h.get("unit", ""), fontsize=7)
+        ax.tick_params(axis="x", labelsize=7)
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
 
 
 def write_scoreboard(results_dir: Path, out: Path) -> Path:
-    """Render the scoreboard from ``results_dir`` into ``out`` (markdown, included by ``book/claims.md``)."""
+    """Render the scoreboard from ``results_dir`` into ``out`` (markdown, included by ``book/claims.md``) and its
+    summary figure beside it (``scoreboard.png``)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(render_scoreboard(collect_rows(results_dir)))
+    rows = collect_rows(results_dir)
+    fig = plot_scoreboard(rows, out.with_suffix(".png"))
+    out.write_text(render_scoreboard(rows, fig.name if fig else None))
     return out

@@ -291,6 +291,53 @@ def claim8_points(gain_points: float, ci_low: float, ci_high: float, p_holm: flo
                        rule=RULE_8.format(headline=headline, size=size), source=source, unit="BA points")
 
 
+RULE_7 = ("Claim 7 (the saturation regularity), fixed before the run. Four criteria, each a per-fold statistic with "
+          "a 95% t-interval over folds (seeds averaged) against a null that could win: (1) basin_saturated: the "
+          "label-only V-direction orders held-out class centroids better than one re-fitted to permuted positions "
+          "(holds above 0, fails below 0.10 Spearman); (2) residual_starved: the alignment gradient's residual-"
+          "subspace share is smaller with the LLM targets than with the same losses given shuffled targets at the "
+          "same states (holds above 0, fails below 0.02); (3) v_carries_accuracy: a readout of the V-direction "
+          "beats one of a random direction of the between-class span (holds above 0, fails below 0.01 BA); (4) "
+          "supervision_does_not_pay: the strategies' mean BA minus the label-only model's (holds below 0.01, fails "
+          "above 0). REPLICATES if all "
+          "hold; PARTLY if some hold and some fail; DOES NOT REPLICATE if all fail; INCONCLUSIVE otherwise. "
+          "Synthetic data: inconclusive.")
+
+
+def claim7(criteria: Sequence[Mapping], source: str = "faced") -> Verdict:
+    """Claim 7's verdict (:data:`RULE_7`) from :func:`vaxis.saturation_criteria.criterion` records."""
+    return criteria_outcome(criteria, RULE_7, source=source)
+
+
+RULE_4 = ("Claim 4 (EEG tracks the V-axis), fixed before the run. A cross-subject ridge map from clip features to "
+          "the clip's V-axis position, scored per held-out subject (Spearman), against the honest null that "
+          "shuffles the nine category positions and re-fits everything: REPLICATES if the map beats its honest "
+          "null (p < {alpha}) and so does leave-one-category-out prediction (which a map tracking category "
+          "identity alone cannot do); PARTLY if one of the two does; DOES NOT REPLICATE if neither does and the "
+          "95% CI of the mean gain over the honest null's mean lies below {margin} (Spearman) in both designs; "
+          "INCONCLUSIVE otherwise. Synthetic data: inconclusive.")
+
+
+def claim4(p_all: float, p_loco: float, gain_ci_high_all: float, gain_ci_high_loco: float, *, alpha: float = 0.05,
+           margin: float = 0.10, source: str = "faced") -> Verdict:
+    """Claim 4's verdict (:data:`RULE_4`) from the honest-null p-values and the gains' upper CI bounds."""
+    rule = RULE_4.format(alpha=alpha, margin=margin)
+    if source == "synthetic":
+        return synthetic_verdict(rule)
+    held = [k for k, p in (("all categories", p_all), ("leave-one-category-out", p_loco)) if _finite(p) and p < alpha]
+    reason = (f"honest p all {p_all:.3g}, LOCO {p_loco:.3g}; gain CI high all {gain_ci_high_all:.3g}, LOCO "
+              f"{gain_ci_high_loco:.3g}")
+    if len(held) == 2:
+        return Verdict("replicates", rule, f"both designs beat the honest null ({reason})")
+    if held:
+        return Verdict("partly", rule, f"only {held[0]} beats the honest null ({reason})")
+    if _finite(gain_ci_high_all, gain_ci_high_loco) and max(gain_ci_high_all, gain_ci_high_loco) < margin:
+        return Verdict("does not replicate", rule, f"neither beats the honest null and both gains are excluded "
+                                                   f"above {margin} ({reason})")
+    return Verdict("inconclusive", rule, f"neither beats the honest null, but a gain of {margin} is not excluded "
+                                         f"({reason})")
+
+
 # ===================================================================================================================
 # Text claims 1-3 (chapters 1-3): rules, verdicts and power statements. Self-contained: this section only uses
 # Power, Verdict and the module's imports.

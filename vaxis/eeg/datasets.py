@@ -289,8 +289,8 @@ def load_faced(data_dir: str | os.PathLike | None = None, kind: str = "de", subj
     if len(subject_ids) == 0:
         raise ValueError("subjects is empty")
     parts = {"kind": kind, "files": [(s, hash_file(files[s])) for s in subject_ids]}
-    x = cached_arrays("faced", parts, lambda: {"x": _load_stack(files, subject_ids, kind)},
-                      cache_dir=cache_dir, use_cache=use_cache)["x"]
+    x = cached_arrays("faced", parts, lambda: {"x": _load_stack(files, subject_ids, kind)}, cache_dir=cache_dir,
+                      use_cache=use_cache, code=("eeg/datasets", "eeg/safepickle"))["x"]
     if drop_mastoids:
         x = x[:, :, :30]
     ratings = None
