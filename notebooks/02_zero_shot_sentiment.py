@@ -95,8 +95,9 @@ if runs:
 # and twin reads the same texts: that order cut after its first `n_texts` positive or negative texts (500 in the CI
 # build, 100 in quick mode), with the neutral texts among them (SST-5, TweetEval: they enter the graded Spearman),
 # each cut to its first `max_tokens` = 128 tokens (only IMDB reviews are that long: about their first 100 words).
-# The `n` column of every table is the number of binary (pos/neg) texts scored. The per-model seconds printed above are this build's;
-# `benchmarks/throughput.py` measures the extraction speed-ups that make 500 texts affordable on 2 CPU cores.
+# The `n` column of every table is the number of binary (pos/neg) texts scored. The per-model seconds printed above
+# are this build's; `benchmarks/throughput.py` measures the extraction speed-ups that make 500 texts affordable on
+# 2 CPU cores.
 
 # %%
 sets_table = pd.DataFrame([
@@ -197,9 +198,9 @@ if len(curves):
 
 # %% [markdown]
 # Figure: AUROC of each pretrained model's V-axis fitted at each layer, on the first 100 texts of each benchmark
-# (point estimates; those texts are extracted at every layer, the rest only at the chosen one). Diagnosis only: the reported numbers
-# use the dotted layer, chosen on the nine sentences before any benchmark was seen; picking the best layer here would
-# tune on the benchmark.
+# (point estimates; those texts are extracted at every layer, the rest only at the chosen one). Diagnosis only: the
+# reported numbers use the dotted layer, chosen on the nine sentences before any benchmark was seen; picking the
+# best layer here would tune on the benchmark.
 #
 # ## Verdict
 

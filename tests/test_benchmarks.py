@@ -95,13 +95,15 @@ def test_clear_errors(tmp_path):
         B.load_benchmark(header_only)
     nocol = tmp_path / "nocol.csv"
     pd.DataFrame({"words": ["a"], "label": [1]}).to_csv(nocol, index=False)
-    with pytest.raises(B.BenchmarkFormatError, match=r"nocol\.csv: cannot find a text column.*found columns \['words', 'label'\]"):
+    with pytest.raises(B.BenchmarkFormatError,
+                       match=r"nocol\.csv: cannot find a text column.*found columns \['words', 'label'\]"):
         B.load_benchmark(nocol)
     with pytest.raises(B.BenchmarkFormatError, match="no label column 'stars'"):
         B.load_benchmark(nocol, text_col="words", label_col="stars")
     three = tmp_path / "three.csv"
     pd.DataFrame({"text": ["a", "b", "c"], "label": [0, 1, 2]}).to_csv(three, index=False)
-    with pytest.raises(B.BenchmarkFormatError, match=r"three\.csv: label column 'label' is not binary.*\['0', '1', '2'\]"):
+    with pytest.raises(B.BenchmarkFormatError,
+                       match=r"three\.csv: label column 'label' is not binary.*\['0', '1', '2'\]"):
         B.load_benchmark(three)
     ragged = tmp_path / "ragged.tsv"
     ragged.write_text("text\tlabel\nok\t1\nbad\n")

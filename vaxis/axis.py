@@ -159,7 +159,7 @@ class VAxis(TransformerMixin, BaseEstimator):
             raise ValueError(f"reference has {ref.shape[-1]} features, the hidden states {n_features}")
         return scale_stats(ref)
 
-    def fit(self, X, y) -> "VAxis":
+    def fit(self, X, y) -> VAxis:
         """Fit on hidden states ``X``, shape (n_texts, hidden) or (n_layers, n_texts, hidden), and labels ``y``.
 
         ``y`` are signs (-1 negative, 0 neutral, +1 positive) or labels without negative values (see
@@ -175,7 +175,7 @@ class VAxis(TransformerMixin, BaseEstimator):
         self.mean_, self.scale_ = self._reference_stats(h.shape[1])
         return self._fit_arrays((h - self.mean_) / self.scale_, s)
 
-    def _fit_arrays(self, h: np.ndarray, s: np.ndarray) -> "VAxis":
+    def _fit_arrays(self, h: np.ndarray, s: np.ndarray) -> VAxis:
         """The fit itself on validated, already standardised float arrays h (n, d) and signs s (n,): the fast path
         of the leave-one-pair-out loops (thousands of fits per chapter), skipping scikit-learn's input checks."""
         if not hasattr(self, "mean_"):
@@ -236,7 +236,7 @@ class VAxis(TransformerMixin, BaseEstimator):
         return path.with_suffix(".npz")
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "VAxis":
+    def load(cls, path: str | os.PathLike) -> VAxis:
         path = Path(path)
         meta = json.loads(path.with_suffix(".json").read_text())
         ax = cls(meta["method"], meta["layer"], meta["shrinkage"])

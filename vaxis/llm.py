@@ -100,7 +100,7 @@ class LoadedModel:
     def is_causal(self) -> bool:
         return self.kind == "causal"
 
-    def materialize(self) -> "LoadedModel":
+    def materialize(self) -> LoadedModel:
         """Load the weights and tokenizer of a lazy model (``load_model(..., lazy=True)``); a no-op otherwise."""
         if self.module is None and self.loader is not None:
             self.module, self.tokenizer = self.loader()

@@ -2,8 +2,8 @@
 
 Per model (pretrained or its random-weight twin) everything comes from the nine sentences and the unlabelled
 reference texts, before any benchmark is read: the pooling rule of :mod:`vaxis.llm`, the hidden-state
-standardisation of :mod:`vaxis.reference_texts`, the layer of :func:`vaxis.axis.layer_rule` and the axis itself. Benchmark
-texts are only projected: AUROC is threshold-free and accuracy uses the neutral sentence's own position.
+standardisation of :mod:`vaxis.reference_texts`, the layer of :func:`vaxis.axis.layer_rule` and the axis itself.
+Benchmark texts are only projected: AUROC is threshold-free and accuracy uses the neutral sentence's own position.
 
 Extraction plan per benchmark (all cached; chapters 2 and 3 ask for the same keys, so chapter 3 runs no forward
 pass after chapter 2): the first :data:`N_CURVE` texts at every layer (the diagnostic layer curves), the rest only
