@@ -20,10 +20,14 @@
 # architecture again with seeded random weights.
 #
 # **Method.** For each model we take the pooled hidden state of every sentence at every layer (`mean` pooling for
-# the encoder; the `last` token for causal models, where a plain mean is dominated by position 0). The axis is
-# the unit vector $w \propto \bar h_+ - \bar h_-$ (four positive sentences minus four negative; `pca` and `lda` are
-# compared below), oriented so positives project higher, and a sentence's position is $(h - c)^\top w$ with $c$
-# the mean of the nine.
+# the encoder; for causal models the mean over every token but the first, since position 0 dominates a plain mean
+# and the last token of each of the nine sentences is the same full stop). Causal LMs have a few *massive* hidden
+# dimensions whose spread dwarfs the rest, so every dimension is first **standardised** with the mean and SD of a
+# fixed set of unlabelled reference texts shipped with the package (`vaxis/data/reference_texts.txt`, no
+# benchmark text in it): $z = (h - \mu_{ref}) / s_{ref}$. The axis is the unit vector
+# $w \propto \bar z_+ - \bar z_-$ (four positive sentences minus four negative; `pca` and `lda` are compared
+# below), oriented so positives project higher, and a sentence's position is $(z - c)^\top w$ with $c$ the mean of
+# the nine. The same transform is applied to every text any later chapter projects, and is saved with the axis.
 #
 # **Held-out evidence and the layer, from the nine sentences alone.** Each of the 16 (positive, negative) pairs
 # is left out in turn, the axis is fitted on the other seven, and both held-out sentences are placed by their
@@ -56,7 +60,7 @@ import numpy as np
 import pandas as pd
 
 import vaxis.results
-from vaxis import axis, stats
+from vaxis import axis, reference_texts, stats, verdicts
 from vaxis.plots import titled
 from vaxis.sentences import CATEGORIES, SIGNS, sentence_table
 
@@ -73,31 +77,46 @@ sentence_table()
 # a concrete first-person scene of 15-19 words that evokes its category by situation; none names its own emotion,
 # so the axis cannot be a lexicon of emotion words.
 #
-# ## Layer curves and the chosen layer
+# ## The rule, fixed before the data
+#
+# The verdict rule and what nine sentences can detect, fixed in `vaxis.verdicts` before any hidden state is read:
 
 # %%
-rows, curves, positions, heldout, stab, nulls, hidden_by = [], {}, {}, {}, {}, {}, {}
+power = verdicts.power_claim1()
+print("rule:", verdicts.RULE_1)
+print("power:", power.sentence())
+
+# %% [markdown]
+# ## Layer curves and the chosen layer
+#
+# Every curve below is computed on the standardised states; the rule (best mean held-out margin, near-ties to the
+# middle layer, layer 0 excluded) is `vaxis.axis.layer_rule`, the same in chapters 2-7.
+
+# %%
+rows, curves, positions, heldout, stab, nulls, hidden_by, spreads, z_ref = [], {}, {}, {}, {}, {}, {}, {}, {}
 for name in models:
     for random_weights in (False, True):
         label = f"{name} (random weights)" if random_weights else name
-        hidden, pooling = axis.nine_hidden(name, device=device, random_weights=random_weights, cache_dir=cache_dir)
+        st = axis.anchor_states(axis.lazy_model(name, device, random_weights), cache_dir=cache_dir)
+        hidden, pooling = reference_texts.standardize(st["nine"], st["reference"]), st["pooling"]
         curve = axis.layer_curve(hidden, SIGNS, method)
-        layer = axis.choose_layer(hidden, SIGNS, method, curve=curve)
-        fitted = axis.VAxis(method, layer=layer).fit(hidden, SIGNS)
+        layer = axis.choose_layer(hidden, SIGNS, method, curve=curve)  # = axis.layer_rule for the chosen method
+        fitted = axis.VAxis(method, layer=layer, reference=st["reference"]).fit(st["nine"], SIGNS)
         hp = axis.heldout_positions(hidden[layer], SIGNS, method)
-        st = axis.stability(hidden[layer], SIGNS, method, n_boot=n_boot, seed=seed)
+        stb = axis.stability(hidden[layer], SIGNS, method, n_boot=n_boot, seed=seed)
         pn = axis.partition_null(hidden, SIGNS, method)
         curves[label], positions[label], heldout[label], stab[label], nulls[label] = curve, fitted.transform(
-            hidden), hp, st, pn
-        hidden_by[label] = hidden
-        boot_med, boot_lo, boot_hi = (np.median(st["bootstrap"]), *np.quantile(st["bootstrap"], [0.025, 0.975]))
+            st["nine"]), hp, stb, pn
+        hidden_by[label], spreads[label] = hidden, reference_texts.dimension_spread(st["reference"][layer])
+        z_ref[label] = reference_texts.standardize(st["reference"][layer], st["reference"][layer])
+        boot_med, boot_lo, boot_hi = (np.median(stb["bootstrap"]), *np.quantile(stb["bootstrap"], [0.025, 0.975]))
         rows.append({
             "model": label, "random_weights": random_weights, "pooling": pooling, "layer": layer,
             "n_layers": hidden.shape[0] - 1, "heldout_margin": curve.loc[layer, "heldout_margin"],
             "pair_accuracy": curve.loc[layer, "pair_accuracy"], "sign_accuracy": curve.loc[layer, "sign_accuracy"],
             "heldout_order_ok": bool(np.nanmin(hp[SIGNS > 0]) > np.nanmax(hp[SIGNS < 0])),
             "dprime_in_sample": curve.loc[layer, "dprime"], "split_rank": pn["rank"], "split_p": pn["p"],
-            "loso_cos_min": np.delete(st["loso"], np.flatnonzero(SIGNS == 0)).min(),
+            "loso_cos_min": np.delete(stb["loso"], np.flatnonzero(SIGNS == 0)).min(),
             "boot_cos_median": boot_med, "boot_cos_lo": boot_lo, "boot_cos_hi": boot_hi,
         })
 summary = pd.DataFrame(rows)
@@ -112,6 +131,33 @@ summary
 # four-vs-four splits (1 = best) and its exact p-value; `loso_cos_min`: lowest cosine of a leave-one-sentence-out
 # axis to the full one (the neutral sentence, which mean-diff ignores, excluded); `boot_cos_*`: median and 95 %
 # interval of bootstrap cosines.
+#
+# ## Which hidden dimensions dominate, before and after standardising
+
+# %%
+spread = reference_texts.spread_table(spreads)
+fig, axes = plt.subplots(1, len(models), figsize=(4.8 * len(models), 3.4), squeeze=False)
+for ax, name in zip(axes[0], models):
+    sd = np.sort(spreads[name]["sd_raw"])[::-1]
+    ax.plot(np.arange(1, sd.size + 1), sd / np.median(sd), label="raw")
+    ax.plot(np.arange(1, sd.size + 1), np.sort(z_ref[name].std(0))[::-1], label="standardised")
+    ax.set(xscale="log", yscale="log", xlabel="hidden dimension, by rank of its SD", ylabel="SD / median SD",
+           title=f"{name}, layer {int(summary.set_index('model').loc[name, 'layer'])}")
+    ax.legend(fontsize=7)
+fig.suptitle(titled("Per-dimension spread over the reference texts at the chosen layer", "text"))
+fig.tight_layout()
+plt.show()
+spread
+
+# %% [markdown]
+# *Figure 1 and Table 3.* The SD of every hidden dimension over the 185 reference texts at the chosen layer,
+# relative to the median dimension, sorted (log axes), before and after standardising; the table names the five
+# largest dimensions and their share of the total variance (this build's numbers). Causal LMs carry a few
+# "massive activation" dimensions, largest at the first token (with last-token pooling, gemma-3-270m's top five
+# held 99 % of the variance at its layer); averaging without the first token removes the worst of them, but the
+# spread stays uneven, and a mean-difference axis in the raw space follows the widest dimensions. After
+# standardising every dimension has unit spread over the reference texts (up to the floor for constant ones), so
+# the axis is built from all of them.
 
 # %%
 fig, axes = plt.subplots(2, len(models), figsize=(4.8 * len(models), 6.4), squeeze=False, sharex="col")
@@ -133,7 +179,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# *Figure 1.* Top: mean held-out margin per layer, for each model (solid) and its random-weight copy (dashed);
+# *Figure 2.* Top: mean held-out margin per layer, for each model (solid) and its random-weight copy (dashed);
 # the dotted line is the layer the rule chose. Bottom: held-out pairs (of 16) whose positive sentence lands above
 # its negative one; 8 is chance. Layer 0 with last-token pooling is undefined (every sentence ends in ".").
 #
@@ -148,7 +194,7 @@ for ax, name in zip(axes[0], models):
     ax.scatter(p[order], np.arange(9), c=[colours[s] for s in SIGNS[order]], zorder=3)
     ax.set_yticks(np.arange(9), [CATEGORIES[i] for i in order])
     ax.axvline(0, color="grey", ls=":", lw=1)
-    ax.set(xlabel="position on the V-axis (hidden-state units)",
+    ax.set(xlabel="position on the V-axis (reference SDs)",
            title=f"{name}, layer {int(summary.set_index('model').loc[name, 'layer'])}")
 fig.suptitle(titled("Category positions on each model's V-axis (blue negative, red positive)", "text"))
 fig.tight_layout()
@@ -158,7 +204,7 @@ held_table = pd.DataFrame({f"{m} held-out z": heldout[m] for m in models}, index
 pd.concat([pos_table, held_table], axis=1)
 
 # %% [markdown]
-# *Figure 2 and Table 3.* The nine sentences ordered by their in-sample position on each model's axis (dotted line:
+# *Figure 3 and Table 4.* The nine sentences ordered by their in-sample position on each model's axis (dotted line:
 # the centre of the nine). These are the positions chapters 4-7 give each FACED clip of the category. In-sample
 # positions separate by construction; the held-out columns (mean $z$ over the four folds that left the sentence out;
 # NaN for neutral, never held out) are the honest version.
@@ -179,7 +225,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# *Figure 3.* The held-out margin of the valence split (red) against the 34 other ways to split the eight
+# *Figure 4.* The held-out margin of the valence split (red) against the 34 other ways to split the eight
 # non-neutral sentences into two groups of four, each with its own layer choice. With 35 splits the smallest
 # possible p-value is 1/35 = 0.029.
 #
@@ -199,7 +245,7 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# *Figure 4.* Cosine between the axis refitted on resampled sentences and the axis from all nine, at the chosen
+# *Figure 5.* Cosine between the axis refitted on resampled sentences and the axis from all nine, at the chosen
 # layer (boxes: bootstrap, `n_boot` draws; dots: each sentence left out once, the neutral one giving 1 since
 # mean-diff ignores it). Direction stability is largely a property of averaging four vectors per side: random-weight
 # copies score nearly as high, so stability alone says little about valence; the held-out placements and the
@@ -221,28 +267,24 @@ methods_table = pd.DataFrame(method_rows)
 methods_table
 
 # %% [markdown]
-# *Table 4.* Cosines between the three axis definitions at each model's chosen layer, and each method's held-out
+# *Table 5.* Cosines between the three axis definitions at each model's chosen layer, and each method's held-out
 # pair count there (the layer was chosen with mean-diff). LDA uses shrinkage 0.5 toward a scaled identity, since 8
 # labelled sentences cannot estimate a covariance in hundreds of dimensions; PCA ignores the labels except for the
 # sign, so it finds the largest variation among the nine sentences, which need not be valence.
 #
 # ## Verdict
 #
-# Rule (for each model, at its chosen layer): **(a)** held-out ordering: every positive sentence's mean held-out
-# position lies above every negative one's; **(b)** its held-out margin exceeds its random-weight control's;
-# **(c)** the valence split beats every other four-vs-four split (exact p = 1/35 <= 0.05). The claim *replicates*
-# when (a)-(c) hold for every model; *partly* when (a) and (b) hold for at least one model; otherwise it *does not
-# replicate*.
+# The rule printed at the top, applied to Table 2 (`vaxis.verdicts.claim1`):
 
 # %%
 real = summary[~summary["random_weights"]].set_index("model")
 ctrl = summary[summary["random_weights"]].assign(model=lambda d: d["model"].str.replace(" (random weights)", ""))
 ctrl = ctrl.set_index("model")
-a = real["heldout_order_ok"]
-b = real["heldout_margin"] > ctrl["heldout_margin"]
-c = real["split_p"] <= 0.05
-verdict = "replicates" if (a & b & c).all() else ("partly" if (a & b).any() else "does not replicate")
-criteria = pd.DataFrame({"(a) held-out order": a, "(b) beats random": b, "(c) valence split best": c})
+claim_input = [{"model": m, "heldout_order_ok": bool(r["heldout_order_ok"]), "heldout_margin": r["heldout_margin"],
+                "control_margin": ctrl.loc[m, "heldout_margin"] if m in ctrl.index else None,
+                "pair_accuracy": r["pair_accuracy"], "split_p": r["split_p"], "split_rank": int(r["split_rank"])}
+               for m, r in real.iterrows()]
+verdict = verdicts.claim1(claim_input)
 loso_lo, boot_lo = real["loso_cos_min"].min(), real["boot_cos_lo"].min()
 ours = "; ".join(
     f"{m}: layer {int(real.loc[m, 'layer'])}, held-out pairs {16 * real.loc[m, 'pair_accuracy']:.0f}/16 "
@@ -250,8 +292,11 @@ ours = "; ".join(
     f"(p = {real.loc[m, 'split_p']:.2f}), LOSO cos >= {real.loc[m, 'loso_cos_min']:.2f}, bootstrap cos "
     f"{stats.fmt_ci(real.loc[m, 'boot_cos_median'], real.loc[m, 'boot_cos_lo'], real.loc[m, 'boot_cos_hi'], 2)}"
     for m in real.index)
-print(f"verdict: {verdict}\n{ours}\n(min LOSO cosine across models {loso_lo:.3f}; "
+print(f"verdict: {verdict.verdict}\nwhy: {verdict.reason}\n{ours}\n(min LOSO cosine across models {loso_lo:.3f}; "
       f"lowest bootstrap 2.5 % bound {boot_lo:.3f}; n = 9 sentences, {n_boot} bootstrap draws)")
+criteria = pd.DataFrame({"(a) held-out order": real["heldout_order_ok"],
+                         "(b) beats random": real["heldout_margin"] > ctrl["heldout_margin"].reindex(real.index),
+                         "(c) valence split best": real["split_p"] <= 0.05})
 criteria
 
 # %%
@@ -272,27 +317,33 @@ vaxis.results.write_results("01_v_axis", {
                     "loso_cos_min": ctrl.loc[m, "loso_cos_min"],
                     "bootstrap_cos_median": ctrl.loc[m, "boot_cos_median"],
                     "bootstrap_cos_ci": [ctrl.loc[m, "boot_cos_lo"], ctrl.loc[m, "boot_cos_hi"]]},
-        "criteria": {"heldout_order": bool(a[m]), "beats_random": bool(b[m]), "valence_split_best": bool(c[m])},
+        "criteria": {k: bool(v) for k, v in zip(("heldout_order", "beats_random", "valence_split_best"),
+                                                  criteria.loc[m])},
         "methods": methods_table.set_index("model").loc[m].to_dict(),
+        "standardized": True,
+        "dimension_spread": {k: spreads[m][k] for k in ("sd_median", "sd_max", "top_dims", "top_sd",
+                                                         "top_share_raw", "top_share_std")},
     } for m, r in real.iterrows()},
-    "verdict_rule": "(a) all positives above all negatives in held-out position, (b) held-out margin above the "
-                    "random-weight control, (c) valence split best of 35 (p <= 0.05); replicates if (a-c) for every "
-                    "model, partly if (a, b) for one, else does not replicate",
+    "n_reference_texts": len(reference_texts.reference_texts()),
+    "verdict_rule": verdicts.RULE_1,
     "scoreboard": [{"claim": 1, "title": "A V-axis read from nine sentences", "paper": "built from 9 sentences",
-                    "ours": ours, "data": "text (9 sentences, ours)", "verdict": verdict}],
+                    "ours": ours, "data": "text (9 sentences, ours; 185 unlabelled reference texts)",
+                    **verdict.fields(), "power": power.as_dict()}],
 }, results_dir)
 print(f"chapter runtime {time.perf_counter() - t_start:.0f} s")
 
 # %% [markdown]
 # ## What could break it
 #
-# - Nine sentences are few. The held-out evidence rests on 16 leave-one-pair-out fits per layer, and the layer is
+# - Nine sentences are few: the power statement above says what they can detect (a held-out separation of about
+#   two within-group SDs). The held-out evidence rests on 16 leave-one-pair-out fits per layer, and the layer is
 #   chosen from the same numbers, so the chosen layer's margin is optimistic; the random-weight control and the 35
 #   permuted splits go through the identical selection, which keeps those comparisons fair.
 # - With eight labelled sentences, one split among 35 must come out on top by chance; a valence split that does not
 #   rank first is not evidence against a V-axis, only a lack of power. Chapter 2 tests the same axis on thousands
 #   of benchmark sentences it never saw.
-# - The sentences are ours; another set could move the axis and its layer.
+# - The sentences are ours; another set could move the axis and its layer. So could another reference set: it
+#   fixes each dimension's scale (its texts are everyday prose, none from a benchmark).
 # - Small offline models stand in for the paper's 14 LLMs; pass hub ids (`vaxis.llm.LINEUP_14`) in `models`.
 #
 # ## Rerun it

@@ -74,3 +74,50 @@ def test_pair_summary_separates_real_from_floor():
 def test_spearman_matrix_rejects_bad_shape():
     with pytest.raises(ValueError, match="n_items"):
         spearman_matrix(np.zeros((2, 2)))
+
+
+def _planted(rng, n=300, shared=1.0):
+    """Three 'real' models sharing a latent ordering, two random ones with their own."""
+    latent = rng.normal(size=n)
+    real = [shared * latent + rng.normal(size=n) for _ in range(3)]
+    rand = [rng.normal(size=n) for _ in range(2)]
+    return np.stack(real + rand)
+
+
+def test_agreement_boot_within_vs_pooled_and_by_hand():
+    from vaxis.agreement import agreement_boot
+
+    rng = np.random.default_rng(4)
+    a, b = _planted(rng), _planted(rng, n=200)
+    b[:, :] += np.array([[5.0], [-5.0], [0.0], [0.0], [0.0]])  # benchmark offsets differ by model
+    out = agreement_boot({"a": a, "b": b}, n_boot=200, seed=1)
+    expect = np.mean([[[stats.spearmanr(x[i], x[j]).statistic for j in range(5)] for i in range(5)]
+                      for x in (a, b)], axis=0)
+    np.testing.assert_allclose(out["within"], expect, atol=1e-12)
+    pooled = stats.spearmanr(np.concatenate([a, b], 1)[0], np.concatenate([a, b], 1)[1]).statistic
+    assert out["pooled"][0, 1] == pytest.approx(pooled)
+    assert out["pooled"][0, 1] < out["within"][0, 1] - 0.1  # offsets mixed into the pooled ranks
+    assert out["within_boot"].shape == (200, 5, 5)
+    again = agreement_boot({"a": a, "b": b}, n_boot=200, seed=1)
+    np.testing.assert_array_equal(again["within_boot"], out["within_boot"])
+    with pytest.raises(ValueError, match="same models"):
+        agreement_boot({"a": a, "b": b[:3]})
+
+
+def test_floor_differences_find_shared_ordering_and_not_noise():
+    from vaxis.agreement import agreement_boot, floor_differences
+
+    rng = np.random.default_rng(5)
+    names = ["r1", "r2", "r3", "c1", "c2"]
+    is_real = np.array([True, True, True, False, False])
+    out = agreement_boot({"a": _planted(rng), "b": _planted(rng)}, n_boot=300, seed=0)
+    diff = floor_differences(out["within"], out["within_boot"], names, is_real, level=1 - 0.05 / 3)
+    assert len(diff) == 3 and (diff["diff_lo"] > 0).all()
+    assert (diff["floor"] < 0.2).all() and diff["floor_with"].str.contains("~ c").all()
+    row = diff.iloc[0]
+    assert row["diff"] == pytest.approx(out["within"][0, 1] - row["floor"])
+    null = agreement_boot({"a": _planted(rng, shared=0.0), "b": _planted(rng, shared=0.0)}, n_boot=300, seed=0)
+    nd = floor_differences(null["within"], null["within_boot"], names, is_real, level=1 - 0.05 / 3)
+    assert (nd["diff_lo"] < 0).all()  # no shared ordering: no pair beats the floor
+    none = floor_differences(out["within"], out["within_boot"], names[:3], is_real[:3] | True)
+    assert (none["floor"] == 0).all()

@@ -50,7 +50,7 @@ def test_layer_axis_and_errors(tmp_path):
     with pytest.raises(ValueError, match="positive and one negative"):
         VAxis().fit(H, np.ones(5))
     with pytest.raises(ValueError, match="method"):
-        VAxis("svm")
+        VAxis("svm").fit(H, S)  # parameters are validated in fit (scikit-learn convention)
     ax.save(tmp_path / "ax")
     back = VAxis.load(tmp_path / "ax")
     np.testing.assert_allclose(back.transform(hidden), ax.transform(hidden))
@@ -144,3 +144,65 @@ def test_stability_is_high_for_clean_axis_and_low_for_noise():
     assert st["loso"].min() > 0.95 and np.median(st["bootstrap"]) > 0.95
     noisy = stability(rng.normal(size=(9, 8)), n_boot=50)
     assert np.median(noisy["bootstrap"]) < np.median(st["bootstrap"])
+
+
+def test_vaxis_is_a_scikit_learn_estimator():
+    """Issue #17 item 5: BaseEstimator + TransformerMixin, clone, Pipeline, and every check_estimator check."""
+    from sklearn.base import clone
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.utils.estimator_checks import check_estimator
+
+    # No check is skipped: each applies to a fit on few texts. The array-API checks skip themselves unless
+    # SCIPY_ARRAY_API is set (an environment switch, not a VAxis limitation).
+    results = check_estimator(VAxis(), on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"]
+    assert not failed, failed
+    assert len(results) > 40
+    ax = VAxis("lda", layer=2, shrinkage=0.2)
+    twin = clone(ax)
+    assert twin.get_params() == ax.get_params() and twin is not ax
+    pipe = make_pipeline(StandardScaler(), VAxis()).fit(H, S)
+    np.testing.assert_allclose(pipe.transform(H), VAxis().fit(StandardScaler().fit_transform(H), S).transform(
+        StandardScaler().fit_transform(H)))
+
+
+def test_parameters_are_validated_in_fit_not_init():
+    for bad in (dict(method="svm"), dict(shrinkage=1.5), dict(shrinkage="x"), dict(layer=1.5),
+                dict(reference=np.zeros(3))):
+        ax = VAxis(**bad)  # the constructor only stores
+        with pytest.raises(ValueError):
+            ax.fit(H, S)
+
+
+def test_binary_labels_follow_the_sign_rule():
+    # 0/1 labels: 0 is the negative group; the neutral row (label between) is ignored by mean-diff
+    y = np.array([2, 2, 0, 0, 1])
+    a, b = VAxis().fit(H, y), VAxis().fit(H, S)
+    np.testing.assert_allclose(a.direction_, b.direction_)
+    assert a.neutral_ == pytest.approx(b.neutral_)
+
+
+def test_layer_rule_sees_a_layer_only_after_standardising():
+    """The chapters' rule: choose_layer on the nine sentences standardised with the reference texts' statistics."""
+    from vaxis.axis import layer_rule
+    from vaxis.reference_texts import standardize
+
+    rng = np.random.default_rng(8)
+    n_layers, d = 5, 40
+    ref = rng.normal(size=(n_layers, 120, d))
+    nine = rng.normal(size=(n_layers, 9, d))
+    nine[3, :, 5:25] += 0.9 * SIGNS[:, None]     # valence in 20 ordinary dimensions at layer 3
+    ref[:, :, :2] *= 400                          # two massive, valence-free dimensions at every layer
+    nine[:, :, :2] *= 400
+    assert layer_rule(nine, ref) == 3 == choose_layer(standardize(nine, ref))
+    assert layer_rule(nine, None) == choose_layer(nine)
+
+
+def test_pooling_rule_is_fixed_per_model_kind():
+    from vaxis import llm
+
+    assert {n: s["pooling"] for n, s in llm.REGISTRY.items()} == {
+        "minilm": "mean", "smollm2-135m": "mean-no-first", "gemma3-270m": "mean-no-first"}
+    assert llm.tiny_model("causal").default_pooling == "mean-no-first"
+    assert llm.tiny_model("encoder").default_pooling == "mean"

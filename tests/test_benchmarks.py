@@ -95,13 +95,15 @@ def test_clear_errors(tmp_path):
         B.load_benchmark(header_only)
     nocol = tmp_path / "nocol.csv"
     pd.DataFrame({"words": ["a"], "label": [1]}).to_csv(nocol, index=False)
-    with pytest.raises(B.BenchmarkFormatError, match=r"nocol\.csv: cannot find a text column.*found columns \['words', 'label'\]"):
+    with pytest.raises(B.BenchmarkFormatError,
+                       match=r"nocol\.csv: cannot find a text column.*found columns \['words', 'label'\]"):
         B.load_benchmark(nocol)
     with pytest.raises(B.BenchmarkFormatError, match="no label column 'stars'"):
         B.load_benchmark(nocol, text_col="words", label_col="stars")
     three = tmp_path / "three.csv"
     pd.DataFrame({"text": ["a", "b", "c"], "label": [0, 1, 2]}).to_csv(three, index=False)
-    with pytest.raises(B.BenchmarkFormatError, match=r"three\.csv: label column 'label' is not binary.*\['0', '1', '2'\]"):
+    with pytest.raises(B.BenchmarkFormatError,
+                       match=r"three\.csv: label column 'label' is not binary.*\['0', '1', '2'\]"):
         B.load_benchmark(three)
     ragged = tmp_path / "ragged.tsv"
     ragged.write_text("text\tlabel\nok\t1\nbad\n")
@@ -122,11 +124,15 @@ def test_clear_errors(tmp_path):
 def test_evaluation_sets_nest_and_truncate(tree):
     big = B.evaluation_set("sst5", n_texts=None, seed=3, data_dir=tree)
     small = B.evaluation_set("sst5", n_texts=2, seed=3, data_dir=tree)
-    assert len(big) == 5 and big["text"].iloc[:2].tolist() == small["text"].tolist()
+    assert len(big) == 5 and big["text"].iloc[:len(small)].tolist() == small["text"].tolist()
+    assert (small["label"] >= 0).sum() == 2  # n_texts counts positive / negative rows; neutrals ride along
     assert (big["label"] == -1).sum() == 1
+    for n in range(1, 5):
+        part = B.evaluation_set("sst5", n_texts=n, seed=3, data_dir=tree)
+        assert (part["label"] >= 0).sum() == n and part["label"].iloc[-1] >= 0
     assert B.truncate_words(["a b c d", "a b"], 3) == ["a b c", "a b"]
     probe = B.probe_rows({"sst5": big, "sst2": small}, n_per_benchmark=3)
-    assert probe["benchmark"].tolist() == ["sst5"] * 3 + ["sst2"] * 2
+    assert probe["benchmark"].tolist() == ["sst5"] * 3 + ["sst2"] * min(3, len(small))
 
 
 def test_metrics_match_sklearn():
@@ -189,3 +195,30 @@ def test_real_sst2_lexicon_accuracies_match_paper_notes():
     assert len(df) == 872
     assert B.accuracy_at(B.lexicon_scores(df["text"].tolist(), "vader"), df["label"]) == pytest.approx(0.666, abs=1e-3)
     assert B.accuracy_at(B.lexicon_scores(df["text"].tolist(), "afinn"), df["label"]) == pytest.approx(0.693, abs=1e-3)
+
+
+def test_user_file_is_a_benchmark_everywhere(tmp_path):
+    path = tmp_path / "my_reviews.tsv"
+    path.write_text("review\tstars\n" + "".join(f"text {i}\t{i % 2}\n" for i in range(30)))
+    assert B.is_user_file(path) and not B.is_user_file("sst2")
+    assert B.benchmark_key(path) == "my_reviews" and B.benchmark_key(str(tmp_path / "x.jsonl.gz")) == "x"
+    assert B.benchmark_key("imdb") == "imdb"
+    ev = B.evaluation_set(str(path), n_texts=10, seed=1, text_col="review", label_col="stars")
+    assert len(ev) == 10 and ev.attrs["name"] == "my_reviews" and ev.attrs["graded"] is False
+    full = B.evaluation_set(str(path), n_texts=None, seed=1, text_col="review", label_col="stars")
+    assert full["text"].iloc[:10].tolist() == ev["text"].tolist() and len(full) == 30  # nested prefixes
+    assert set(full["label"]) == {0, 1} and (full["text"] == full["row"].map(lambda i: f"text {i}")).all()
+
+
+def test_empty_text_rows_are_refused_with_a_way_on_or_dropped_and_counted(tmp_path):
+    path = tmp_path / "gaps.csv"
+    pd.DataFrame({"text": ["fine", "", "good", "   ", "bad"], "label": [1, 0, 1, 0, 0]}).to_csv(path, index=False)
+    with pytest.raises(B.BenchmarkFormatError, match=r"2 missing or empty values.*drop_empty=True"):
+        B.load_benchmark(path)
+    out = B.load_benchmark(path, drop_empty=True)
+    assert out["text"].tolist() == ["fine", "good", "bad"] and out["label"].tolist() == [1, 1, 0]
+    assert out.attrs["n_dropped_empty"] == 2
+    assert B.evaluation_set(str(path), drop_empty=True).attrs["n_dropped_empty"] == 2
+    (tmp_path / "none.csv").write_text("text,label\n,1\n,0\n")
+    with pytest.raises(B.BenchmarkFormatError, match="no row with a text left"):
+        B.load_benchmark(tmp_path / "none.csv", drop_empty=True)

@@ -28,6 +28,31 @@ def test_unknown_subcommand_exits():
         cli.main(["frobnicate"])
 
 
+def test_extract_uses_the_models_pooling_takes_layers_and_writes_settings(tmp_path, capsys):
+    import json
+
+    import numpy as np
+
+    from vaxis import llm
+
+    texts = tmp_path / "texts.txt"
+    texts.write_text("I love this.\n\nI hate this.\n")
+    out = tmp_path / "h.npy"
+    assert cli.main(["extract", "minilm", str(texts), "--out", str(out), "--layers", "-1", "2"]) == 0
+    hidden = np.load(out)
+    settings = json.loads(out.with_suffix(".json").read_text())
+    assert hidden.shape == (2, 2, 384)
+    assert settings["pooling"] == "mean" and settings["layers"] == [6, 2] and settings["n_texts"] == 2
+    assert settings["shape"] == [2, 2, 384] and settings["kind"] == "encoder" and settings["model"] == "minilm"
+    m = llm.load_model("minilm", device="cpu")
+    ref = llm.extract(m, ["I love this.", "I hate this."], layers=[6, 2], pooling="mean", use_cache=False,
+                      progress=False)
+    np.testing.assert_allclose(hidden, ref, atol=1e-5)
+    assert "pooling mean" in capsys.readouterr().out
+    assert cli.main(["extract", "minilm", str(texts), "--out", str(out), "--layers", "9"]) == 1
+    assert "out of range" in capsys.readouterr().err
+
+
 def test_version_and_every_help(capsys):
     import vaxis
 

@@ -115,3 +115,75 @@ def test_split_gguf_reassembly_is_verified_and_atomic(tmp_path):
     assert not target.exists() and not list(target.parent.iterdir())  # nothing half-written left behind
     llm._assemble_parts(fake, target, hashlib.sha256(whole).hexdigest())
     assert target.read_bytes() == whole
+
+
+def test_extract_stops_at_the_deepest_layer_and_never_stacks_all_layers():
+    m = llm.tiny_model("causal", n_layers=4)
+    calls = []
+    for i, block in enumerate(llm._blocks(m.module, 4)):
+        block.register_forward_hook(lambda mod, a, o, i=i: calls.append(i))
+    seen = {}
+    orig = m.module.forward
+
+    def spy(*args, **kwargs):
+        seen["output_hidden_states"] = kwargs.get("output_hidden_states")
+        return orig(*args, **kwargs)
+
+    m.module.forward = spy
+    full = llm.extract(m, TEXTS, use_cache=False, progress=False, batch_size=8)
+    assert calls == [0, 1, 2, 3] and not seen["output_hidden_states"]  # pooled by hooks, no stacked tuple
+    calls.clear()
+    two = llm.extract(m, TEXTS, layers=[2, 0], use_cache=False, progress=False, batch_size=8)
+    assert calls == [0, 1]  # layer 2 is block 1's output: blocks 2 and 3 never run
+    np.testing.assert_allclose(two, full[[2, 0]], atol=1e-6)
+    calls.clear()
+    last = llm.extract(m, TEXTS, layers=[-1], use_cache=False, progress=False, batch_size=8)
+    assert calls == [0, 1, 2, 3]
+    np.testing.assert_allclose(last[0], full[4], atol=1e-6)
+
+
+def test_layer_subsets_share_no_cache_entry_but_agree(tmp_path):
+    m = llm.tiny_model("encoder", n_layers=3)
+    full = llm.extract(m, TEXTS, cache_dir=tmp_path, progress=False)
+    before = llm.FORWARD_CALLS
+    sub = llm.extract(m, TEXTS, layers=[-2], cache_dir=tmp_path, progress=False)
+    again = llm.extract(m, TEXTS, layers=[2], cache_dir=tmp_path, progress=False)  # -2 == 2: one cache key
+    assert llm.FORWARD_CALLS - before == 1
+    np.testing.assert_allclose(sub[0], full[2], atol=1e-6)
+    np.testing.assert_array_equal(sub, again)
+    with pytest.raises(ValueError, match="non-empty"):
+        llm.extract(m, TEXTS, layers=[])
+
+
+def test_auto_batch_size_cpu_default_and_gpu_memory_rule():
+    m = llm.tiny_model("causal", hidden_size=32)
+    assert llm.auto_batch_size(m, 128) == llm.CPU_BATCH_SIZE
+    # on CUDA: half the free memory over 2 x tokens x (4 hidden + 2 intermediate + heads x tokens) x 4 bytes
+    per_text = 2 * 128 * (4 * 32 + 2 * 64 + 2 * 128) * 4
+    assert llm.auto_batch_size(m, 128, free_bytes=40 * per_text) == 20
+    assert llm.auto_batch_size(m, 128, free_bytes=10**15) == llm.MAX_BATCH_SIZE
+    assert llm.auto_batch_size(m, 128, free_bytes=1) == 1
+
+
+def test_lazy_model_loads_weights_only_on_a_cache_miss(tmp_path):
+    lazy = llm.load_model("minilm", device="cpu", lazy=True)
+    assert lazy.module is None and lazy.n_layers == 6 and lazy.default_pooling == "mean"
+    eager = llm.load_model("minilm", device="cpu")
+    assert lazy.fingerprint == eager.fingerprint
+    h = llm.extract(eager, TEXTS[:2], cache_dir=tmp_path, progress=False)
+    np.testing.assert_array_equal(llm.extract(lazy, TEXTS[:2], cache_dir=tmp_path, progress=False), h)
+    assert lazy.module is None  # a hit: nothing loaded
+    llm.extract(lazy, TEXTS[2:], cache_dir=tmp_path, progress=False)
+    assert lazy.module is not None and lazy.tokenizer.padding_side == "right"
+
+
+def test_prepare_tokenizer_without_pad_eos_or_unk():
+    class Tok:
+        pad_token = eos_token = unk_token = None
+        padding_side = "left"
+
+        def convert_ids_to_tokens(self, i):
+            return f"tok{i}"
+
+    t = llm.prepare_tokenizer(Tok())
+    assert t.pad_token == "tok0" and t.padding_side == "right"

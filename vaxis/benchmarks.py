@@ -7,7 +7,10 @@ The binary view drops neutral rows (SST-5 label 3, TweetEval label 1); ``keep_ne
 
 Data root: the ``data_dir`` argument, else ``$VAXIS_SENTIMENT_DIR``, else ``../shared/data/sentiment`` next to
 the repository. Any user file (``.tsv``, ``.csv``, ``.jsonl``, optionally ``.gz``) with a text column and a
-binary label column is accepted; columns are detected by name or given by ``text_col`` / ``label_col``.
+binary label column is accepted wherever a benchmark name is (chapter 2's ``benchmark_names`` too); columns are
+detected by name or given by ``text_col`` / ``label_col``, and the file's stem names it in every table
+(:func:`benchmark_key`). Rows with an empty text are an error unless ``drop_empty=True``, which drops them and
+records how many in ``df.attrs["n_dropped_empty"]``.
 """
 
 from __future__ import annotations
@@ -28,9 +31,9 @@ from vaxis.stats import bootstrap_ci, bootstrap_stat_ci
 
 __all__ = [
     "BENCHMARKS", "BenchmarkFormatError", "resolve_sentiment_dir", "load_benchmark", "read_table",
-    "evaluation_set", "probe_rows", "truncate_words", "IMDB_MAX_WORDS", "QUICK_N_TEXTS",
-    "DEFAULT_N_TEXTS", "auroc", "accuracy_at", "graded_spearman", "metric_with_ci", "lexicon_scores",
-    "random_direction_aurocs",
+    "evaluation_set", "benchmark_key", "is_user_file", "probe_rows", "truncate_words", "IMDB_MAX_WORDS",
+    "MAX_TOKENS", "QUICK_N_TEXTS", "DEFAULT_N_TEXTS", "auroc", "accuracy_at", "graded_spearman", "metric_with_ci",
+    "lexicon_scores", "random_direction_aurocs",
 ]
 
 TEXT_COLS = ("text", "sentence", "review", "input", "content", "tweet", "document")
@@ -38,17 +41,19 @@ LABEL_COLS = ("label", "labels", "sentiment", "output", "polarity", "target", "c
 _POS = {"1", "1.0", "pos", "positive", "true", "yes"}
 _NEG = {"0", "0.0", "-1", "-1.0", "neg", "negative", "false", "no"}
 
-#: IMDB reviews are truncated to their first ``IMDB_MAX_WORDS`` whitespace words (about 1.4 sub-word tokens per word,
-#: so about 180 tokens) before extraction, identically for every model, so all models see the same text.
+#: IMDB reviews are truncated to their first ``IMDB_MAX_WORDS`` whitespace words before extraction, identically
+#: for every model (and for the lexicons), so all models read the same text.
 IMDB_MAX_WORDS = 128
-#: texts per benchmark in quick mode (CI)
+#: Token cut of every text at extraction (the tokenizer keeps the first ``MAX_TOKENS``): only IMDB reviews are
+#: that long (after the word cut they run about 160 tokens, so each model reads about their first 100 words).
+MAX_TOKENS = 128
+#: texts per benchmark in quick mode (CI tests)
 QUICK_N_TEXTS = 100
-#: texts per benchmark in the default run, by model family (``None`` = all rows, capped by ``max_rows``).
-#: Measured with ``benchmarks/throughput.py --project`` on 2 cores (2026-11-24): one pass over every benchmark at
-#: full size (8,648 texts, IMDB's 2,000-review subset included) takes minilm 2.4 min but smollm2-135m ~43 min and
-#: gemma3-270m longer (IMDB reviews at ~1 text/s), so encoders read every row and causal models the first 100 of
-#: each benchmark's seeded order; every table states n. Raise ``causal`` on a GPU (chapter 2's ``n_texts_causal``).
-DEFAULT_N_TEXTS = {"encoder": None, "causal": 100}
+#: positive / negative texts per benchmark in the default run, the same for every model (``None`` = all rows,
+#: capped by ``max_rows``): every model, control and chapter reads the same prefix of each benchmark's seeded order
+#: (:func:`evaluation_set`), which the CI build affords on 2 CPU cores with the extraction of :mod:`vaxis.llm`
+#: (``benchmarks/throughput.py``).
+DEFAULT_N_TEXTS = {"encoder": 500, "causal": 500}
 
 
 class BenchmarkFormatError(ValueError):
@@ -223,6 +228,7 @@ def load_benchmark(
     full: bool = False,
     data_dir: str | os.PathLike | None = None,
     keep_neutral: bool = False,
+    drop_empty: bool = False,
 ) -> pd.DataFrame:
     """Load a named benchmark (``sst2``, ``sst5``, ``rotten_tomatoes``, ``imdb``, ``tweeteval_sentiment``) or a file.
 
@@ -240,12 +246,16 @@ def load_benchmark(
         Sentiment data root (see :func:`resolve_sentiment_dir`).
     keep_neutral : bool
         Keep neutral rows of graded benchmarks with ``label == -1``.
+    drop_empty : bool
+        User files: drop rows whose text is missing or blank (their count goes to ``attrs["n_dropped_empty"]``)
+        instead of refusing the file.
 
     Returns
     -------
     DataFrame, shape (n_texts, 2 or 3)
         ``text`` (str), ``label`` (int: 1 positive, 0 negative, -1 neutral) and, where graded, ``fine_label``.
-        ``df.attrs`` holds ``name``, ``path``, ``split``.
+        ``df.attrs`` holds ``name`` (the benchmark name, or a user file's stem), ``path``, ``split``,
+        ``graded`` and ``n_dropped_empty``.
     """
     key = str(name_or_path)
     if key in BENCHMARKS:
@@ -260,18 +270,24 @@ def load_benchmark(
             mid = spec.neutral
             df["label"] = np.where(fl > mid, 1, np.where(fl < mid, 0, -1))
             df = df[["text", "label", "fine_label"]]
-        attrs = {"name": key, "path": str(root / spec.splits[split]), "split": split}
-    elif Path(key).suffix.lower() in (".tsv", ".csv", ".jsonl", ".gz") or Path(key).exists():
-        path = Path(key)
+        attrs = {"name": key, "path": str(root / spec.splits[split]), "split": split, "graded": spec.graded,
+                 "n_dropped_empty": 0}
+    elif is_user_file(key):
+        path = Path(key).expanduser()
         raw = read_table(path)
         tc = _pick(raw, text_col, TEXT_COLS, "text", path)
         lc = _pick(raw, label_col, LABEL_COLS, "label", path)
         no_text = np.flatnonzero(raw[tc].isna().to_numpy() | (raw[tc].astype(str).str.strip() == "").to_numpy())
-        if no_text.size:
+        if no_text.size and not drop_empty:
             raise BenchmarkFormatError(f"{path}: text column '{tc}' has {no_text.size} missing or empty values "
-                                       f"(first at data row {no_text[0] + 1}); expected a text on every row")
+                                       f"(first at data row {no_text[0] + 1}); expected a text on every row, or "
+                                       f"pass drop_empty=True (chapter 2: -p drop_empty true) to drop those rows")
+        raw = raw.drop(index=raw.index[no_text]).reset_index(drop=True)
+        if raw.empty:
+            raise BenchmarkFormatError(f"{path}: no row with a text left after dropping {no_text.size} empty ones")
         df = pd.DataFrame({"text": raw[tc].astype(str), "label": _binary_labels(raw[lc], path, lc)})
-        attrs = {"name": path.name, "path": str(path), "split": None}
+        attrs = {"name": benchmark_key(path), "path": str(path), "split": None, "graded": False,
+                 "n_dropped_empty": int(no_text.size)}
     else:
         raise ValueError(f"unknown benchmark '{key}': expected one of {list(BENCHMARKS)} or a path to a "
                          ".tsv/.csv/.jsonl(.gz) file")
@@ -284,32 +300,61 @@ def load_benchmark(
     return df
 
 
+def is_user_file(name_or_path: str | os.PathLike) -> bool:
+    """Whether ``name_or_path`` means a file (not a named benchmark): a known extension or an existing path."""
+    key = str(name_or_path)
+    if key in BENCHMARKS:
+        return False
+    p = Path(key).expanduser()
+    return p.suffix.lower() in (".tsv", ".csv", ".jsonl", ".gz") or p.exists()
+
+
+def benchmark_key(name_or_path: str | os.PathLike) -> str:
+    """The name a benchmark goes by in tables and results: its name, or a user file's stem (``my.tsv.gz`` -> ``my``)."""
+    key = str(name_or_path)
+    if not is_user_file(key):
+        return key
+    name = Path(key).name
+    name = name[:-3] if name.lower().endswith(".gz") else name
+    return name.rsplit(".", 1)[0] if "." in name else name
+
+
 def truncate_words(texts: list[str], max_words: int = IMDB_MAX_WORDS) -> list[str]:
     """Keep the first ``max_words`` whitespace-separated words of each text (model-independent truncation)."""
     return [t if len(w := t.split()) <= max_words else " ".join(w[:max_words]) for t in texts]
 
 
 def evaluation_set(
-    name: str, n_texts: int | None = None, seed: int = 0, data_dir: str | os.PathLike | None = None
+    name: str | os.PathLike, n_texts: int | None = None, seed: int = 0, data_dir: str | os.PathLike | None = None,
+    text_col: str | None = None, label_col: str | None = None, drop_empty: bool = False,
 ) -> pd.DataFrame:
-    """The text set a model is scored on: the benchmark (neutrals kept) in a seeded random order, first ``n_texts``.
+    """The text set a model is scored on: the benchmark (neutrals kept) in a seeded random order, cut after its
+    first ``n_texts`` positive or negative rows (the neutral rows among them ride along for the graded Spearman).
 
-    The order depends only on ``seed``, so a smaller set is a prefix of a larger one: every model's set contains
-    the first ``QUICK_N_TEXTS`` rows of every benchmark (the chapter-3 probe set). IMDB is word-truncated.
+    ``name`` is a benchmark name or a user file (see :func:`load_benchmark`; ``text_col``, ``label_col`` and
+    ``drop_empty`` apply to files). The order depends only on ``seed``, so a smaller set is a prefix of a larger
+    one. ``n_texts`` counts the rows an AUROC is computed on, so every benchmark reports ``n = n_texts`` (when it
+    has that many). IMDB is word-truncated.
 
     Returns
     -------
     DataFrame, shape (n, 3 or 4)
-        ``text``, ``label`` (-1 = neutral), optional ``fine_label``, and ``row`` (index in the file).
+        ``text``, ``label`` (-1 = neutral), optional ``fine_label``, and ``row`` (index in the file);
+        ``attrs`` as :func:`load_benchmark`'s plus ``n_texts`` and ``seed``.
     """
-    df = load_benchmark(name, data_dir=data_dir, keep_neutral=True)
-    spec = BENCHMARKS[name]
+    df = load_benchmark(name, data_dir=data_dir, keep_neutral=True, text_col=text_col, label_col=label_col,
+                        drop_empty=drop_empty)
+    spec = BENCHMARKS.get(str(name)) if not is_user_file(name) else None
     order = np.random.default_rng(seed).permutation(len(df))
-    cap = min(x for x in (n_texts, spec.max_rows, len(df)) if x is not None)
+    length = len(df)
+    if n_texts is not None:
+        binary = np.cumsum(df["label"].to_numpy()[order] >= 0)
+        length = int(np.searchsorted(binary, int(n_texts)) + 1) if binary[-1] >= int(n_texts) else len(df)
+    cap = min(x for x in (length, spec.max_rows if spec else None) if x is not None)
     out = df.iloc[order[:cap]].copy()
     out["row"] = out.index.to_numpy()
     out = out.reset_index(drop=True)
-    if name == "imdb":
+    if str(name) == "imdb":
         out["text"] = truncate_words(out["text"].tolist())
     out.attrs.update(df.attrs, n_texts=cap, seed=seed)
     return out

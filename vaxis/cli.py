@@ -5,10 +5,16 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import json
 import os
 import platform
 import sys
 from pathlib import Path
+
+import numpy as np
+
+from vaxis import __version__
+from vaxis.llm import extract, load_model
 
 __all__ = ["main", "doctor"]
 
@@ -94,18 +100,29 @@ def _cache(args: argparse.Namespace) -> int:
 
 
 def _extract(args: argparse.Namespace) -> int:
-    import numpy as np
-
-    from vaxis.llm import extract, load_model
-
     texts = [t for t in Path(args.texts).read_text().splitlines() if t.strip()]
     if not texts:
         print(f"error: {args.texts} holds no non-empty line", file=sys.stderr)
         return 1
-    model = load_model(args.model, device=args.device)
-    hidden = extract(model, texts, pooling=args.pooling, batch_size=args.batch_size)
-    np.save(args.out, hidden)
-    print(f"wrote {args.out}: shape {hidden.shape} (n_layers, n_texts, hidden)")
+    model = load_model(args.model, device=args.device, lazy=True)
+    pooling = args.pooling or model.default_pooling
+    try:
+        hidden = extract(model, texts, layers=args.layers, pooling=pooling, batch_size=args.batch_size,
+                         max_length=args.max_length)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    out = Path(args.out)
+    np.save(out, hidden)
+    n_hidden = model.n_layers + 1
+    settings = {"model": args.model, "fingerprint": model.fingerprint, "kind": model.kind, "pooling": pooling,
+                "layers": list(range(n_hidden)) if args.layers is None else [int(i) % n_hidden for i in args.layers],
+                "max_length": args.max_length, "batch_size": args.batch_size, "device": model.device,
+                "dtype": model.meta.get("dtype"), "texts": str(args.texts), "n_texts": len(texts),
+                "shape": list(hidden.shape), "vaxis_version": __version__}
+    meta = out.with_suffix(".json")
+    meta.write_text(json.dumps(settings, indent=2))
+    print(f"wrote {out}: shape {hidden.shape} (n_layers, n_texts, hidden), pooling {pooling}; settings in {meta}")
     return 0
 
 
@@ -128,12 +145,17 @@ def main(argv: list[str] | None = None) -> int:
     dsub = d.add_subparsers(dest="data_cmd", required=True)
     dc = dsub.add_parser("check", help="validate a FACED or SEED-V folder and summarise it")
     dc.add_argument("data_dir", type=Path)
-    e = sub.add_parser("extract", help="hidden states of every layer for a text file (one text per line)")
-    e.add_argument("model")
+    e = sub.add_parser("extract", help="pooled hidden states for a text file (one text per line); the settings "
+                                       "are written beside the output (<out>.json)")
+    e.add_argument("model", help="registry name (minilm, smollm2-135m, gemma3-270m), hub id or local folder")
     e.add_argument("texts", type=Path)
     e.add_argument("--out", default="hidden.npy")
-    e.add_argument("--pooling", default="last")
-    e.add_argument("--batch-size", type=int, default=32)
+    e.add_argument("--pooling", default=None, choices=["last", "mean", "mean-no-first"],
+                   help="default: the model's own (mean for encoders, mean-no-first for causal LMs)")
+    e.add_argument("--layers", type=int, nargs="+", default=None,
+                   help="hidden-state layers (0 = embeddings, negatives from the end); default all")
+    e.add_argument("--max-length", type=int, default=256, help="tokens kept per text")
+    e.add_argument("--batch-size", type=int, default=None, help="default: 32 on CPU, from free memory on CUDA")
     e.add_argument("--device", default="auto")
     sub.add_parser("doctor", help="print the environment: versions, device, models, caches, data")
     from vaxis.sweep import add_sweep_parser  # `vaxis sweep run|status|collect` (vaxis/sweep.py)

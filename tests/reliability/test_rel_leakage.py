@@ -160,9 +160,10 @@ def test_layer_rule_takes_only_the_nine_sentences():
 def test_zero_shot_threshold_and_layer_come_from_the_nine_sentences():
     zeroshot = pytest.importorskip("vaxis.zeroshot")
     src = inspect.getsource(zeroshot)
-    assert "choose_layer(" in src or "choose_layer_pooling" in src
+    assert "choose_layer(" in src or "anchor_states(" in src  # anchor_states -> layer_rule -> choose_layer
     params = set(inspect.signature(zeroshot.fit_axis).parameters)
-    assert params == {"anchor_hidden", "signs", "layer", "method"}
+    # the nine sentences, their layer, and the unlabelled reference texts (standardisation): nothing else
+    assert params == {"anchor_hidden", "signs", "layer", "method", "reference"}
     rng = np.random.default_rng(2)
     anchor = rng.normal(size=(4, 9, 8))
     ax = zeroshot.fit_axis(anchor, np.asarray(__import__("vaxis.sentences").sentences.SIGNS), layer=2)
