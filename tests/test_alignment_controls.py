@@ -108,9 +108,12 @@ def test_kd_with_shuffled_targets_relabels_the_soft_targets(targets, name):
 
 @pytest.fixture(scope="module")
 def run(targets):
-    return at.run_alignment(toy_clips(), targets, strategies=["kd_t1", "kd_valence", "v_mse"], k=3, seeds=(0, 1),
-                            epochs=2, hidden=8, weights={"kd_t1": (0.1, 1.0), "kd_valence": (0.3, 3.0)},
-                            device="cpu")
+    """A run whose reported models are the forced (non-zero) weights, so that every distillation row is retrained."""
+    import dataclasses
+
+    r = at.run_alignment(toy_clips(), targets, strategies=["kd_t1", "kd_valence", "v_mse"], k=3, seeds=(0, 1),
+                         epochs=2, hidden=8, weights={"kd_t1": (0.1, 1.0), "kd_valence": (0.3, 3.0)}, device="cpu")
+    return dataclasses.replace(r, final=at.final_rows(r.trained, r.forced), chosen=r.forced)
 
 
 def test_run_controls_pairs_with_the_run_at_the_chosen_weights(run, targets, monkeypatch):
@@ -137,6 +140,22 @@ def test_run_controls_pairs_with_the_run_at_the_chosen_weights(run, targets, mon
     assert ctr.test_ba.between(0, 1).all() and ctr.attrs["n_models"] == {"shuffled": len(real), "uniform": len(real)}
 
 
+def test_weight_zero_rows_are_the_label_only_model_not_retrained(targets, monkeypatch):
+    """Where 0 was chosen the control *is* the label-only model whatever the targets: copied, never trained."""
+    import dataclasses
+
+    r = at.run_alignment(toy_clips(), targets, strategies=["kd_t1"], k=3, seeds=(0,), epochs=1, hidden=8,
+                         device="cpu")
+    zero = r.chosen.assign(weight=0.0)
+    r = dataclasses.replace(r, final=at.final_rows(r.trained, zero), chosen=zero)
+    monkeypatch.setattr(ac, "train_conditions", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))
+    ctr = ac.run_controls(r, targets)
+    lo = r.final[r.final.strategy == "label-only"].set_index(["seed", "fold"]).test_ba
+    assert (ctr.weight == 0).all() and ctr.attrs["n_models"] == {"shuffled": 0, "uniform": 0}
+    np.testing.assert_array_equal(ctr.set_index(["seed", "fold"]).test_ba.groupby(level=[0, 1]).first()
+                                  .reindex(lo.index).to_numpy(), lo.to_numpy())
+
+
 def test_run_controls_with_the_real_targets_reproduces_the_run(run, targets):
     """Same rows, same initialisation and batch order: the real targets as a 'control' give the run's models."""
     ctr = ac.run_controls(run, targets, controls={"real": targets}, strategies=["kd_valence"])
@@ -150,25 +169,32 @@ def test_run_controls_with_the_real_targets_reproduces_the_run(run, targets):
         ac.run_controls(run, targets, controls=("reversed",))
 
 
-def test_compare_controls_against_scipy():
-    from scipy.stats import wilcoxon
+def test_compare_controls_against_the_clustered_test():
+    from vaxis.stats import clustered_paired_test
 
     rng = np.random.default_rng(0)
-    idx = pd.MultiIndex.from_product([[0, 1, 2], range(10)], names=["seed", "fold"]).to_frame(index=False)
-    real = {"kd_t1": rng.uniform(0.15, 0.2, 30), "kd_t2": rng.uniform(0.15, 0.2, 30)}
+    subjects = [f"s{i:02d}" for i in range(30)]
     shift = {("kd_t1", "shuffled"): 0.03, ("kd_t1", "uniform"): 0.02, ("kd_t2", "shuffled"): 0.03,
              ("kd_t2", "uniform"): 0.0}
-    ctrl = {k: real[k[0]] - s + rng.normal(0, 0.005, 30) for k, s in shift.items()}
-    final = pd.concat([idx.assign(strategy=k, test_ba=v) for k, v in real.items()]
-                      + [idx.assign(strategy="label-only", test_ba=0.15)])
-    controls = pd.concat([idx.assign(strategy=s, control=c, test_ba=v) for (s, c), v in ctrl.items()])
-    controls = controls.sample(frac=1, random_state=0)                        # order must not matter
-    out = ac.compare_controls(final, controls).set_index(["strategy", "control"])
-    for (s, c), v in ctrl.items():
-        d = real[s] - v
-        assert out.loc[(s, c), "p"] == pytest.approx(wilcoxon(d).pvalue)
-        assert out.loc[(s, c), "diff"] == pytest.approx(d.mean())
-        assert out.loc[(s, c), "n"] == 30
+    final, ctrl = [], []
+    for fold in range(6):
+        for seed in (0, 1):
+            for s in subjects[fold * 5:(fold + 1) * 5]:
+                for name in ("kd_t1", "kd_t2"):
+                    ba = rng.uniform(0.3, 0.4)
+                    final.append({"strategy": name, "seed": seed, "fold": fold, "subject": s, "ba": ba})
+                    for c in ("shuffled", "uniform"):
+                        ctrl.append({"strategy": name, "control": c, "seed": seed, "fold": fold, "subject": s,
+                                     "ba": ba - shift[(name, c)] + rng.normal(0, 0.004)})
+    final, ctrl = pd.DataFrame(final), pd.DataFrame(ctrl).sample(frac=1, random_state=0)    # order must not matter
+    out = ac.compare_controls(final, ctrl).set_index(["strategy", "control"])
+    for (name, c), _ in shift.items():
+        q = ctrl[(ctrl.strategy == name) & (ctrl.control == c)].set_index(["seed", "fold", "subject"]).ba
+        r = final[final.strategy == name].set_index(["seed", "fold", "subject"]).ba.reindex(q.index)
+        d = (r - q).groupby(level=["fold", "subject"]).mean().reset_index()
+        ref = clustered_paired_test(d.ba.to_numpy(), d.subject.to_numpy(), d.fold.to_numpy())
+        assert out.loc[(name, c), "p"] == pytest.approx(ref["p"]) and out.loc[(name, c), "n"] == 30
+        assert out.loc[(name, c), "diff"] == pytest.approx(ref["diff"])
     np.testing.assert_allclose(out.p_holm, holm(out.p.to_numpy()))
     assert out.beats.to_dict() == {("kd_t1", "shuffled"): True, ("kd_t1", "uniform"): True,
                                    ("kd_t2", "shuffled"): True, ("kd_t2", "uniform"): False}

@@ -145,8 +145,11 @@ def test_eeg_array_cache_detects_corruption_and_source_changes(faced_dir, tmp_pa
 def test_results_json_atomic_and_verified(tmp_path):
     from vaxis.results import read_results, write_results
 
+    power = {"unit": "benchmark", "n": 4, "alpha": 0.05, "correction": "none", "mde": 0.1, "effect": "AUROC",
+             "power": 0.8}
+    row = {"claim": 3, "verdict": "partly", "rule": "a fixed rule", "power": power}
     p = write_results("03_x", {"data_source": "synthetic", "v": np.float32(0.5), "nan": float("nan"),
-                               "scoreboard": [{"claim": 3, "verdict": "partly"}]}, tmp_path)
+                               "scoreboard": [row]}, tmp_path)
     doc = read_results("03_x", tmp_path)
     assert doc["v"] == 0.5 and doc["nan"] is None and doc["scoreboard"][0]["verdict"] == "partly"
     p.write_text(p.read_text()[:-20])  # a partial file (as a non-atomic writer would leave)
