@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from scipy import stats as st
+from statsmodels.stats.multitest import multipletests
 
 from vaxis import stats
 
@@ -37,11 +38,24 @@ def test_holm_matches_reference():
     # hand-computed Holm: sorted 0.005*5, 0.01*4, 0.03*3, 0.04*2, 0.5*1 -> cumulative max
     expected = np.array([0.04, 0.09, 0.09, 0.025, 0.5])
     np.testing.assert_allclose(stats.holm(p), expected)
-    try:
-        from statsmodels.stats.multitest import multipletests
-    except ImportError:
-        return
     np.testing.assert_allclose(stats.holm(p), multipletests(p, method="holm")[1])
+
+
+@pytest.mark.parametrize("p,expected", [
+    # sorted 0.02*5=0.1, 0.04*4=0.16, 0.4*3=1.2, 0.45*2=0.9, 0.9*1 -> cummax 0.1, 0.16, 1.2, 1.2, 1.2 -> cap at 1
+    ([0.4, 0.02, 0.45, 0.9, 0.04], [1.0, 0.1, 1.0, 1.0, 0.16]),
+    # every raw p-value 1 (or above 1/m): m * p > 1 everywhere
+    ([1.0, 1.0, 1.0], [1.0, 1.0, 1.0]),
+    ([0.6, 0.7], [1.0, 1.0]),
+    # ties: sorted 0.01*4=0.04, 0.01*3=0.03, 0.3*2=0.6, 0.3*1=0.3 -> cummax 0.04, 0.04, 0.6, 0.6
+    ([0.3, 0.01, 0.3, 0.01], [0.6, 0.04, 0.6, 0.04]),
+    ([0.2], [0.2]),
+])
+def test_holm_reaches_the_cap_by_hand_and_matches_statsmodels(p, expected):
+    got = stats.holm(np.array(p))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    np.testing.assert_allclose(got, multipletests(p, method="holm")[1], rtol=1e-12)
+    assert got.max() <= 1.0
 
 
 # ----------------------------------------------------------------- corrected / clustered paired tests, power
