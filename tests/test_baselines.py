@@ -73,3 +73,46 @@ def test_explicit_folds_equal_kfold_and_overlap_is_refused():
     bad = [{"fold": 0, "train": subs[:6], "val": [], "test": subs[5:]}]
     with pytest.raises(ValueError, match="both the training and the test"):
         svm_baseline(x, LABELS, subs, task="binary", every=2, folds=bad)
+
+
+def _prepared(monkeypatch, x, subs, normalisation, folds):
+    """The feature array each fold of ``svm_baseline`` hands to its SVM (svm_fold intercepted), by fold."""
+    import vaxis.baselines as B
+
+    seen = {}
+
+    def spy(xf, y_clip, keep_clips, train, test, *args, **kwargs):
+        seen[tuple(test)] = np.array(xf, copy=True)
+        return {"C": 1.0, "inner": {}, "metrics": {}}
+
+    monkeypatch.setattr(B, "svm_fold", spy)
+    svm_baseline(x, LABELS, subs, task="binary", normalisation=normalisation, smoothing="lds-clip", folds=folds)
+    return seen
+
+
+def test_leakage_free_lds_never_carries_one_clip_into_another(monkeypatch):
+    """The baseline's own pipeline (what its SVM is fed): changing one clip of one subject changes that clip's
+    smoothed values and nothing else, in every fold. Smoothing across clips (``restart_at_clip=False``) fails.
+
+    per-subject: clip 10 of subject 7 (a steep ramp) is played backwards, which leaves every per-subject mean / SD
+    as it was. train-only: a spike in that clip, with subject 7 held out (training statistics untouched)."""
+    x, subs = _cohort()
+    x = x.astype(np.float64)
+    x[7, 10] += np.linspace(-20, 20, 5)[None, :, None]                      # a ramp over the clip's 5 windows
+    folds = [{"fold": 0, "train": subs[:6], "test": subs[6:]}, {"fold": 1, "train": subs[2:], "test": subs[:2]}]
+    for norm in ("per-subject", "train-only"):
+        changed = x.copy()
+        if norm == "per-subject":
+            changed[7, 10] = changed[7, 10][:, ::-1]
+        else:
+            changed[7, 10, :, 2] += 50.0
+        a = _prepared(monkeypatch, x, subs, norm, folds)
+        b = _prepared(monkeypatch, changed, subs, norm, folds)
+        for test in ([6, 7], [0, 1]) if norm == "per-subject" else ([6, 7],):
+            diff = np.abs(a[tuple(test)] - b[tuple(test)]).max(axis=(2, 3, 4))      # (subjects, clips)
+            assert diff[7, 10] > 1e-3                                         # the changed clip itself moved
+            diff[7, 10] = 0.0
+            assert diff.max() < 1e-6, f"{norm}: a clip other than the changed one moved by {diff.max():.3g}"
+        # and the SVM's features really are smoothed: windows of a clip vary far less than the features overall
+        feats = a[(6, 7)]
+        assert feats.std(axis=3).mean() < 0.2 * feats.std(axis=(1, 3)).mean()
