@@ -182,16 +182,23 @@ def _run_isolated(jobs: list[dict[str, Any]], n: int, ctx: Any) -> Iterator[Reco
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
+    def fresh() -> Any:
+        return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker)
+
     queue = list(jobs)
     idle: list[Any] = []
     running: dict[Any, tuple[dict[str, Any], Any]] = {}
     try:
         while queue or running:
             while queue and len(running) < n:
-                pool = idle.pop() if idle else ProcessPoolExecutor(max_workers=1, mp_context=ctx,
-                                                                   initializer=_init_worker)
-                job = queue.pop()
-                running[pool.submit(execute, job, 1)] = (job, pool)
+                pool, job = idle.pop() if idle else fresh(), queue.pop()
+                try:
+                    fut = pool.submit(execute, job, 1)
+                except BrokenProcessPool:  # an idle worker died (killed from outside): replace its pool
+                    pool.shutdown(wait=True)
+                    pool = fresh()
+                    fut = pool.submit(execute, job, 1)
+                running[fut] = (job, pool)
             done, _ = wait(running, return_when=FIRST_COMPLETED)
             for fut in done:
                 job, pool = running.pop(fut)
