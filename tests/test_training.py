@@ -89,6 +89,29 @@ def test_shuffled_folds_follow_the_seed():
     assert len({tuple(tests(subject_folds(SUBS, k=5, seed=s, shuffle=True))[0]) for s in range(20)}) == 20
 
 
+def test_repeated_manifest_by_its_documented_rules():
+    """``repeats``: repeat 0 is the plain split, each later repeat a fresh seeded shuffle; every repeat tests every
+    subject once; fold ids are global (r * k + i); validation subjects come from the fold's training subjects."""
+    man = make_manifest(SUBS, k=5, repeats=3, val_fraction=0.2)
+    assert [f["fold"] for f in man] == list(range(15))
+    assert [(f["repeat"], f["fold_in_repeat"]) for f in man] == [(r, i) for r in range(3) for i in range(5)]
+    tests = {r: [f["test"] for f in man if f["repeat"] == r] for r in range(3)}
+    assert tests[0] == [f["test"] for f in subject_folds(SUBS, k=5)]                 # contiguous, as k-fold
+    assert tests[1] == [f["test"] for f in subject_folds(SUBS, k=5, seed=1000, shuffle=True)]
+    assert tests[2] == [f["test"] for f in subject_folds(SUBS, k=5, seed=2000, shuffle=True)]
+    assert len({str(t) for t in tests.values()}) == 3                                  # three different splits
+    for f in man:
+        assert sorted(f["train"] + f["val"] + f["test"]) == SUBS and len(f["val"]) == 4   # round(0.2 * 18)
+        assert not set(f["val"]) & set(f["test"])
+    assert make_manifest(SUBS, k=5, repeats=1) == make_manifest(SUBS, k=5)
+    assert make_manifest(SUBS, k=5, val_fraction=0.0)[0]["val"] == []
+    for bad in ({"repeats": 0}, {"protocol": "fixed", "repeats": 2, "splits": {"train": SUBS[:20], "val": [],
+                                                                             "test": SUBS[20:]}},
+                {"protocol": "loso"}):
+        with pytest.raises(ValueError):
+            make_manifest(SUBS, k=5, **bad)
+
+
 def test_overlapping_manifest_raises_value_error():
     """A hand-made split that puts a subject in two parts, or in two test folds, is refused with ValueError."""
     from vaxis.training import _check_disjoint

@@ -46,6 +46,7 @@ TARGETS: dict[str, tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = {
                   "tests/test_training.py::test_metrics_skip_classes_absent_from_y",
                   "tests/test_training.py::test_shuffled_folds_follow_the_seed",
                   "tests/test_training.py::test_overlapping_manifest_raises_value_error",
+                  "tests/test_training.py::test_repeated_manifest_by_its_documented_rules",
                   "tests/test_training.py::test_clip_level_sums_window_log_probs",
                   "tests/reliability/test_rel_leakage.py::test_property_training_folds_subject_disjoint")),
     "normalise": ("vaxis/eeg/normalise.py", None,
