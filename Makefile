@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: book test setup sync vendor site-check benchmarks publish clean doctor
+.PHONY: book test setup sync vendor site-check benchmarks mutants publish clean doctor
 
 setup: $(STAMP) _vendor/mathjax/tex-chtml.js
 
@@ -45,6 +45,11 @@ site-check: $(STAMP)
 
 benchmarks: setup
 	for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done
+
+# Mutation testing of the core modules (tools/mutants.py; slow, about an hour on 2 cores; never run by CI or
+# make test). Report: _build/mutants/report.md. Some modules only: make mutants MUTANTS="stats axis"
+mutants: $(STAMP)
+	$(PY) tools/mutants.py $(if $(MUTANTS),--modules $(MUTANTS))
 
 doctor: $(STAMP)
 	$(PY) -m vaxis.cli doctor

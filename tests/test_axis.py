@@ -29,6 +29,23 @@ def test_pca_by_hand_and_sign_rule():
     assert (flipped.transform(-H)[S > 0].mean()) > flipped.transform(-H)[S < 0].mean()
 
 
+@pytest.mark.parametrize("method", ["mean-diff", "pca", "lda"])
+@pytest.mark.parametrize("shift", [(-300.0, -150.0), (300.0, 150.0), (-50.0, 100.0), (1e4, -1e4)])
+def test_sign_rule_compares_positives_with_negatives_far_from_the_origin(method, shift):
+    """Every method is translation invariant: data moved far from the origin (where the positives may project
+    below 0) give the same direction as the hand example, positives above negatives."""
+    ref = VAxis(method).fit(H, S).direction_
+    if method == "mean-diff":
+        np.testing.assert_allclose(ref, np.array([2, 1]) / np.sqrt(5))
+    assert (H[S > 0] @ ref).mean() > (H[S < 0] @ ref).mean()
+    moved = H + np.array(shift)
+    ax = VAxis(method).fit(moved, S)
+    np.testing.assert_allclose(ax.direction_, ref, atol=1e-9)
+    pos = ax.transform(moved)
+    assert pos[S > 0].min() > pos[S < 0].max()
+    np.testing.assert_allclose(pos, VAxis(method).fit(H, S).transform(H), atol=1e-6)
+
+
 def test_lda_matches_explicit_inverse():
     rng = np.random.default_rng(0)
     h = rng.normal(size=(9, 5))
@@ -132,9 +149,19 @@ def test_partition_null_ranks_a_planted_split_first():
     res = partition_null(hidden)
     assert res["n_splits"] == 35 and res["null"].shape == (34,)
     assert res["rank"] == 1 and res["p"] == pytest.approx(1 / 35)
-    noise = partition_null(rng.normal(size=(3, 9, 12)))
-    assert noise["p"] > 1 / 35 or noise["rank"] == 1  # a valid p-value in (0, 1]
-    assert 0 < noise["p"] <= 1
+    noise_h = rng.normal(size=(3, 9, 12))
+    noise = partition_null(noise_h)
+    # the observed score is the full procedure on the valence split, recomputed here
+    curve = layer_curve(noise_h, SIGNS)
+    assert noise["observed"] == pytest.approx(curve.loc[choose_layer(noise_h, SIGNS), "heldout_margin"])
+    # one of the 34 other splits (anger, disgust, amusement, inspiration vs the rest) is among the null scores
+    alt = np.array([-1, -1, 1, 1, 0, -1, -1, 1, 1])
+    alt_curve = layer_curve(noise_h, alt)
+    assert np.isclose(noise["null"], alt_curve.loc[choose_layer(noise_h, alt), "heldout_margin"]).sum() >= 1
+    # p and rank from the null by their definitions: p = (1 + #null >= observed) / 35, rank = 1 + #null > observed
+    null, obs = noise["null"], noise["observed"]
+    assert noise["p"] == pytest.approx((1 + np.sum(null >= obs)) / 35)
+    assert noise["rank"] == 1 + np.sum(null > obs) and noise["rank"] <= round(35 * noise["p"])
 
 
 def test_stability_is_high_for_clean_axis_and_low_for_noise():

@@ -73,3 +73,64 @@ def test_explicit_folds_equal_kfold_and_overlap_is_refused():
     bad = [{"fold": 0, "train": subs[:6], "val": [], "test": subs[5:]}]
     with pytest.raises(ValueError, match="both the training and the test"):
         svm_baseline(x, LABELS, subs, task="binary", every=2, folds=bad)
+
+
+def _prepared(monkeypatch, x, subs, normalisation, folds):
+    """The feature array each fold of ``svm_baseline`` hands to its SVM (svm_fold intercepted), by test subjects."""
+    import vaxis.baselines as B
+
+    seen = {}
+
+    def spy(xf, y_clip, keep_clips, train, test, *args, **kwargs):
+        seen[tuple(test)] = np.array(xf, dtype=np.float64, copy=True)
+        return {"C": 1.0, "inner": {}, "metrics": {}, "subject_ba": [0.0] * len(test)}
+
+    monkeypatch.setattr(B, "svm_fold", spy)
+    svm_baseline(x, LABELS, subs, task="binary", normalisation=normalisation, smoothing="lds-clip", folds=folds)
+    return seen
+
+
+def _affine_residual(a: np.ndarray, b: np.ndarray) -> float:
+    """Largest residual of ``b ~ slope * a + offset`` fitted per (channel, band); a, b shape (n, C, W, B)."""
+    a2 = a.transpose(1, 3, 0, 2).reshape(a.shape[1] * a.shape[3], -1)
+    b2 = b.transpose(1, 3, 0, 2).reshape(a2.shape)
+    worst = 0.0
+    for u, v in zip(a2, b2):
+        coef = np.polyfit(u, v, 1)
+        worst = max(worst, float(np.abs(np.polyval(coef, u) - v).max()))
+    return worst
+
+
+def test_leakage_free_lds_never_carries_one_clip_into_another(monkeypatch):
+    """The baseline's own pipeline (what its SVM is fed): changing one clip of one subject changes that clip's
+    smoothed values and, in other clips, nothing but what that subject's own re-standardisation explains. Smoothing
+    across clips (``restart_at_clip=False``) fails it.
+
+    per-subject (LDS, then the subject's z-score): clip 10 of subject 7 (a steep ramp) is played backwards; the
+    subject's other clips may only move by one affine map per channel x band (its new mean / SD), other subjects
+    not at all. train-only: a spike in that clip, subject 7 held out (training statistics untouched): no other clip
+    moves at all."""
+    x, subs = _cohort()
+    x = x.astype(np.float64)
+    x[7, 10] += np.linspace(-20, 20, 5)[None, :, None]                      # a ramp over the clip's 5 windows
+    folds = [{"fold": 0, "train": subs[:6], "test": subs[6:]}, {"fold": 1, "train": subs[2:], "test": subs[:2]}]
+    others = np.delete(np.arange(28), 10)
+    for norm in ("per-subject", "train-only"):
+        changed = x.copy()
+        if norm == "per-subject":
+            changed[7, 10] = changed[7, 10][:, ::-1]
+        else:
+            changed[7, 10, :, 2] += 50.0
+        a = _prepared(monkeypatch, x, subs, norm, folds)
+        b = _prepared(monkeypatch, changed, subs, norm, folds)
+        for test in ([6, 7], [0, 1]) if norm == "per-subject" else ([6, 7],):
+            fa, fb = a[tuple(test)], b[tuple(test)]
+            assert np.abs(fa[7, 10] - fb[7, 10]).max() > 1e-3                  # the changed clip itself moved
+            assert np.abs(np.delete(fa, 7, 0) - np.delete(fb, 7, 0)).max() < 1e-6, f"{norm}: another subject moved"
+            if norm == "per-subject":
+                assert _affine_residual(fa[7, others], fb[7, others]) < 1e-5, "a neighbouring clip moved"
+            else:
+                assert np.abs(fa[7, others] - fb[7, others]).max() < 1e-6, "a neighbouring clip moved"
+        # and the SVM's features really are smoothed: windows of a clip vary far less than the features overall
+        feats = a[(6, 7)]
+        assert feats.std(axis=3).mean() < 0.2 * feats.std(axis=(1, 3)).mean()

@@ -51,17 +51,50 @@ def test_refuses_other_globals():
         safe_loads(b"cbuiltins\neval\n(S'1+1'\ntR.", origin="mem")
 
 
+def _global_call(module: str, name: str, *args: str) -> bytes:
+    """A hand-written protocol-0 pickle calling ``module.name(*args)`` (string arguments)."""
+    return f"c{module}\n{name}\n(".encode() + b"".join(f"S{a!r}\n".encode() for a in args) + b"tR."
+
+
+def test_refuses_an_allowed_name_from_another_module(tmp_path):
+    """The allow-list is of (module, name) pairs: ``uu.encode`` is not ``_codecs.encode``, and it writes a file."""
+    import warnings
+
+    src, dst = tmp_path / "secret.txt", tmp_path / "written-by-pickle"
+    src.write_text("anything")
+    data = _global_call("uu", "encode", str(src), str(dst))
+    with pytest.raises(UnsafePickleError, match=r"uu\.encode"):
+        safe_loads(data, origin="mem")
+    assert not dst.exists()
+    with warnings.catch_warnings():                    # uu is deprecated in 3.11; the payload is live all the same
+        warnings.simplefilter("ignore", DeprecationWarning)
+        pickle.loads(data)
+    assert dst.exists()                                # plain pickle runs it (the test can fail)
+
+
+def test_every_allowed_name_is_refused_from_a_disallowed_module():
+    """Each allowed name asked for from a module outside its pair is refused as unsafe (not looked up at all)."""
+    from vaxis.eeg.safepickle import ALLOWED_GLOBALS
+
+    for module, name in sorted(ALLOWED_GLOBALS):
+        for other in ("os", "subprocess", "numpy.lib.npyio", module + "x"):
+            with pytest.raises(UnsafePickleError, match=rf"'{other}\.{name}'"):
+                safe_loads(f"c{other}\n{name}\n.".encode(), origin="mem")
+
+
 def test_empty_and_truncated(tmp_path):
     empty = tmp_path / "empty.pkl"
     empty.write_bytes(b"")
-    with pytest.raises(ValueError, match="empty"):
-        safe_load(empty)
+    with pytest.raises(ValueError, match=r"file is empty \(0 bytes\)"):     # not just "empty" from the file name
+        safe_load(str(empty))
     trunc = tmp_path / "trunc.pkl"
     trunc.write_bytes(pickle.dumps(np.ones((28, 32, 30, 5)))[:5000])
     with pytest.raises(ValueError, match=r"trunc\.pkl.*truncated"):
         safe_load(trunc)
-    with pytest.raises(FileNotFoundError):
+    with pytest.raises(FileNotFoundError, match=r"missing\.pkl: no such file"):
         safe_load(tmp_path / "missing.pkl")
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        safe_load(tmp_path)                                   # a folder is not a file
 
 
 def test_latin1_python2_pickle():

@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 from scipy import stats as st
+from statsmodels.stats.multitest import multipletests
 
 from vaxis import stats
 
@@ -22,6 +23,56 @@ def test_permutation_pvalue():
     assert stats.permutation_pvalue(49.5, null) == pytest.approx(50 / 100)  # 49 of 99 draws >= 49.5
 
 
+def test_permutation_pvalue_alternatives_ties_and_nans_by_hand():
+    null = np.arange(99.0)
+    assert stats.permutation_pvalue(49, null) == pytest.approx(51 / 100)            # ties count: 49..98 >= 49
+    assert stats.permutation_pvalue(-1, null, "less") == pytest.approx(1 / 100)
+    assert stats.permutation_pvalue(49, null, "less") == pytest.approx(51 / 100)    # 0..49 <= 49
+    sym = np.arange(-49.0, 50.0)                                                   # 99 values
+    # |null| >= 10: -49..-10 and 10..49 -> 80 values
+    assert stats.permutation_pvalue(10, sym, "two-sided") == pytest.approx(81 / 100)
+    assert stats.permutation_pvalue(-10, sym, "two-sided") == pytest.approx(81 / 100)
+    with_nan = np.concatenate([null, [np.nan, np.inf * 0]])
+    assert stats.permutation_pvalue(49, with_nan) == pytest.approx(51 / 100)        # NaNs dropped, n = 99
+    assert stats.permutation_pvalue(49, list(null)) == pytest.approx(51 / 100)      # a plain list is fine
+    with pytest.raises(ValueError, match="alternative"):
+        stats.permutation_pvalue(1, null, "bigger")
+
+
+def test_bootstrap_ci_drops_nans_and_resamples_every_unit():
+    x = np.array([100.0] + [0.0] * 19)                                             # mean 5, one outlier
+    m, lo, hi = stats.bootstrap_ci(x, seed=1)
+    assert m == pytest.approx(5.0) and lo < 5.0 < hi and lo >= 0.0
+    assert stats.bootstrap_ci(np.append(x, [np.nan, np.nan]), seed=1) == (m, lo, hi)
+    assert all(np.isnan(v) for v in stats.bootstrap_ci(np.array([np.nan])))
+    narrow = stats.bootstrap_ci(x, ci=0.5, seed=1)
+    assert hi - lo > narrow[2] - narrow[1] > 0
+
+
+def test_bootstrap_stat_ci_by_normal_theory():
+    x = np.random.default_rng(4).normal(1.0, 2.0, 400)
+    point, lo, hi = stats.bootstrap_stat_ci(lambda idx: x[idx].mean(), len(x), n_boot=800, seed=2)
+    assert point == pytest.approx(x.mean())                                       # point estimate on all rows
+    se = x.std(ddof=1) / np.sqrt(x.size)
+    assert lo < point < hi and (lo + hi) / 2 == pytest.approx(point, abs=0.5 * se)
+    assert hi - lo == pytest.approx(2 * 1.96 * se, rel=0.15)
+    p90 = stats.bootstrap_stat_ci(lambda idx: x[idx].mean(), len(x), n_boot=800, ci=0.9, seed=2)
+    assert p90[2] - p90[1] == pytest.approx(2 * 1.645 * se, rel=0.15)
+    # non-finite replicates are dropped
+    nan_some = stats.bootstrap_stat_ci(lambda idx: np.nan if idx[0] % 2 else x[idx].mean(), len(x), n_boot=200)
+    assert np.isfinite(nan_some[1:]).all()
+
+
+def test_fmt_ci_and_paired_shapes():
+    assert stats.fmt_ci(0.71234, 0.69, 0.7349) == "0.712 [0.690, 0.735]"
+    assert stats.fmt_ci(0.5, 0.25, 0.75, digits=1) == "0.5 [0.2, 0.8]"
+    with pytest.raises(ValueError, match="equal shapes"):
+        stats.paired_test(np.zeros(3), np.zeros(4))
+    out = stats.paired_test([0.5, 0.6, 0.7, 0.9], [0.4, 0.4, 0.4, 0.4])             # lists are fine
+    assert out["diff"] == pytest.approx(0.275) and out["n"] == 4
+    assert out["p"] == pytest.approx(st.wilcoxon([0.1, 0.2, 0.3, 0.5]).pvalue)
+
+
 def test_paired_test_matches_scipy():
     rng = np.random.default_rng(0)
     a = rng.normal(0.5, 0.1, 30)
@@ -37,11 +88,24 @@ def test_holm_matches_reference():
     # hand-computed Holm: sorted 0.005*5, 0.01*4, 0.03*3, 0.04*2, 0.5*1 -> cumulative max
     expected = np.array([0.04, 0.09, 0.09, 0.025, 0.5])
     np.testing.assert_allclose(stats.holm(p), expected)
-    try:
-        from statsmodels.stats.multitest import multipletests
-    except ImportError:
-        return
     np.testing.assert_allclose(stats.holm(p), multipletests(p, method="holm")[1])
+
+
+@pytest.mark.parametrize("p,expected", [
+    # sorted 0.02*5=0.1, 0.04*4=0.16, 0.4*3=1.2, 0.45*2=0.9, 0.9*1 -> cummax 0.1, 0.16, 1.2, 1.2, 1.2 -> cap at 1
+    ([0.4, 0.02, 0.45, 0.9, 0.04], [1.0, 0.1, 1.0, 1.0, 0.16]),
+    # every raw p-value 1 (or above 1/m): m * p > 1 everywhere
+    ([1.0, 1.0, 1.0], [1.0, 1.0, 1.0]),
+    ([0.6, 0.7], [1.0, 1.0]),
+    # ties: sorted 0.01*4=0.04, 0.01*3=0.03, 0.3*2=0.6, 0.3*1=0.3 -> cummax 0.04, 0.04, 0.6, 0.6
+    ([0.3, 0.01, 0.3, 0.01], [0.6, 0.04, 0.6, 0.04]),
+    ([0.2], [0.2]),
+])
+def test_holm_reaches_the_cap_by_hand_and_matches_statsmodels(p, expected):
+    got = stats.holm(np.array(p))
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    np.testing.assert_allclose(got, multipletests(p, method="holm")[1], rtol=1e-12)
+    assert got.max() <= 1.0
 
 
 # ----------------------------------------------------------------- corrected / clustered paired tests, power

@@ -189,19 +189,22 @@ def test_ray_executor_matches_local(tmp_path):
 
 
 def crash_on_seed_1(config: dict) -> dict:
-    """A job whose worker process is SIGKILLed (seed 1), e.g. by the out-of-memory killer."""
-    if config["seed"] == 1:
+    """A job whose worker process is SIGKILLed (seed 1, or the seeds in ``crash_seeds``), e.g. by the OOM killer."""
+    if config["seed"] in config.get("crash_seeds", [1]):
         os.kill(os.getpid(), signal.SIGKILL)
     return demo_job(config)
 
 
-def test_worker_sigkilled_fails_only_its_job(tmp_path):
-    g = Grid(axes={"seed": [0, 1, 2, 3, 4]}, fixed={"n": 40, "d": 3}, fn=f"{__name__}:crash_on_seed_1")
+@pytest.mark.parametrize("crash", [[1], [1, 2]])
+def test_worker_sigkilled_fails_only_its_job(tmp_path, crash):
+    """Every killed job, and only it, is recorded as failed, whatever else was in flight when its worker died."""
+    g = Grid(axes={"seed": [0, 1, 2, 3, 4]}, fixed={"n": 40, "d": 3, "crash_seeds": crash},
+             fn=f"{__name__}:crash_on_seed_1")
     s = run(g, tmp_path / "st", executor="local", max_workers=2, progress=False)
-    assert s.ok == 4 and [f["config"]["seed"] for f in s.failures] == [1]
-    assert "BrokenProcessPool" in s.failures[0]["error"]
+    assert s.ok == 5 - len(crash) and sorted(f["config"]["seed"] for f in s.failures) == crash
+    assert all("BrokenProcessPool" in f["error"] for f in s.failures)
     t = s.store.table(g)
-    assert list(t["status"]) == ["ok", "failed", "ok", "ok", "ok"]
+    assert list(t["status"]) == ["failed" if i in crash else "ok" for i in range(5)]
     assert t["r2"].iloc[4] == pytest.approx(demo_job({"n": 40, "d": 3, "seed": 4})["r2"])
 
 

@@ -49,6 +49,126 @@ def test_metrics_match_sklearn():
         assert macro_f1(y, p, 9) == pytest.approx(f1_score(y, p, average="macro"))
 
 
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
+def test_metrics_skip_classes_absent_from_y():
+    """Balanced accuracy averages recall over the classes present in ``y`` only, even with ``n_classes`` given."""
+    y = np.array([0, 0, 0, 1, 1, 2, 2, 2])                       # classes 3..8 never occur
+    p = np.array([0, 0, 1, 1, 1, 2, 0, 5])                       # class 5 predicted but absent from y
+    # recalls by hand: class 0 2/3, class 1 2/2, class 2 1/3 -> (2/3 + 1 + 1/3) / 3 = 2/3
+    assert balanced_accuracy(y, p, 9) == pytest.approx(2 / 3)
+    assert balanced_accuracy(y, p, 9) == pytest.approx(balanced_accuracy_score(y, p))
+    # F1 by hand: class 0 tp 2 (support 3, predicted 3) 2/3; class 1 tp 2 (2, 3) 4/5; class 2 tp 1 (3, 1) 1/2;
+    # class 5 tp 0 (0, 1) 0 -> macro over the 4 classes in y or p
+    assert macro_f1(y, p, 9) == pytest.approx((2 / 3 + 4 / 5 + 1 / 2 + 0) / 4)
+    assert macro_f1(y, p, 9) == pytest.approx(f1_score(y, p, average="macro"))
+    rng = np.random.default_rng(3)
+    for _ in range(20):                                          # random subsets of the 9 classes
+        present = rng.choice(9, rng.integers(1, 9), replace=False)
+        yy = rng.choice(present, 200)
+        pp = np.where(rng.random(200) < 0.5, yy, rng.integers(0, 9, 200))
+        assert balanced_accuracy(yy, pp, 9) == pytest.approx(balanced_accuracy_score(yy, pp))
+        assert macro_f1(yy, pp, 9) == pytest.approx(f1_score(yy, pp, average="macro"))
+        logp = np.log(np.eye(9)[pp] * 0.9 + 0.1 / 9)             # metrics() passes n_classes = logp.shape[1]
+        assert metrics(yy, logp)["window"]["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(yy, pp))
+
+
+def test_shuffled_folds_follow_the_seed():
+    """``shuffle=True``: one seed gives the same folds every time, two seeds different ones, and neither is the
+    contiguous split; ``shuffle=False`` ignores the seed. The manifest inherits the same test folds."""
+    tests = lambda folds: [f["test"] for f in folds]  # noqa: E731
+    contiguous = tests(subject_folds(SUBS, k=5))
+    assert contiguous == [SUBS[0:5], SUBS[5:10], SUBS[10:15], SUBS[15:19], SUBS[19:23]]   # array_split of 23
+    assert tests(subject_folds(SUBS, k=5, seed=9)) == contiguous
+    a, a2 = tests(subject_folds(SUBS, k=5, seed=1, shuffle=True)), tests(subject_folds(SUBS, k=5, seed=1, shuffle=True))
+    b = tests(subject_folds(SUBS[::-1], k=5, seed=2, shuffle=True))
+    assert a == a2 and a != b and contiguous not in (a, b)
+    assert [len(t) for t in a] == [5, 5, 5, 4, 4]
+    man = lambda seed, shuffle: tests(make_manifest(SUBS, k=5, seed=seed, shuffle=shuffle))  # noqa: E731
+    assert man(1, True) == a and man(2, True) == b and man(1, False) == contiguous
+    # 20 seeds: the first test fold takes many different forms (a seed that is ignored gives one)
+    assert len({tuple(tests(subject_folds(SUBS, k=5, seed=s, shuffle=True))[0]) for s in range(20)}) == 20
+
+
+def test_repeated_manifest_by_its_documented_rules():
+    """``repeats``: repeat 0 is the plain split, each later repeat a fresh seeded shuffle; every repeat tests every
+    subject once; fold ids are global (r * k + i); validation subjects come from the fold's training subjects."""
+    man = make_manifest(SUBS, k=5, repeats=3, val_fraction=0.2)
+    assert [f["fold"] for f in man] == list(range(15))
+    assert [(f["repeat"], f["fold_in_repeat"]) for f in man] == [(r, i) for r in range(3) for i in range(5)]
+    tests = {r: [f["test"] for f in man if f["repeat"] == r] for r in range(3)}
+    assert tests[0] == [f["test"] for f in subject_folds(SUBS, k=5)]                 # contiguous, as k-fold
+    assert tests[1] == [f["test"] for f in subject_folds(SUBS, k=5, seed=1000, shuffle=True)]
+    assert tests[2] == [f["test"] for f in subject_folds(SUBS, k=5, seed=2000, shuffle=True)]
+    assert len({str(t) for t in tests.values()}) == 3                                  # three different splits
+    for f in man:
+        assert sorted(f["train"] + f["val"] + f["test"]) == SUBS and len(f["val"]) == 4   # round(0.2 * 18)
+        assert not set(f["val"]) & set(f["test"])
+    assert make_manifest(SUBS, k=5, repeats=1) == make_manifest(SUBS, k=5)
+    assert make_manifest(SUBS, k=5, val_fraction=0.0)[0]["val"] == []
+    for bad in ({"repeats": 0}, {"protocol": "fixed", "repeats": 2, "splits": {"train": SUBS[:20], "val": [],
+                                                                             "test": SUBS[20:]}},
+                {"protocol": "loso"}):
+        with pytest.raises(ValueError):
+            make_manifest(SUBS, k=5, **bad)
+
+
+def test_overlapping_manifest_raises_value_error():
+    """A hand-made split that puts a subject in two parts, or in two test folds, is refused with ValueError."""
+    from vaxis.training import _check_disjoint
+
+    bad = {"train": SUBS[:15], "val": SUBS[15:18], "test": SUBS[14:]}         # sub014 in train and test
+    with pytest.raises(ValueError, match="sub014"):
+        make_manifest(SUBS, protocol="fixed", splits=bad)
+    with pytest.raises(ValueError, match="sub016"):
+        make_manifest(SUBS, protocol="fixed", splits={**bad, "train": SUBS[:14], "val": SUBS[14:17],
+                                                      "test": SUBS[16:]})       # val and test share 016
+    twice = [{"fold": 0, "train": SUBS[3:], "test": SUBS[:3]}, {"fold": 1, "train": SUBS[:2] + SUBS[5:],
+                                                                  "test": SUBS[2:5]}]
+    with pytest.raises(ValueError, match=r"\['sub002'\] are in two test folds"):
+        _check_disjoint(twice, np.array(SUBS))
+    with pytest.raises(ValueError, match="'s2'"):                            # before any training starts
+        evaluate("mlp", _arrays(), protocol="fixed", splits={"train": ["s0", "s1", "s2"], "val": ["s3"],
+                                                             "test": ["s2", "s4"]}, quick=True, progress=False)
+
+
+def test_no_assert_statements_guard_the_package():
+    """``python -O`` strips ``assert``: no check in vaxis/ may rely on one (leakage guards raise ValueError)."""
+    import ast
+    from pathlib import Path
+
+    import vaxis
+
+    found = [f"{path.name}:{node.lineno}" for path in sorted(Path(vaxis.__file__).parent.rglob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Assert)]
+    assert found == []
+
+
+@pytest.mark.slow
+def test_overlap_check_survives_python_dash_o():
+    """The same refusal under ``python -O`` (asserts stripped), in a subprocess (slow: it imports torch)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from vaxis.training import make_manifest\n"
+        "subs = [f'sub{i:03d}' for i in range(8)]\n"
+        "try:\n"
+        "    make_manifest(subs, protocol='fixed', splits={'train': subs[:5], 'val': subs[5:6], 'test': subs[4:]})\n"
+        "except ValueError as e:\n"
+        "    print('REFUSED', e)\n"
+        "else:\n"
+        "    print('ACCEPTED')\n"
+        "assert False, 'asserts are live'\n"
+        "print('OPTIMISED')\n")
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-O", "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "OPTIMISED" in out.stdout                                   # asserts really were stripped
+    assert "REFUSED" in out.stdout and "sub004" in out.stdout, out.stdout
+
+
 def test_clip_level_sums_window_log_probs():
     logp = np.log(np.array([[0.9, 0.1], [0.2, 0.8], [0.3, 0.7], [0.6, 0.4]]))
     out = metrics(np.array([0, 0, 1, 1]), logp, units=np.array([0, 0, 1, 1]))

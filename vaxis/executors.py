@@ -8,8 +8,8 @@ byte-for-byte the same store format and the same :meth:`vaxis.sweep.ResultStore.
 - ``inline``: in this process, one job after another (debugging, notebooks, tiny grids).
 - ``local``: a :class:`concurrent.futures.ProcessPoolExecutor` with the ``spawn`` start method;
   ``max_workers`` defaults to the number of cores; BLAS and torch use one thread per worker. A
-  worker that dies (killed, out of memory, segfault) fails only the jobs it was running: they are
-  recorded as failed and the pool is rebuilt for the rest.
+  worker that dies (killed, out of memory, segfault) fails only the job it was running: the jobs in
+  flight with it are rerun each alone to find the culprit, and a fresh pool takes the rest.
 - ``ray``: tasks on a Ray cluster (``ray.init(address=...)``; a local instance when no address is
   given and none is running). Each job asks for its ``resources`` (``num_cpus``, fractional
   ``num_gpus``), so GPU jobs share GPUs and CPU jobs go wherever CPUs are free.
@@ -128,9 +128,11 @@ def run_local(jobs: Iterable[dict[str, Any]], max_workers: int | None = None,
               address: str | None = None) -> Iterator[Record]:
     """Run jobs in spawned worker processes on this machine (one thread each).
 
-    At most ``2 * max_workers`` jobs are in flight. When a worker dies the pool breaks: the jobs
-    in flight go to a fresh pool once more, and a job in flight during two breaks is recorded as
-    failed (``BrokenProcessPool``) while the sweep goes on.
+    At most ``2 * max_workers`` jobs are in flight. When a worker dies (killed, out of memory, segfault)
+    the pool breaks and every job in flight fails with ``BrokenProcessPool``, the culprit among them
+    unknown. Those jobs are then rerun each alone in a one-worker pool (:func:`_run_isolated`): the job
+    whose private worker dies again is recorded as failed, the bystanders finish normally, and a fresh
+    pool takes the jobs not yet started. So one killed worker fails exactly its own job.
     """
     import multiprocessing as mp
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
@@ -139,10 +141,10 @@ def run_local(jobs: Iterable[dict[str, Any]], max_workers: int | None = None,
     n = max_workers or os.cpu_count() or 1
     pending = list(jobs)[::-1]  # pop() from the end keeps the grid order
     ctx = mp.get_context("spawn")
-    strikes: dict[str, int] = {}
     while pending:
         pool = ProcessPoolExecutor(max_workers=n, mp_context=ctx, initializer=_init_worker)
         running: dict[Any, dict[str, Any]] = {}
+        suspects: list[dict[str, Any]] = []
         broken = False
         try:
             while pending or running:
@@ -151,7 +153,7 @@ def run_local(jobs: Iterable[dict[str, Any]], max_workers: int | None = None,
                     try:
                         running[pool.submit(execute, job, 1)] = job
                     except BrokenProcessPool:
-                        pending.append(job)
+                        pending.append(job)  # never started: back in the queue, no suspicion
                         broken = True
                 if not running:
                     break
@@ -160,18 +162,61 @@ def run_local(jobs: Iterable[dict[str, Any]], max_workers: int | None = None,
                     job = running.pop(fut)
                     try:
                         yield fut.result()
-                    except BrokenProcessPool as exc:
+                    except BrokenProcessPool:
                         broken = True
-                        strikes[job["id"]] = strikes.get(job["id"], 0) + 1
-                        if strikes[job["id"]] < 2:  # maybe only a bystander of the crash: once more
-                            pending.append(job)
-                        else:
-                            yield _lost(job, f"BrokenProcessPool: a worker process died twice with this job ({exc})")
+                        suspects.append(job)
                     except Exception as exc:  # pickling errors and the like
                         yield _lost(job, f"{type(exc).__name__}: {exc}")
                 if broken and not running:
                     break
         finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        yield from _run_isolated(suspects[::-1], n, ctx)
+
+
+def _run_isolated(jobs: list[dict[str, Any]], n: int, ctx: Any) -> Iterator[Record]:
+    """Run each job alone in a one-worker pool, ``n`` pools at once; a pool that breaks convicts its job.
+
+    A healthy pool takes the next job; a broken one is replaced. ``jobs`` is popped from the end.
+    """
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    def fresh() -> Any:
+        return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_init_worker)
+
+    queue = list(jobs)
+    idle: list[Any] = []
+    running: dict[Any, tuple[dict[str, Any], Any]] = {}
+    try:
+        while queue or running:
+            while queue and len(running) < n:
+                pool, job = idle.pop() if idle else fresh(), queue.pop()
+                try:
+                    fut = pool.submit(execute, job, 1)
+                except BrokenProcessPool:  # an idle worker died (killed from outside): replace its pool
+                    pool.shutdown(wait=True)
+                    pool = fresh()
+                    fut = pool.submit(execute, job, 1)
+                running[fut] = (job, pool)
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                job, pool = running.pop(fut)
+                try:
+                    rec = fut.result()
+                except BrokenProcessPool as exc:
+                    pool.shutdown(wait=True)
+                    yield _lost(job, "BrokenProcessPool: a worker process died with this job twice, the second "
+                                     f"time running alone ({exc})")
+                    continue
+                except Exception as exc:  # pickling errors and the like; the pool is still usable
+                    idle.append(pool)
+                    yield _lost(job, f"{type(exc).__name__}: {exc}")
+                    continue
+                idle.append(pool)
+                yield rec
+    finally:
+        for pool in idle + [p for _, p in running.values()]:
             pool.shutdown(wait=True, cancel_futures=True)
 
 

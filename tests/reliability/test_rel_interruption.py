@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from _workers import consistent, payload
 
-from vaxis.cache import cached_arrays, hash_key, load_arrays
+from vaxis.cache import cached_arrays, hash_key, load_arrays, save_arrays
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -87,6 +87,92 @@ def test_sigkill_during_cache_writes_readers_see_old_entry_or_miss(tmp_path):
     # a SIGKILL can leave an orphan temp file (hidden, *.tmp): it is never read as an entry
     leftovers = [p.name for p in (tmp_path / "kill").iterdir() if p.name.endswith(".tmp")]
     assert all(p.startswith(".") for p in leftovers)
+
+
+PAUSED_WRITER = """
+    import io, os, time
+    from pathlib import Path
+    from _workers import payload
+    from vaxis.cache import hash_key, save_arrays
+
+    flag, phase, suffix, folder = Path(%r), %r, %r, %r
+    real_open = io.open
+
+    class Paused:
+        # a file whose new bytes stop half-way ("mid-bytes") or once all written, at close ("before-rename")
+        def __init__(self, f, where):
+            self._f, self._where, self._total = f, where, 0
+        def _pause(self, written, total):
+            self._f.flush()
+            os.fsync(self._f.fileno())
+            with real_open(flag, "w") as out:
+                out.write(f"{self._where}\\n{written}\\n{total}")
+            time.sleep(600)                                   # the SIGKILL lands here
+        def write(self, data):
+            if phase == "mid-bytes":
+                self._f.write(data[: len(data) // 2])
+                self._pause(len(data) // 2, len(data))
+            self._total += len(data)
+            return self._f.write(data)
+        def close(self):
+            if phase == "before-rename":
+                self._pause(self._total, self._total)
+            return self._f.close()
+        def __enter__(self):
+            return self
+        def __exit__(self, *exc):
+            self.close()
+        def __getattr__(self, name):
+            return getattr(self._f, name)
+
+    def paused_open(file, mode="r", *args, **kwargs):
+        f = real_open(file, mode, *args, **kwargs)
+        where = os.readlink(f"/proc/self/fd/{f.fileno()}") if "w" in mode else ""
+        if where.startswith(folder) and suffix in Path(where).name:
+            return Paused(f, where)
+        return f
+
+    io.open = paused_open                                     # open(), Path.write_bytes, os.fdopen, tempfile
+    import builtins
+    builtins.open = paused_open
+    save_arrays("paused", hash_key({"victim": 2}), payload(2), cache_dir=%r)
+    raise SystemExit("the write was never paused")
+"""
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to name an open file")
+@pytest.mark.parametrize("phase", ["mid-bytes", "before-rename"])
+def test_sigkill_mid_write_keeps_the_old_entry(tmp_path, phase):
+    """A writer replacing an entry is SIGKILLed while its ``.npz`` bytes are on disk but not renamed into place
+    (half of them, or all of them before the rename): proven from the writer's own report and the file's size,
+    the old entry is still read back, whole. A non-atomic write (straight into the entry) would leave a miss."""
+    key = hash_key({"victim": 2})
+    save_arrays("paused", key, payload(1), cache_dir=tmp_path)
+    folder = tmp_path / "paused"
+    old_bytes = (folder / f"{key}.npz").read_bytes()
+    flag = tmp_path / "paused-at"
+    proc = _spawn(PAUSED_WRITER % (str(flag), phase, ".npz", str(folder.resolve()), str(tmp_path)))
+    try:
+        _wait_for(lambda: flag.exists() and flag.read_text().count("\n") == 2, timeout=60)
+        where, written, total = flag.read_text().split("\n")
+        written, total = int(written), int(total)
+        assert proc.poll() is None, "the writer exited before the kill"
+        # the kill lands mid-write: the new entry's bytes are on disk, exactly as far as the writer got
+        assert Path(where).stat().st_size == written and 0 < written <= total
+        assert (written < total) == (phase == "mid-bytes")
+        assert total > 100_000                                       # the whole new .npz (payload(2), 400 kB)
+    finally:
+        _kill(proc)
+    assert proc.returncode == -signal.SIGKILL
+    assert Path(where).stat().st_size == written                     # the partial file survived the kill
+    got = load_arrays("paused", key, tmp_path)
+    assert got is not None, "the old entry was lost: the write was not atomic"
+    assert consistent(got) and got["a"][0] == 1                      # the old entry, whole
+    assert (folder / f"{key}.npz").read_bytes() == old_bytes
+    # the orphan temp file is hidden and never read; a rerun replaces the entry cleanly
+    assert Path(where).name.startswith(".") and Path(where).name.endswith(".tmp")
+    save_arrays("paused", key, payload(3), cache_dir=tmp_path)
+    assert load_arrays("paused", key, tmp_path)["a"][0] == 3
 
 
 RESULTS_LOOP = """
