@@ -37,6 +37,7 @@ book: setup
 	$(PY) -m vaxis.book build $(if $(CHAPTERS),--chapters $(CHAPTERS)) $(foreach p,$(PARAMS),-p $(p))
 
 test: setup
+	$(VENV)/bin/ruff check vaxis tests benchmarks tools notebooks
 	$(PY) -m vaxis.book sync --check
 	$(PY) -m pytest -q
 

@@ -20,7 +20,13 @@ import numpy as np
 from scipy import fft as sfft
 
 from vaxis.eeg.features import (
-    FACED_BANDS, _centred_responses, _reflect_limited_pad, band_de, band_de_fft, band_de_mne, de_from_var,
+    FACED_BANDS,
+    _centred_responses,
+    _reflect_limited_pad,
+    band_de,
+    band_de_fft,
+    band_de_mne,
+    de_from_var,
     design_band_filters,
 )
 

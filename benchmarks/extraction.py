@@ -68,7 +68,8 @@ def main() -> None:
     n_tok = [len(ids) for ids in model.tokenizer(texts)["input_ids"]]
     print(f"minilm, {len(texts)} texts from {source}; tokens per text {min(n_tok)}-{max(n_tok)} "
           f"(median {int(np.median(n_tok))}); all {model.n_layers + 1} layers, mean pooling, fp32, CPU, "
-          f"{torch.get_num_threads()} torch thread(s); one-at-a-time timed on the first {args.n_naive} (a random subset)")
+          f"{torch.get_num_threads()} torch thread(s); "
+          f"one-at-a-time timed on the first {args.n_naive} (a random subset)")
     kw = dict(pooling="mean", use_cache=False, progress=False)
     llm.extract(model, texts[:8], batch_size=8, **kw)  # warm-up
     bs = args.batch_size

@@ -67,7 +67,8 @@ def main() -> None:
 
     c_loop, c_sweep = min(cpu_loop), min(cpu_sweep)
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"{args.jobs} jobs of ~{c_loop / args.jobs:.3f} CPU s (repeats={repeats}); {os.cpu_count()} cores, load {load:.1f}")
+    print(f"{args.jobs} jobs of ~{c_loop / args.jobs:.3f} CPU s (repeats={repeats}); "
+          f"{os.cpu_count()} cores, load {load:.1f}")
     print(f"plain loop (1 thread):          {t_loop:6.2f} s  {60 * args.jobs / t_loop:7.1f} jobs/min")
     print(f"local executor ({args.workers} workers):     {t_sweep:6.2f} s  {60 * args.jobs / t_sweep:7.1f} jobs/min")
     print(f"CPU seconds: loop {c_loop:.2f}, sweep {c_sweep:.2f} (driver + workers: start-up, imports, store)"

@@ -42,7 +42,6 @@
 # non-neutral sentences into two groups of four; the exact p-value is the valence split's rank among them.
 
 # %% tags=["parameters"]
-data_dir = None      # unused: chapter 1 reads text only
 models = ["minilm", "smollm2-135m", "gemma3-270m"]
 method = "mean-diff"
 n_boot = 500         # bootstrap resamples of the nine sentences

@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # Claim 2: the V-axis transfers zero-shot to sentiment benchmarks
+# # The V-axis transfers zero-shot to sentiment benchmarks
 #
 # **Claim (paper).** The valence direction read out of an LLM from nine emotion-evocative sentences
 # "transfers zero-shot" to sentiment benchmarks.
@@ -33,7 +33,7 @@
 # Text only: no EEG is used in this chapter.
 
 # %% tags=["parameters"]
-data_dir = None      # sentiment folder; None -> $VAXIS_SENTIMENT_DIR, else ../shared/data/sentiment
+sentiment_dir = None # sentiment folder; None -> $VAXIS_SENTIMENT_DIR, else ../shared/data/sentiment
 models = ["minilm", "smollm2-135m", "gemma3-270m"]
 control_models = None  # random-weight twins to run; None: a twin of every model
 benchmark_names = ["sst2", "sst5", "rotten_tomatoes", "imdb", "tweeteval_sentiment"]  # names or .tsv/.csv/.jsonl files
@@ -46,7 +46,7 @@ seed = 0
 n_boot = 1000
 n_random = 1000      # random directions per model (the rule's control; at 100 its resolution, 1/101, would sit at
                      # the Bonferroni level 0.05/3)
-batch_size = None    # texts per forward pass; None: 32 on CPU, from free GPU memory on CUDA
+llm_batch_size = None  # texts per forward pass; None: 32 on CPU, from free GPU memory on CUDA
 n_texts = 500        # pos/neg texts per benchmark for every model and twin (the same texts); None reads every row
 max_tokens = 128     # token cut per text (only IMDB reviews are longer)
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
@@ -72,7 +72,7 @@ if quick:
 models = list(models)
 controls = list(models) if control_models is None else list(control_models)
 runs, failures, timings = zs.load_runs(models, controls, benchmark_names, quick, seed=seed, device=device,
-                                       data_dir=data_dir, cache_dir=cache_dir, batch_size=batch_size,
+                                       data_dir=sentiment_dir, cache_dir=cache_dir, batch_size=llm_batch_size,
                                        n_texts={"encoder": n_texts, "causal": n_texts}, max_tokens=max_tokens,
                                        text_col=text_col, label_col=label_col, drop_empty=drop_empty)
 real = [m for m in models if m in runs]

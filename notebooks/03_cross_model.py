@@ -12,7 +12,7 @@
 # ---
 
 # %% [markdown]
-# # Claim 3: the V-axis is consistent across LLMs
+# # The V-axis is consistent across LLMs
 #
 # **Claim (paper).** Fourteen LLMs share the valence axis: read out from each model separately, it orders
 # emotional content the same way.
@@ -34,7 +34,7 @@
 # Text only: no EEG here.
 
 # %% tags=["parameters"]
-data_dir = None      # sentiment folder; None -> $VAXIS_SENTIMENT_DIR, else ../shared/data/sentiment
+sentiment_dir = None # sentiment folder; None -> $VAXIS_SENTIMENT_DIR, else ../shared/data/sentiment
 models = ["minilm", "smollm2-135m", "gemma3-270m"]   # vaxis.llm.LINEUP_14 where a hub and a GPU are available
 control_models = None  # random-weight floors; None: a twin of every model (chapter 2's, cached)
 benchmark_names = ["sst2", "sst5", "rotten_tomatoes", "imdb", "tweeteval_sentiment"]  # names or files, as chapter 2
@@ -45,7 +45,7 @@ device = "auto"
 quick = False        # small settings for CI tests: first model only, 100 texts per benchmark
 seed = 0
 n_boot = 1000
-batch_size = None    # texts per forward pass; None: 32 on CPU, from free GPU memory on CUDA
+llm_batch_size = None  # texts per forward pass; None: 32 on CPU, from free GPU memory on CUDA
 n_texts = 500        # pos/neg texts per benchmark (as chapter 2, so its cache serves this chapter)
 max_tokens = 128     # as chapter 2
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
@@ -72,7 +72,7 @@ if quick:
 models = list(models)
 controls = list(models) if control_models is None else list(control_models)
 runs, failures, _ = zs.load_runs(models, controls, benchmark_names, quick, seed=seed, device=device,
-                                 data_dir=data_dir, cache_dir=cache_dir, batch_size=batch_size,
+                                 data_dir=sentiment_dir, cache_dir=cache_dir, batch_size=llm_batch_size,
                                  n_texts={"encoder": n_texts, "causal": n_texts}, max_tokens=max_tokens,
                                  text_col=text_col, label_col=label_col, drop_empty=drop_empty)
 names = list(runs)

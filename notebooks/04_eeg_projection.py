@@ -50,7 +50,6 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-
 from scipy.stats import norm
 
 from vaxis import projection as proj
@@ -174,7 +173,8 @@ fig_p = plot_topomap_bands(full["pattern"].reshape(n_ch, n_b), eeg.ch_names, eeg
 rating_res = human = None
 if valence is not None:
     rating_res = proj.rating_projection(feats, valence, n_folds=n_folds, seed=seed)
-    print(f"EEG -> own valence rating (held-out subjects): mean Spearman {fmt_ci(rating_res['mean_rho'], *rating_res['ci'])}"
+    print("EEG -> own valence rating (held-out subjects): mean Spearman "
+          f"{fmt_ci(rating_res['mean_rho'], *rating_res['ci'])}"
           f" (n = {rating_res['n_subjects']})")
     human = {m: proj.llm_vs_human(targets[m], valence, eeg.labels, seed=seed) for m in llm_names}
     for m, h in human.items():
@@ -207,7 +207,8 @@ for m in names:
                  f"(dishonest)" + ("" if llm_names else f"; no LLM positions ({'; '.join(notes.values())})")),
         "data": source, **v.fields(), "power": power.as_dict(), "pipeline": pipeline.as_dict(),
         "gain": {d: dict(zip(("mean", "ci_low", "ci_high"), g)) for d, g in gains.items()},
-        "headline": {"text": f"rho {r['mean_rho']:.2f} vs honest null {r['null_honest_mean']:.2f} (p {r['p_honest']:.2g}); "
+        "headline": {"text": f"rho {r['mean_rho']:.2f} vs honest null {r['null_honest_mean']:.2f} "
+                             f"(p {r['p_honest']:.2g}); "
                              f"LOCO {lo_['mean_rho']:.2f} vs {lo_['null_honest_mean']:.2f}",
                      "label": f"EEG -> V-axis ({m})", "unit": "held-out Spearman", "ours": r["mean_rho"],
                      "ci_low": r["ci"][0], "ci_high": r["ci"][1], "baseline": r["null_honest_mean"],
@@ -219,7 +220,8 @@ runtime_s = time.time() - t_start
 # %%
 write_results("04_eeg_projection", {
     "data_source": source, "n_subjects": eeg.n_subjects, "subject_ids": eeg.subject_ids,
-    "pipeline": pipeline.as_dict(), "normalisation": "per-subject", "alpha": alpha, "margin": margin, "method": "ridge (alpha by inner subject-disjoint CV)", "n_perm": n_perm,
+    "pipeline": pipeline.as_dict(), "normalisation": "per-subject", "alpha": alpha, "margin": margin,
+    "method": "ridge (alpha by inner subject-disjoint CV)", "n_perm": n_perm,
     "folds": main["folds"], "models_missing": notes, "targets": {k: v for k, v in targets.items()},
     "table": table,
     "runs": {k: {d: {key: r[key] for key in ("mean_rho", "ci", "mean_r", "ci_r", "rho", "p_honest",

@@ -67,7 +67,6 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from vaxis import verdicts
 from vaxis.alignment import STRATEGIES, AlignmentTargets, derangement
@@ -232,7 +231,8 @@ fig.tight_layout()
 kd_names = [n for n in strategies if STRATEGIES[n].family == CONTROL_FAMILY]
 perm = derangement(9, control_seed)
 cats = list(eeg.categories)
-print("shuffled control, each category gets the row of:", ", ".join(f"{cats[i]} <- {cats[j]}" for i, j in enumerate(perm)))
+print("shuffled control, each category gets the row of:",
+      ", ".join(f"{cats[i]} <- {cats[j]}" for i, j in enumerate(perm)))
 ccmp = compare_controls(subjects, subject_table(ctrl, run.manifest), alpha=alpha)
 evidence = ccmp.groupby("strategy").geometry_evidence.first().reindex(kd_names).fillna(False).astype(bool)
 controls_conclusion = (f"{int(evidence.sum())} of {len(kd_names)} distillation strategies beat both the shuffled and "

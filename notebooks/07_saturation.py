@@ -205,15 +205,15 @@ fig.tight_layout()
 # %%
 verdict = verdicts.claim7(crit, source=source)
 lo = res["label_only"]
+state = {True: "holds", False: "fails", None: "undecided"}
 ours = "; ".join(f"{c['name']} {c['statistic']:+.3f} [{c['ci_low']:+.3f}, {c['ci_high']:+.3f}] -> "
-                 f"{ {True: 'holds', False: 'fails', None: 'undecided'}[c['holds']]}" for c in crit)
+                 f"{state[c['holds']]}" for c in crit)
 runtime_s = time.time() - t_start
 print(f"[{verdict.verdict.upper()}] {verdict.reason}\n{ours}\nruntime {runtime_s:.0f} s")
 scoreboard = [{"claim": 7, "title": "Saturation regularity: labels saturate the V basin, the residual is starved",
                "paper": "formal statement + evidence", "ours": ours, "data": source, **verdict.fields(),
                "power": power.as_dict(), "pipeline": pipeline.as_dict(),
-               "headline": {"text": ", ".join(f"{c['name']} {'holds' if c['holds'] else 'fails' if c['holds'] is False else 'undecided'}"
-                                              for c in crit),
+               "headline": {"text": ", ".join(f"{c['name']} {state[c['holds']]}" for c in crit),
                             "label": "criteria that hold", "unit": f"of {len(crit)}",
                             "ours": sum(c["holds"] is True for c in crit), "baseline": None, "paper": len(crit)}}]
 write_results("07_saturation", {

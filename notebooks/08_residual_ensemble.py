@@ -98,7 +98,9 @@ size, size2 = ensemble_sizes[0], max(ensemble_sizes)
 stack = {"epochs": epochs, "steps_per_epoch": steps_per_epoch, "batch_size": 256, "lr": 1e-3, "patience": 3,
          "max_val": 1024}
 print(f"DATA: {source_tag(source)} from {eeg.data_dir}; {eeg.n_subjects} subjects; pipeline {pipeline.describe()}")
-print(f"protocol {protocol} ({'train/val/test split, ' + str(replicates) + ' pool replicates' if protocol == 'fixed' else f'{n_folds}-fold x {repeats} repeat(s)'}); "
+design = (f"train/val/test split, {replicates} pool replicates" if protocol == "fixed"
+          else f"{n_folds}-fold x {repeats} repeat(s)")
+print(f"protocol {protocol} ({design}); "
       f"pool {archs} ({len(main_seeds)} seeds + {n_bag} bags of {archs[0]}, {len(seeds)} seeds of the others); "
       f"ensembles of {ensemble_sizes}; {epochs} x {steps_per_epoch} steps")
 if source == "synthetic":
@@ -259,7 +261,8 @@ seedv_source = sv.source
 print(f"SEED-V DATA: {source_tag(seedv_source)} from {seedv_path}; {len(sv.subject_ids)} subjects")
 n_sfolds = min(seedv_folds, len(sv.subject_ids))
 sjob = EnsembleJob(dataset="seedv", data_dir=str(seedv_path),
-                   data_key=data_fingerprint(*sv.windows("5class"), np.asarray(sv.subject_ids)), cache_dir=job.cache_dir,
+                   data_key=data_fingerprint(*sv.windows("5class"), np.asarray(sv.subject_ids)),
+                   cache_dir=job.cache_dir,
                    task="5class", k=n_sfolds, val_fraction=0.2, seed=seed, archs=list(archs[:2]),
                    main_seeds=len(main_seeds), pool_seeds=len(seeds), n_bag=n_bag, ensemble_size=size, stack=stack,
                    device=device)

@@ -144,8 +144,8 @@ def test_run_alignment_protocol(targets):
     assert len(run.trained) == (1 + 2 + 3) * 2 * 3
     val = run.trained.groupby(["strategy", "fold", "weight"]).val_ba.mean()
     for r in run.chosen.itertuples():   # the weight maximises the mean validation BA over seeds, 0 included
-        cands = {0.0: val[("label-only", r.fold, 0.0)], **{w: val[(r.strategy, r.fold, w)]
-                                                          for w in run.trained[run.trained.strategy == r.strategy].weight.unique()}}
+        grid = run.trained[run.trained.strategy == r.strategy].weight.unique()
+        cands = {0.0: val[("label-only", r.fold, 0.0)], **{w: val[(r.strategy, r.fold, w)] for w in grid}}
         best = max(cands.values())
         assert r.weight == min(w for w, v in cands.items() if v == best)
     for r in run.forced.itertuples():

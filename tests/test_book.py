@@ -35,7 +35,8 @@ def test_chapters_have_parameters_cell_and_no_definitions():
         assert not [ln for ln in text.splitlines() if ln.startswith(("def ", "class "))], src.name
 
 
-GOOD = '<html><body><main><p>ok</p><img src="../_images/a.png"><mjx-container>\\frac{1}{2}</mjx-container></main></body></html>'
+GOOD = ('<html><body><main><p>ok</p><img src="../_images/a.png"><mjx-container>\\frac{1}{2}</mjx-container>'
+        '</main></body></html>')
 
 
 def test_sitecheck_accepts_good_page():

@@ -12,7 +12,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from vaxis.eeg.datasets import (
-    FACED_LABELS, EEGData, data_check, load_faced, load_ratings, load_seedv, resolve_faced_dir,
+    FACED_LABELS,
+    EEGData,
+    data_check,
+    load_faced,
+    load_ratings,
+    load_seedv,
+    resolve_faced_dir,
 )
 from vaxis.eeg.synthetic import make_faced, make_seedv
 

@@ -5,14 +5,20 @@ from __future__ import annotations
 import matplotlib
 
 matplotlib.use("Agg")
-import mne  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from vaxis.eeg.features import (  # noqa: E402
-    FACED_BANDS, band_de, band_de_fft, band_de_mne, band_psd, lds_smooth, normalise, running_normalise,
+    FACED_BANDS,
+    band_de,
+    band_de_fft,
+    band_de_mne,
+    band_psd,
+    lds_smooth,
+    normalise,
+    running_normalise,
 )
 from vaxis.eeg.montage import FACED_EEG_CHANNELS, faced_info, plot_topomap_bands  # noqa: E402
 

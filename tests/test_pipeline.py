@@ -19,7 +19,7 @@ def _x(seed=0, shape=(3, 6, 4, 10, 5)):
 
 def _plain_lds(seq):
     """A plain-loop Kalman filter + RTS smoother of one sequence (FACED's parameters), independent of the code."""
-    A, C, Q, R, V0 = 1.0, 1.0, 1e-4, 1.0, 0.01
+    Q, R, V0 = 1e-4, 1.0, 0.01  # state and observation maps A = C = 1
     n = len(seq)
     u, V, P = np.zeros(n), np.zeros(n), np.zeros(n)
     mu0 = seq.mean()

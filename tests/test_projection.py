@@ -10,8 +10,15 @@ from sklearn.linear_model import Ridge
 from vaxis.eeg.datasets import FACED_LABELS, load_faced
 from vaxis.eeg.synthetic import TRUE_VALENCE, make_faced
 from vaxis.projection import (
-    _pls1_predict, clip_features, draw_permutations, evaluate_projection, fit_full_map, llm_vs_human,
-    rating_projection, ridge_predict, subject_folds,
+    _pls1_predict,
+    clip_features,
+    draw_permutations,
+    evaluate_projection,
+    fit_full_map,
+    llm_vs_human,
+    rating_projection,
+    ridge_predict,
+    subject_folds,
 )
 
 

@@ -14,8 +14,15 @@ import pandas as pd
 import pytest
 
 from vaxis import verdicts
-from vaxis.rediscovery import (build_maps, collect, population_test, random_permutations, rsa_scores, score_model,
-                               split_kept_permutations)
+from vaxis.rediscovery import (
+    build_maps,
+    collect,
+    population_test,
+    random_permutations,
+    rsa_scores,
+    score_model,
+    split_kept_permutations,
+)
 
 POS = np.array([-0.9, -0.8, -0.6, -0.7, 0.0, 0.5, 0.7, 0.9, 0.6])     # anger .. tenderness
 SIGN = np.sign(POS)

@@ -1,10 +1,8 @@
-import json
 
 import numpy as np
 import pytest
 
 from vaxis import results, scoreboard
-
 
 POWER = {"unit": "text", "n": 9, "alpha": 0.05, "correction": "none", "mde": 0.1, "effect": "cosine"}
 
@@ -30,7 +28,8 @@ def test_missing_results_names_chapter(tmp_path):
 
 
 def test_scoreboard_collates_and_fills_missing(tmp_path):
-    results.write_results("02_z", {"scoreboard": [{"claim": 2, "title": "z", "paper": "p", "ours": "AUROC 0.8 | x", "rule": "r", "power": POWER,
+    results.write_results("02_z", {"scoreboard": [{"claim": 2, "title": "z", "paper": "p", "ours": "AUROC 0.8 | x",
+                                                   "rule": "r", "power": POWER,
                                                    "data": "text", "verdict": "partly"}]}, tmp_path)
     rows = scoreboard.collect_rows(tmp_path)
     assert [r["claim"] for r in rows] == list(range(1, 9))

@@ -57,7 +57,8 @@ def test_recorder_loss_along_v_gives_share_one():
     """A loss whose gradient is exactly along v gets share 1; the CE share follows the chain rule via the
     emitted logit Jacobian and matches a direct autograd gradient w.r.t. the representation."""
     rep, y = _reps(d=8)
-    along_v = Strategy("toy_along_v", "direct", "gradient exactly along e0", lambda r, h, p, lg, yy, t: r[..., 0].mean(-1))
+    along_v = Strategy("toy_along_v", "direct", "gradient exactly along e0",
+                       lambda r, h, p, lg, yy, t: r[..., 0].mean(-1))
     tg = AlignmentTargets(POS, np.random.default_rng(0).normal(size=(9, 5)))
     loss = AlignmentLoss([along_v, None], [0.5, 0.0], tg, d=8)
     rec = GradientRecorder(POS, every=1)
@@ -74,7 +75,8 @@ def test_recorder_loss_along_v_gives_share_one():
     a = df[df.kind == "alignment"]
     assert list(a.model) == [0] and a.v.iloc[0] == pytest.approx(1.0, abs=1e-6)
     ce = df[df.kind == "ce"].set_index("model")
-    (g,) = torch.autograd.grad(torch.nn.functional.cross_entropy(logits.flatten(0, 1), yy.flatten(), reduction="sum"), r)
+    ce_sum = torch.nn.functional.cross_entropy(logits.flatten(0, 1), yy.flatten(), reduction="sum")
+    (g,) = torch.autograd.grad(ce_sum, r)
     v, basis = v_basis(r.detach(), yy, POS)
     ref = gradient_shares(g, v, basis)
     np.testing.assert_allclose(ce.v.to_numpy(), ref["v"], atol=1e-6)

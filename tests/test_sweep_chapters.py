@@ -252,7 +252,8 @@ def test_ch7_fold_jobs_reproduce_the_all_folds_call(ch6, tmp_path):
     import vaxis.alignment_train as at
     import vaxis.saturation as sat
     from vaxis.saturation_criteria import centroid_v_gain
-    from vaxis.saturation_jobs import SaturationJob, collect as collect7
+    from vaxis.saturation_jobs import SaturationJob
+    from vaxis.saturation_jobs import collect as collect7
     from vaxis.training import make_manifest, prepare
 
     targets, job6 = ch6
@@ -270,8 +271,8 @@ def test_ch7_fold_jobs_reproduce_the_all_folds_call(ch6, tmp_path):
                                         hidden=8, device="cpu")
     reps, _ = sat.unit_reps(state, view, rows)
     lo = rows.index[rows.strategy == "label-only"]
-    cv = {(rows.seed[m], rows.fold[m]): centroid_v_gain(reps[m], view.category, view.groups,
-                                                        [view.subject_ids.index(s) for s in manifest[rows.fold[m]]["test"]],
+    test_idx = {f: [view.subject_ids.index(s) for s in manifest[f]["test"]] for f in set(rows.fold)}
+    cv = {(rows.seed[m], rows.fold[m]): centroid_v_gain(reps[m], view.category, view.groups, test_idx[rows.fold[m]],
                                                         targets.positions, 20, seed=int(rows.seed[m])) for m in lo}
     job = SaturationJob(data_dir=job6.data_dir, data_key=job6.data_key, k=3, strategies=CH6_STRATEGIES,
                         weights=weights, seeds=[0, 1], epochs=4, patience=1, batch_size=32, lr=3e-3, hidden=8,
@@ -374,8 +375,9 @@ def test_ch5_fold_jobs_reproduce_evaluate_and_probes(faced6, tmp_path):
     assert (summary.total, summary.ran, summary.ok) == (4, 4, 4)
     got = R.collect(checked_table(summary, g), archs, seeds, pos, n_perm)
     cols = [c for c in acc.columns if c != "best_epoch"]
-    pd.testing.assert_frame_equal(got["accuracy"][cols].sort_values(["arch", "seed", "fold", "level"], ignore_index=True),
-                                  acc[cols].sort_values(["arch", "seed", "fold", "level"], ignore_index=True),
+    order = ["arch", "seed", "fold", "level"]
+    pd.testing.assert_frame_equal(got["accuracy"][cols].sort_values(order, ignore_index=True),
+                                  acc[cols].sort_values(order, ignore_index=True),
                                   check_exact=False, atol=1e-6)
     n_total = len(archs) * len(seeds) * 3
     ref = R.population_test(ridge_sum, n_total, index)

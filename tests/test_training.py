@@ -266,7 +266,6 @@ def _arrays(n_sub=9, seed=0):
     labels = np.array([0] * 3 + [1] * 3 + [2] * 3 + [3] * 3 + [4] * 4 + [5] * 3 + [6] * 3 + [7] * 3 + [8] * 3)
     x = rng.normal(size=(n_sub, 28, 30, 6, 5)).astype(np.float32)
     x[:, :, 0, :, 0] += labels[None, :, None] * 0.8
-    n = x.shape
     X = x.transpose(0, 1, 3, 2, 4).reshape(-1, 30, 5)
     y = np.repeat(np.tile(labels, n_sub), 6)
     groups = np.repeat([f"s{i}" for i in range(n_sub)], 28 * 6)

@@ -29,8 +29,8 @@ import numpy as np
 import torch
 from torch.nn import functional as F
 
-__all__ = ["AlignmentTargets", "derangement", "Strategy", "STRATEGIES", "VARIANT_OF", "FAMILIES", "AlignmentLoss", "split", "N_HEAD",
-           "N_PEN", "PEN_NAMES"]
+__all__ = ["AlignmentTargets", "derangement", "Strategy", "STRATEGIES", "VARIANT_OF", "FAMILIES", "AlignmentLoss",
+           "split", "N_HEAD", "N_PEN", "PEN_NAMES"]
 
 N_HEAD = 9                                   # 8-D sentence-space projection + 1 scalar V readout
 PEN_NAMES = ("smooth", "vmap", "band", "channel")

@@ -53,12 +53,13 @@ def fold_job(config: dict) -> dict:
     dict
         As :func:`vaxis.jobs.records`: ``final`` and ``forced_final`` (the reported models at the chosen / best
         non-zero weights, with per-subject test BA), ``trained`` (every model, without per-subject scores),
-        ``chosen``, ``forced``, ``controls``; ``fold_manifest``; ``job_seconds`` (``train``, ``controls``; the store keeps its own ``seconds``),
-        ``n_models``, ``n_control_models``.
+        ``chosen``, ``forced``, ``controls``; ``fold_manifest``; ``job_seconds`` (``train``, ``controls``;
+        the store keeps its own ``seconds``), ``n_models``, ``n_control_models``.
     """
     job = AlignmentJob.from_config(config)
     eeg = job.load()
-    targets = AlignmentTargets(np.asarray(job.targets["positions"], float), np.asarray(job.targets["embeddings"], float))
+    targets = AlignmentTargets(np.asarray(job.targets["positions"], float),
+                               np.asarray(job.targets["embeddings"], float))
     manifest = make_manifest(eeg.subject_ids, job.protocol, k=job.k, val_fraction=0.1, splits=job.splits,
                              repeats=job.repeats)
     by_id = {f["fold"]: f for f in manifest}

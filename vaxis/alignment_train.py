@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -109,7 +109,8 @@ class AlignedDecoder(nn.Module):
         r, logits = self.m.rep_and_logits(x)
         parts = [r, self.head(r), self.penalties().expand(r.shape[0], N_PEN)]
         if self.emit_jacobians:                                              # for the gradient recorder
-            parts.append(torch.cat([self.logit_jacobian().flatten(), self.head.weight.flatten()]).expand(r.shape[0], -1))
+            jac = torch.cat([self.logit_jacobian().flatten(), self.head.weight.flatten()])
+            parts.append(jac.expand(r.shape[0], -1))
         return torch.cat(parts, -1), logits
 
     def logit_jacobian(self) -> torch.Tensor:
@@ -255,7 +256,8 @@ def final_rows(scores: pd.DataFrame, chosen: pd.DataFrame) -> pd.DataFrame:
         if r.weight == 0:
             parts.append(base[base.fold == r.fold].assign(strategy=r.strategy, weight=0.0))
         else:
-            parts.append(scores[(scores.strategy == r.strategy) & (scores.fold == r.fold) & (scores.weight == r.weight)])
+            keep = (scores.strategy == r.strategy) & (scores.fold == r.fold) & (scores.weight == r.weight)
+            parts.append(scores[keep])
     return pd.concat(parts, ignore_index=True).sort_values(["strategy", "seed", "fold"], ignore_index=True)
 
 

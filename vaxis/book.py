@@ -205,7 +205,8 @@ def build(chapters: list[str] | None, params: dict) -> int:
         write_placeholder(src)
     write_scoreboard(Path(os.environ["VAXIS_RESULTS"]), ROOT / "book" / "chapters" / "scoreboard.md")
     t0 = time.perf_counter()
-    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--builder", "html", "-W", "-n", "--keep-going"]
+    cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--builder", "html",
+           "-W", "-n", "--keep-going"]
     jb = subprocess.run(cmd, cwd=ROOT)
     report["jupyter_book_seconds"] = round(time.perf_counter() - t0, 1)
     report["total_seconds"] = round(time.perf_counter() - t_all, 1)

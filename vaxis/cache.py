@@ -3,7 +3,8 @@
 Every entry is keyed by a hash of everything that determines its content (model id and
 revision, layers, pooling, the texts; or file checksums plus a feature configuration) and of the
 package source that computes it (:func:`source_hash`: the whole package by default, or the modules a
-namespace names), so a fix in the code starts new entries instead of reusing results computed before it. Entries are written atomically (temporary file + :func:`os.replace`) and
+namespace names), so a fix in the code starts new entries instead of reusing results computed before it.
+Entries are written atomically (temporary file + :func:`os.replace`) and
 verified on read: each ``<key>.npz`` has a ``<key>.json`` sidecar holding the SHA-256 of
 the ``.npz`` bytes. A missing sidecar, a checksum mismatch or an unreadable file is a miss:
 the entry is deleted and recomputed, never trusted. Two processes writing the same key

@@ -198,7 +198,8 @@ def residual_mix(X: torch.Tensor, y: np.ndarray, groups: np.ndarray, idx: np.nda
     """``n`` residual-mixed windows built from the windows ``idx`` only (training subjects).
 
     Window ``i`` (subject ``s``, class ``c``) -> ``mean(s, c) + x_j - mean(s_j, c)`` with ``j`` a random window of
-    class ``c`` from another subject (the same one only if no other has class ``c``). Returns X_aug (n, *feat), y_aug (n,).
+    class ``c`` from another subject (the same one only if no other has class ``c``).
+    Returns X_aug (n, *feat), y_aug (n,).
     """
     rng = np.random.default_rng(seed)
     idx = np.asarray(idx)
@@ -345,7 +346,8 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
     members = pd.DataFrame(rows).sort_values(["fold", "arch", "kind", "rank"], kind="stable").reset_index(drop=True)
     members.insert(0, "member", members.groupby("fold").cumcount())
     P = Pool(members, {}, {}, {}, {}, {}, {}, {}, {}, manifest, view.n_classes, view.normalisation,
-             {"archs": list(archs), "n_seeds": n_seeds, "main_seeds": main_seeds or n_seeds, "n_bag": n_bag, "n_aug": n_aug, "n_decor": n_decor,
+             {"archs": list(archs), "n_seeds": n_seeds, "main_seeds": main_seeds or n_seeds, "n_bag": n_bag,
+              "n_aug": n_aug, "n_decor": n_decor,
               "hidden": hidden, "decor_weight": decor_weight, "aug_fraction": aug_fraction, "k": k,
               "n_div": n_div, "config": dataclasses.asdict(cfg)})
     for f in sorted(keep):

@@ -46,7 +46,7 @@ def resolve(fn: str) -> Callable[[dict], Any]:
 
 
 def _now() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
 
 
 def _limit_threads(threads: int) -> Any:

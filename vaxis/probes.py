@@ -77,7 +77,8 @@ def _spearman_cols(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (_unit_ranks(a) * rb).sum(0)
 
 
-def _ridge_onehot(X: np.ndarray, cat: np.ndarray, alpha: float, n_cat: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _ridge_onehot(X: np.ndarray, cat: np.ndarray, alpha: float,
+                  n_cat: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Ridge from X (n, d) to the one-hot category targets: coef (d, 9), X mean (d,), target mean (9,)."""
     mx = X.mean(0)
     Y = np.eye(n_cat)[cat]

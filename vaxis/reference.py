@@ -24,12 +24,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
 from vaxis.baselines import CS, svm_baseline
-from vaxis.pipeline import as_pipeline
 from vaxis.jobs import FacedJob, chapter_store, frame_from_jobs, job_grid, one_thread, records
+from vaxis.pipeline import as_pipeline
 from vaxis.stats import clustered_paired_test
 from vaxis.sweep import run_checked
 from vaxis.training import evaluate, make_manifest

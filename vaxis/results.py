@@ -122,7 +122,7 @@ def write_results(
     doc = {
         "chapter": chapter,
         "vaxis_version": __version__,
-        "written_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "written_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         **to_jsonable(dict(payload)),
     }
     path = results_root(results_dir) / f"{chapter}.json"

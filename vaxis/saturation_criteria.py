@@ -27,7 +27,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.stats import spearmanr, t as t_dist
+from scipy.stats import spearmanr
+from scipy.stats import t as t_dist
 
 from vaxis.saturation import v_basis
 

@@ -63,7 +63,8 @@ def fold_job(config: dict) -> dict:
     """
     job = SaturationJob.from_config(config)
     eeg = job.load()
-    targets = AlignmentTargets(np.asarray(job.targets["positions"], float), np.asarray(job.targets["embeddings"], float))
+    targets = AlignmentTargets(np.asarray(job.targets["positions"], float),
+                               np.asarray(job.targets["embeddings"], float))
     view = prepare(clip_arrays(eeg), task="9class", input="window", normalisation="train-only")
     manifest = make_manifest(view.subject_ids, job.protocol, k=job.k, val_fraction=0.1, splits=job.splits,
                              repeats=job.repeats)

@@ -54,7 +54,8 @@ def _mde(r: dict) -> str:
     pw = r.get("power") or {}
     if pw.get("mde") is None:
         return "-"
-    return f"{float(pw['mde']):.3g} {pw.get('effect', '').split(' (')[0]} (n = {pw.get('n')} {pw.get('unit', '').split(' (')[0]})"
+    effect, unit = pw.get("effect", "").split(" (")[0], pw.get("unit", "").split(" (")[0]
+    return f"{float(pw['mde']):.3g} {effect} (n = {pw.get('n')} {unit})"
 
 
 def render_scoreboard(rows: list[dict], figure: str | None = None) -> str:

@@ -27,7 +27,8 @@ _ROWS = (
     ("amusement", 1, "The puppy chased its own tail so hard it tumbled into the laundry basket, squeaking."),
     ("inspiration", 1, "After years of rehab, the injured runner crossed the finish line and the whole stadium rose."),
     ("joy", 1, "She opened the letter, screamed that she got in, and we danced around the kitchen together."),
-    ("tenderness", 1, "My grandmother held the newborn close, humming softly, while the baby's tiny hand gripped her finger."),
+    ("tenderness", 1,
+     "My grandmother held the newborn close, humming softly, while the baby's tiny hand gripped her finger."),
 )
 
 #: Sign per category: -1 negative, 0 neutral, +1 positive; shape (9,).

@@ -360,7 +360,8 @@ def train_stacked(
         if not alive.any():
             tl, vl = tl[:, : ep + 1], vl[:, : ep + 1]
             break
-    return StackResult(params={k: v.clone() for k, v in unflat(best).items()}, buffers={k: v.detach() for k, v in buffers.items()}, base=base,
+    return StackResult(params={k: v.clone() for k, v in unflat(best).items()},
+                       buffers={k: v.detach() for k, v in buffers.items()}, base=base,
                        train_loss=tl, val_loss=vl, best_epoch=best_epoch, stopped_epoch=stopped)
 
 

@@ -125,7 +125,8 @@ def save_manifest(manifest: list[dict], path: str | Path) -> Path:
 
 
 def _confusion(y: np.ndarray, p: np.ndarray, n_classes: int) -> np.ndarray:
-    return np.bincount(n_classes * np.asarray(y) + np.asarray(p), minlength=n_classes ** 2).reshape(n_classes, n_classes)
+    flat = n_classes * np.asarray(y) + np.asarray(p)
+    return np.bincount(flat, minlength=n_classes ** 2).reshape(n_classes, n_classes)
 
 
 def balanced_accuracy(y: np.ndarray, p: np.ndarray, n_classes: int | None = None) -> float:
@@ -363,7 +364,8 @@ def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs
     run = EvalRun(arch, akw, {k_: v.cpu() for k_, v in res.params.items()},
                   {k_: v.cpu() for k_, v in res.buffers.items()}, index, manifest, view,
                   None if mu is None else mu.cpu(), None if sd is None else sd.cpu(),
-                  {"train_loss": res.train_loss, "val_loss": res.val_loss, "best_epoch": res.best_epoch}, normalisation, task)
+                  {"train_loss": res.train_loss, "val_loss": res.val_loss, "best_epoch": res.best_epoch},
+                  normalisation, task)
     out, subj_rows = [], []
     for m, (s, f) in enumerate(rows):
         ix = sel["test"][m]
@@ -401,6 +403,7 @@ def subject_metrics(y: np.ndarray, pred: np.ndarray, groups: np.ndarray, subject
     out = []
     for g in pd.unique(groups):
         m = groups == g
-        out.append({"subject": str(subject_ids[int(g)]), "balanced_accuracy": balanced_accuracy(y[m], pred[m], n_classes),
+        out.append({"subject": str(subject_ids[int(g)]),
+                    "balanced_accuracy": balanced_accuracy(y[m], pred[m], n_classes),
                     "accuracy": float(np.mean(y[m] == pred[m])), "n": int(m.sum())})
     return out

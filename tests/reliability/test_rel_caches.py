@@ -12,7 +12,7 @@ import pytest
 from _workers import consistent, payload
 from conftest import stray_files
 
-from vaxis.cache import cached_arrays, hash_key, load_arrays, save_arrays
+from vaxis.cache import cached_arrays, hash_key, load_arrays
 
 
 def _entry(cache, ns, parts):

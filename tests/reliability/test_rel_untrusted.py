@@ -96,9 +96,11 @@ def test_load_seedv_refuses_doctored_npz(seedv_dir, marker, key, name):
 
 def test_load_seedv_object_array_is_never_unpickled(seedv_dir, marker):
     """An npz holding an *object array* (numpy would unpickle it with allow_pickle=True) is refused unread."""
-    from vaxis.eeg.datasets import load_seedv
-    from conftest import _Reduce
     import os
+
+    from conftest import _Reduce
+
+    from vaxis.eeg.datasets import load_seedv
 
     path = seedv_dir / "EEG_DE_features" / "1_123.npz"
     evil = np.empty(1, dtype=object)

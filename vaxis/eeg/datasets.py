@@ -12,7 +12,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import zipfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,7 +40,7 @@ FACED_CATEGORIES: tuple[str, ...] = (
     "anger", "disgust", "fear", "sadness", "neutral", "amusement", "inspiration", "joy", "tenderness",
 )
 #: 9-class id of video ``vid`` is ``FACED_LABELS[vid - 1]`` (vids 1-12 negative, 13-16 neutral, 17-28 positive).
-FACED_LABELS: np.ndarray = np.array([0] * 3 + [1] * 3 + [2] * 3 + [3] * 3 + [4] * 4 + [5] * 3 + [6] * 3 + [7] * 3 + [8] * 3)
+FACED_LABELS: np.ndarray = np.repeat(np.arange(9), [3, 3, 3, 3, 4, 3, 3, 3, 3])
 RATING_NAMES: tuple[str, ...] = (
     "Joy", "Tenderness", "Inspiration", "Amusement", "Anger", "Disgust", "Fear", "Sadness",
     "Arousal", "Valence", "Familiarity", "Liking",

@@ -19,7 +19,8 @@ __all__ = [
 
 #: The 32 FACED electrodes in file order (FACED README; torcheeg ``FACED_CHANNEL_LIST``). 30, 31 are mastoids.
 FACED_CHANNELS: tuple[str, ...] = tuple(
-    "Fp1 Fp2 Fz F3 F4 F7 F8 FC1 FC2 FC5 FC6 Cz C3 C4 T7 T8 CP1 CP2 CP5 CP6 Pz P3 P4 P7 P8 PO3 PO4 Oz O1 O2 A2 A1".split()
+    "Fp1 Fp2 Fz F3 F4 F7 F8 FC1 FC2 FC5 FC6 Cz C3 C4 T7 T8 CP1 CP2 CP5 CP6 Pz P3 P4 P7 P8 PO3 PO4 Oz O1 O2 "
+    "A2 A1".split()
 )
 #: The 30 EEG channels (mastoids dropped): ``X[:, :30]``.
 FACED_EEG_CHANNELS: tuple[str, ...] = FACED_CHANNELS[:30]

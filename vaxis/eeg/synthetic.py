@@ -190,7 +190,8 @@ def make_faced(out_dir: str | os.PathLike, n_subjects: int = 8, seed: int = 0,
             _write_remarks(out / "After_remarks" / sid / "After_remarks.mat", orders[s], ratings_all[s])
     meta = out / "metadata"
     meta.mkdir(exist_ok=True)
-    rows = [f"{sid},{'FM'[i % 2]},{20 + i % 7},{1 if i < (n_subjects + 1) // 2 else 2},250,uV" for i, sid in enumerate(ids)]
+    half = (n_subjects + 1) // 2
+    rows = [f"{sid},{'FM'[i % 2]},{20 + i % 7},{1 if i < half else 2},250,uV" for i, sid in enumerate(ids)]
     (meta / "Recording_info.csv").write_text("sub,Gender,Age,Cohort ,Sample_rate,Unit\n" + "\n".join(rows) + "\n")
     text = _README.format(what="FACED layout", seed=seed, n=n_subjects)
     for folder in [out, *(p for p in out.rglob("*") if p.is_dir())]:
