@@ -31,18 +31,18 @@ _vendor/mathjax/tex-chtml.js:
 	rm -rf _vendor/mathjax && mv _vendor/npm/package/es5 _vendor/mathjax && rm -rf _vendor/npm
 
 sync: $(STAMP)
-	$(PY) -m vaxis.book sync
+	$(PY) -m vaxis.publish.book sync
 
 book: setup
-	$(PY) -m vaxis.book build $(if $(CHAPTERS),--chapters $(CHAPTERS)) $(foreach p,$(PARAMS),-p $(p))
+	$(PY) -m vaxis.publish.book build $(if $(CHAPTERS),--chapters $(CHAPTERS)) $(foreach p,$(PARAMS),-p $(p))
 
 test: setup
 	$(VENV)/bin/ruff check vaxis tests benchmarks tools notebooks
-	$(PY) -m vaxis.book sync --check
+	$(PY) -m vaxis.publish.book sync --check
 	$(PY) -m pytest -q
 
 site-check: $(STAMP)
-	$(PY) -m vaxis.sitecheck _build/html --screenshots _build/screenshots
+	$(PY) -m vaxis.publish.sitecheck _build/html --screenshots _build/screenshots
 
 benchmarks: setup
 	for f in benchmarks/*.py; do echo "== $$f"; $(PY) $$f || exit 1; done

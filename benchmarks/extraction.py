@@ -25,7 +25,7 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from vaxis import llm  # noqa: E402
+from vaxis.text import llm  # noqa: E402
 
 SST2 = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment" / "sst2" / "dev.tsv"
 

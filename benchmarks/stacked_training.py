@@ -4,8 +4,8 @@ Usage: ``python benchmarks/stacked_training.py [--models 10 30 100] [--steps 100
 [--batch-size 128] [--threads 0] [--rounds 2]``
 
 Both paths run exactly the same algorithm (same initial weights, batch plans, Adam, early stopping
-switched off): :func:`vaxis.stacking.train_sequential` is the textbook loop (``nn.Module`` +
-``torch.optim.Adam``), one model after the other; :func:`vaxis.stacking.train_stacked` trains all models
+switched off): :func:`vaxis.decoding.stacking.train_sequential` is the textbook loop (``nn.Module`` +
+``torch.optim.Adam``), one model after the other; :func:`vaxis.decoding.stacking.train_stacked` trains all models
 in one vmapped pass. FACED-sized random data: 84,000 windows of 30 channels x 5 bands, 9 classes, each
 model on its own fold of subjects. The default configuration is the one the chapters train (DE-MLP,
 hidden 32, i.e. 150 -> 64 -> 32 -> 9, mini-batches of 128; chapter 8 uses 256). For each stack size the two
@@ -30,8 +30,8 @@ import time
 import numpy as np
 import torch
 
-from vaxis.decoders import build
-from vaxis.stacking import StackConfig, train_sequential, train_stacked
+from vaxis.decoding.decoders import build
+from vaxis.decoding.stacking import StackConfig, train_sequential, train_stacked
 
 
 def _data(n_subj: int = 100, per_subj: int = 840) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:

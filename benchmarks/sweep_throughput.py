@@ -2,9 +2,9 @@
 
 Usage: ``python benchmarks/sweep_throughput.py [--jobs 40] [--job-seconds 0.2] [--workers 2] [--rounds 3]``
 
-The jobs are :func:`vaxis.sweep.demo_job` ridge fits whose ``repeats`` is calibrated so that one job
+The jobs are :func:`vaxis.runs.sweep.demo_job` ridge fits whose ``repeats`` is calibrated so that one job
 takes about ``--job-seconds`` of CPU time (numpy, one thread). The plain loop calls the function directly,
-one thread, no store; the sweep goes through :func:`vaxis.sweep.run` (spawned workers, one thread
+one thread, no store; the sweep goes through :func:`vaxis.runs.sweep.run` (spawned workers, one thread
 each, one atomic JSON write per job, pool start-up included). The two alternate for ``--rounds``
 rounds and the best round of each is kept (shared machines are noisy). Prints jobs/minute for both
 and their ratio (at most ``--workers`` on an idle machine with that many free cores), plus the CPU
@@ -24,7 +24,7 @@ import time
 
 from threadpoolctl import threadpool_limits
 
-from vaxis.sweep import Grid, demo_job, run
+from vaxis.runs.sweep import Grid, demo_job, run
 
 
 def _children_cpu() -> float:

@@ -1,4 +1,4 @@
-"""Hidden-state extraction throughput per offline model: vaxis.llm.extract against a plain Hugging Face loop.
+"""Hidden-state extraction throughput per offline model: vaxis.text.llm.extract against a plain Hugging Face loop.
 
 Measured side by side in one process, on the same texts (timings on shared machines drift; ratios are steadier):
 
@@ -32,9 +32,9 @@ import time
 import numpy as np
 import torch
 
-from vaxis import llm
-from vaxis.axis import anchor_states
-from vaxis.benchmarks import BENCHMARKS, MAX_TOKENS, evaluation_set
+from vaxis.text import llm
+from vaxis.text.axis import anchor_states
+from vaxis.text.sentiment import BENCHMARKS, MAX_TOKENS, evaluation_set
 
 
 def plain_hf(model: llm.LoadedModel, texts: list[str], layer: int, batch_size: int = 32) -> np.ndarray:

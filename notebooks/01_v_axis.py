@@ -35,7 +35,7 @@
 # signed held-out margin wins (near-ties go to the middle of the network). We leave *pairs* out because leaving
 # one sentence out trains on 3 vs 4 sentences, and that imbalance alone pushes held-out sentences to the wrong
 # side in hundreds of dimensions (on pure noise, plain leave-one-out scores far below chance; see
-# `tests/test_axis.py`). No benchmark is ever consulted.
+# `tests/text/test_axis.py`). No benchmark is ever consulted.
 #
 # **Is it valence?** A direction separating *any* two groups of four sentences might be readable too. The
 # permutation test reruns the whole procedure, layer choice included, on all 35 ways to split the eight
@@ -58,10 +58,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-import vaxis.results
-from vaxis import axis, reference_texts, stats, verdicts
-from vaxis.plots import titled
-from vaxis.sentences import CATEGORIES, SIGNS, sentence_table
+import vaxis.publish.results
+from vaxis import stats
+from vaxis.publish import verdicts
+from vaxis.publish.plots import titled
+from vaxis.text import axis, reference_texts
+from vaxis.text.sentences import CATEGORIES, SIGNS, sentence_table
 
 t_start = time.perf_counter()
 if quick:
@@ -78,7 +80,8 @@ sentence_table()
 #
 # ## The rule, fixed before the data
 #
-# The verdict rule and what nine sentences can detect, fixed in `vaxis.verdicts` before any hidden state is read:
+# The verdict rule and what nine sentences can detect, fixed in `vaxis.publish.verdicts` before any hidden state is
+# read:
 
 # %%
 power = verdicts.power_claim1()
@@ -89,7 +92,7 @@ print("power:", power.sentence())
 # ## Layer curves and the chosen layer
 #
 # Every curve below is computed on the standardised states; the rule (best mean held-out margin, near-ties to the
-# middle layer, layer 0 excluded) is `vaxis.axis.layer_rule`, the same in chapters 2-7.
+# middle layer, layer 0 excluded) is `vaxis.text.axis.layer_rule`, the same in chapters 2-7.
 
 # %%
 rows, curves, positions, heldout, stab, nulls, hidden_by, spreads, z_ref = [], {}, {}, {}, {}, {}, {}, {}, {}
@@ -273,7 +276,7 @@ methods_table
 #
 # ## Verdict
 #
-# The rule printed at the top, applied to Table 2 (`vaxis.verdicts.claim1`):
+# The rule printed at the top, applied to Table 2 (`vaxis.publish.verdicts.claim1`):
 
 # %%
 real = summary[~summary["random_weights"]].set_index("model")
@@ -299,7 +302,7 @@ criteria = pd.DataFrame({"(a) held-out order": real["heldout_order_ok"],
 criteria
 
 # %%
-vaxis.results.write_results("01_v_axis", {
+vaxis.publish.results.write_results("01_v_axis", {
     "data_source": "text", "method": method, "n_sentences": 9, "n_boot": n_boot, "n_splits": 35,
     "models": {m: {
         "layer": int(r["layer"]), "n_layers": int(r["n_layers"]), "pooling": r["pooling"], "method": method,
@@ -343,7 +346,7 @@ print(f"chapter runtime {time.perf_counter() - t_start:.0f} s")
 #   of benchmark sentences it never saw.
 # - The sentences are ours; another set could move the axis and its layer. So could another reference set: it
 #   fixes each dimension's scale (its texts are everyday prose, none from a benchmark).
-# - Small offline models stand in for the paper's 14 LLMs; pass hub ids (`vaxis.llm.LINEUP_14`) in `models`.
+# - Small offline models stand in for the paper's 14 LLMs; pass hub ids (`vaxis.text.llm.LINEUP_14`) in `models`.
 #
 # ## Rerun it
 #

@@ -19,7 +19,7 @@
 #
 # **What this chapter tests.** For each model, the V-axis is the one of chapter 1: fitted on the nine sentences only,
 # every hidden dimension standardised with the package's unlabelled reference texts, at the layer of the
-# nine-sentence rule and with the pooling rule fixed in `vaxis.llm` (encoders `mean`, causal LMs the mean without
+# nine-sentence rule and with the pooling rule fixed in `vaxis.text.llm` (encoders `mean`, causal LMs the mean without
 # the first token). Nothing is tuned here. Every benchmark text is projected onto it. We report, per benchmark:
 #
 # * **AUROC** of the position for positive vs negative texts (threshold-free);
@@ -59,11 +59,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from vaxis import benchmarks as B
-from vaxis import llm, verdicts
-from vaxis import zeroshot as zs
-from vaxis.results import write_results
+from vaxis.publish import verdicts
+from vaxis.publish.results import write_results
 from vaxis.stats import fmt_ci
+from vaxis.text import llm
+from vaxis.text import sentiment as B
+from vaxis.text import zeroshot as zs
 
 t_start = time.perf_counter()
 calls_start = llm.FORWARD_CALLS
@@ -108,7 +109,7 @@ sets_table
 # %% [markdown]
 # ## The rule, fixed before the data
 #
-# The verdict rule (`vaxis.verdicts.RULE_2`) and what this design can detect at the n above, before any text is
+# The verdict rule (`vaxis.publish.verdicts.RULE_2`) and what this design can detect at the n above, before any text is
 # scored:
 
 # %%

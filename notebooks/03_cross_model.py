@@ -35,7 +35,7 @@
 
 # %% tags=["parameters"]
 sentiment_dir = None # sentiment folder; None -> $VAXIS_SENTIMENT_DIR, else ../shared/data/sentiment
-models = ["minilm", "smollm2-135m", "gemma3-270m"]   # vaxis.llm.LINEUP_14 where a hub and a GPU are available
+models = ["minilm", "smollm2-135m", "gemma3-270m"]   # vaxis.text.llm.LINEUP_14 where a hub and a GPU are available
 control_models = None  # random-weight floors; None: a twin of every model (chapter 2's, cached)
 benchmark_names = ["sst2", "sst5", "rotten_tomatoes", "imdb", "tweeteval_sentiment"]  # names or files, as chapter 2
 text_col = None      # user files, as chapter 2
@@ -58,12 +58,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from vaxis import agreement as ag
-from vaxis import llm, verdicts
-from vaxis import zeroshot as zs
-from vaxis.reference_texts import standardize
-from vaxis.results import write_results
+from vaxis.publish import verdicts
+from vaxis.publish.results import write_results
 from vaxis.stats import fmt_ci
+from vaxis.text import agreement as ag
+from vaxis.text import llm
+from vaxis.text import zeroshot as zs
+from vaxis.text.reference_texts import standardize
 
 t_start = time.perf_counter()
 calls_start = llm.FORWARD_CALLS
@@ -102,7 +103,7 @@ pd.DataFrame({"model": names, "pretrained": is_real, "layer": [runs[k]["layer"] 
 # %% [markdown]
 # ## The rule, fixed before the data
 #
-# The verdict rule (`vaxis.verdicts.RULE_3`) and what this design can detect at the n above:
+# The verdict rule (`vaxis.publish.verdicts.RULE_3`) and what this design can detect at the n above:
 
 # %%
 n_pairs = len(real_names) * (len(real_names) - 1) // 2
@@ -239,7 +240,7 @@ write_results("03_cross_model", {
 # ## What could break it
 #
 # * **Few models.** The offline run has three small models, not fourteen; the 14-model lineup
-#   (`vaxis.llm.LINEUP_14`) runs where a hub and a GPU are available (`-p models ...`). Models that fail to load
+#   (`vaxis.text.llm.LINEUP_14`) runs where a hub and a GPU are available (`-p models ...`). Models that fail to load
 #   are listed above with the reason.
 # * **Shared structure that is not valence**: length or topic can make positions agree. The random-weight floor
 #   captures what architecture and tokenisation alone give (the largest of several floors, so it is conservative);

@@ -52,13 +52,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from vaxis import projection as proj
-from vaxis import verdicts
+from vaxis.claims import projection as proj
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.montage import plot_topomap_bands
-from vaxis.pipeline import DEFAULT, apply_pipeline
-from vaxis.plots import book_style, source_tag, titled
-from vaxis.results import write_results
+from vaxis.eeg.pipeline import DEFAULT, apply_pipeline
+from vaxis.publish import verdicts
+from vaxis.publish.plots import book_style, source_tag, titled
+from vaxis.publish.results import write_results
 from vaxis.stats import fmt_ci
 
 t_start = time.time()
@@ -77,7 +77,7 @@ print(f"{eeg.n_subjects} subjects x {feats.shape[1]} clips x {feats.shape[2]} fe
 
 # %% [markdown]
 # ## Targets: V-axis positions of the nine categories
-# One column per LLM (from `vaxis.axis.category_positions`), plus two labelled references: the sign of each
+# One column per LLM (from `vaxis.text.axis.category_positions`), plus two labelled references: the sign of each
 # category (negative -1 / neutral 0 / positive +1) and the mean self-reported valence per category.
 
 # %%

@@ -19,11 +19,11 @@
 #
 # **What we test.** A population of label-only decoders (4 architectures x 9 seeds = 36 by default) is trained on
 # FACED DE features through the book's shared input pipeline (LDS smoothing restarted at every clip, then a
-# per-subject z-score: `vaxis.pipeline`), 10-fold subject-disjoint cross-validation. Each model's penultimate
+# per-subject z-score: `vaxis.eeg.pipeline`), 10-fold subject-disjoint cross-validation. Each model's penultimate
 # representation (mean over a clip's windows) is probed on the fold's **held-out subjects** for the ordering of
 # the nine V-axis positions of an LLM (chapter 1). The claim is tested **once, for the population**: every
 # permutation of the category-to-position map is applied to all 36 models at once and the statistic is the mean
-# held-out probe score (`vaxis.rediscovery`). Two nulls separate the two things an ordering holds: permutations
+# held-out probe score (`vaxis.claims.rediscovery`). Two nulls separate the two things an ordering holds: permutations
 # that keep the negative/positive split (does the population order the categories *within* each side as the LLM
 # does?) and unrestricted ones (the split plus the order). A third test, **RSA** between each model's class-centroid
 # geometry on held-out subjects and the LLM's nine-sentence geometry, does not reduce to "a linear readout can be
@@ -62,19 +62,19 @@ import pandas as pd
 import seaborn as sns
 import torch
 
-from vaxis import verdicts
-from vaxis.alignment import AlignmentTargets
-from vaxis.baselines import leaky_reproduction
+from vaxis.claims.alignment import AlignmentTargets
+from vaxis.claims.rediscovery import RediscoveryJob, collect
+from vaxis.claims.reference import run_reference
+from vaxis.decoding.baselines import leaky_reproduction
+from vaxis.decoding.training import make_manifest
 from vaxis.eeg.datasets import load_faced
-from vaxis.jobs import chapter_store, job_grid
-from vaxis.pipeline import DEFAULT
-from vaxis.plots import book_style, source_tag, titled
-from vaxis.rediscovery import RediscoveryJob, collect
-from vaxis.reference import run_reference
-from vaxis.results import write_results
+from vaxis.eeg.pipeline import DEFAULT
+from vaxis.publish import verdicts
+from vaxis.publish.plots import book_style, source_tag, titled
+from vaxis.publish.results import write_results
+from vaxis.runs.jobs import chapter_store, job_grid
+from vaxis.runs.sweep import run_checked
 from vaxis.stats import bootstrap_ci, fmt_ci
-from vaxis.sweep import run_checked
-from vaxis.training import make_manifest
 
 t_start = time.time()
 book_style()
@@ -109,7 +109,7 @@ print(verdicts.RULE_5.format(alpha=alpha, margin=margin))
 
 # %% [markdown]
 # ## Reference decoders, re-run side by side
-# FACED's DE + linear SVM and the label-only DE-MLP on the same pipeline and folds (`vaxis.reference`; shared by
+# FACED's DE + linear SVM and the label-only DE-MLP on the same pipeline and folds (`vaxis.claims.reference`; shared by
 # chapters 5-8, computed once per build). The **leaky reproduction** of FACED's released pipeline (running
 # normalisation, LDS across clip boundaries, C picked on the test fold) is shown only to connect with the published
 # 35.2 % / 69.3 %: it is not a result.
@@ -139,8 +139,9 @@ ref_table
 
 # %% [markdown]
 # ## The population: architectures x seeds, labels only
-# One sweep job per architecture (x chunk of `folds_per_job` folds; `vaxis.rediscovery.fold_job`) trains every
-# seed of that architecture on its folds at once with the stacked trainer (`vaxis.stacking`), scores the held-out
+# One sweep job per architecture (x chunk of `folds_per_job` folds; `vaxis.claims.rediscovery.fold_job`) trains every
+# seed of that architecture on its folds at once with the stacked trainer (`vaxis.decoding.stacking`), scores the
+# held-out
 # subjects of each fold, and probes
 # each trained model and its untrained initialisation under every map. Each finished job is stored under the
 # cache, so a stopped run resumes; its id hashes every setting, the data's fingerprint and the package source.
@@ -159,7 +160,7 @@ chunks = [folds[i:i + step] for i in range(0, len(folds), step)]
 job = RediscoveryJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, seeds=list(seeds), protocol=protocol, k=n_folds,
                                 splits=splits, train=train, arch_settings=arch_settings, positions=pos.tolist(),
                                 llm_rdm=llm_rdm.tolist(), n_perm=n_perm, map_seed=seed, device=device)
-grid = job_grid(job, "vaxis.rediscovery:fold_job", {"arch": list(archs), "folds": chunks}, name="05_rediscovery")
+grid = job_grid(job, "vaxis.claims.rediscovery:fold_job", {"arch": list(archs), "folds": chunks}, name="05_rediscovery")
 sweep, jobs = run_checked(grid, chapter_store("05_rediscovery", cache_dir), executor, address, quick)
 res = collect(jobs, archs, seeds, pos, n_perm, map_seed=seed, alpha=alpha)
 acc, n_models = res["accuracy"], res["n_models"]
@@ -310,7 +311,7 @@ write_results("05_rediscovery", {
 # - **Held-out subjects only.** Probes are fitted on the fold's training subjects and scored on its test subjects,
 #   whose data the decoder never saw.
 # - **Transductive normalisation.** The per-subject z-score uses each test subject's own unlabelled windows
-#   (FACED's convention); `vaxis.pipeline.Pipeline("train-only")` is the stricter option.
+#   (FACED's convention); `vaxis.eeg.pipeline.Pipeline("train-only")` is the stricter option.
 # - **Power.** The population statistic's null spread comes from the orderings themselves (nine categories), so
 #   averaging more models does not shrink it; the minimum detectable gain printed above says what this design can see.
 # - **Budget.** Short training (early stopping, capped steps) keeps the chapter inside the CI budget; accuracies are

@@ -18,7 +18,7 @@
 # contrastive, topographic, ...) that add the LLM signal as supervision **do not improve** decoding;
 # **16 of 25 significantly reduce** accuracy (0 improve / 9 unchanged / 16 reduced).
 #
-# **What we test.** The 25 strategies of `vaxis.alignment.STRATEGIES` (five families; 16 distinct ideas, the
+# **What we test.** The 25 strategies of `vaxis.claims.alignment.STRATEGIES` (five families; 16 distinct ideas, the
 # other 9 are variants: the same loss at another temperature, target or layer), each a loss term `weight x term`
 # added to the 9-class cross-entropy, trained under exactly the protocol of the label-only model: the same
 # clip-level features from the shared input pipeline, the same subject-disjoint folds, the same architecture, the
@@ -42,7 +42,7 @@ executor = "inline"  # where the fold jobs run: inline (this process), local (wo
 address = None       # Ray cluster address for executor ray, e.g. ray://head:10001 (None: RAY_ADDRESS or local)
 quick = False        # small settings for CI tests: 5 strategies, 1 seed, 3 folds, 5 epochs
 seed = 0
-arch = "mlp"         # a DE decoder of vaxis.decoders (topographic strategies need mlp / linear / tcn)
+arch = "mlp"         # a DE decoder of vaxis.decoding.decoders (topographic strategies need mlp / linear / tcn)
 seeds = [0, 1, 2]
 n_folds = 10
 repeats = 1          # CV repeats (folds re-drawn per repeat); more repeats buy power
@@ -68,20 +68,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from vaxis import verdicts
-from vaxis.alignment import STRATEGIES, AlignmentTargets, derangement
-from vaxis.alignment_controls import CONTROL_FAMILY, compare_controls
-from vaxis.alignment_jobs import AlignmentJob, collect
-from vaxis.alignment_stats import compare_strategies, count_outcomes
-from vaxis.alignment_train import subject_table
+from vaxis.claims.alignment import STRATEGIES, AlignmentTargets, derangement
+from vaxis.claims.alignment_controls import CONTROL_FAMILY, compare_controls
+from vaxis.claims.alignment_jobs import AlignmentJob, collect
+from vaxis.claims.alignment_stats import compare_strategies, count_outcomes
+from vaxis.claims.alignment_train import subject_table
+from vaxis.claims.reference import run_reference
+from vaxis.decoding.training import make_manifest
 from vaxis.eeg.datasets import load_faced
-from vaxis.jobs import chapter_store, job_grid
-from vaxis.pipeline import DEFAULT
-from vaxis.plots import book_style, source_tag, titled
-from vaxis.reference import run_reference
-from vaxis.results import write_results
-from vaxis.sweep import run_checked
-from vaxis.training import make_manifest
+from vaxis.eeg.pipeline import DEFAULT
+from vaxis.publish import verdicts
+from vaxis.publish.plots import book_style, source_tag, titled
+from vaxis.publish.results import write_results
+from vaxis.runs.jobs import chapter_store, job_grid
+from vaxis.runs.sweep import run_checked
 
 t_start = time.time()
 book_style()
@@ -132,7 +132,8 @@ pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "ba
 
 # %% [markdown]
 # ## Train everything (one sweep job per fold)
-# Each fold is one job (`vaxis.alignment_jobs.fold_job`): its V-map, every strategy at every weight for every seed
+# Each fold is one job (`vaxis.claims.alignment_jobs.fold_job`): its V-map, every strategy at every weight for every
+# seed
 # and the label-only model in two stacked passes (the topographic strategies, which need input-layer penalties,
 # apart), the weight choice on its validation subjects, and the distillation controls below. Finished jobs are
 # stored under the cache, so a stopped run resumes; a job's id hashes every setting, the LLM targets, the data's
@@ -146,7 +147,7 @@ job = AlignmentJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, k=n_folds, repe
                               device=device, targets={"positions": np.asarray(targets.positions, float).tolist(),
                                                       "embeddings": np.asarray(targets.embeddings, float).tolist()},
                               controls=["shuffled", "uniform"], control_seed=control_seed)
-grid = job_grid(job, "vaxis.alignment_jobs:fold_job", {"fold": folds}, name="06_alignment")
+grid = job_grid(job, "vaxis.claims.alignment_jobs:fold_job", {"fold": folds}, name="06_alignment")
 sweep, jobs = run_checked(grid, chapter_store("06_alignment", cache_dir), executor, address, quick)
 run, forced_final, ctrl = collect(jobs)
 subjects = subject_table(run.final, run.manifest)

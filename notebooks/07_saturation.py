@@ -21,7 +21,7 @@
 # (the direction along which the nine class means covary with the LLM's V-axis positions), the rest of the
 # **between-class span** (the span of the centred class means, rank <= 8) and its orthogonal complement, the
 # **residual subspace**. The regularity then makes four claims that the data could contradict, each measured
-# against a null that could win (`vaxis.saturation_criteria`):
+# against a null that could win (`vaxis.claims.saturation_criteria`):
 #
 # 1. **basin_saturated**: label-only models already order held-out class centroids along `v` by the LLM's
 #    positions, better than a `v` re-fitted to permuted positions orders them by those;
@@ -69,17 +69,17 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from vaxis import verdicts
-from vaxis.alignment import STRATEGIES, AlignmentTargets
+from vaxis.claims.alignment import STRATEGIES, AlignmentTargets
+from vaxis.claims.reference import run_reference
+from vaxis.claims.saturation_jobs import SaturationJob, collect
+from vaxis.decoding.training import make_manifest
 from vaxis.eeg.datasets import load_faced
-from vaxis.jobs import chapter_store, job_grid
-from vaxis.pipeline import DEFAULT
-from vaxis.plots import book_style, source_tag, titled
-from vaxis.reference import run_reference
-from vaxis.results import read_results, write_results
-from vaxis.saturation_jobs import SaturationJob, collect
-from vaxis.sweep import run_checked
-from vaxis.training import make_manifest
+from vaxis.eeg.pipeline import DEFAULT
+from vaxis.publish import verdicts
+from vaxis.publish.plots import book_style, source_tag, titled
+from vaxis.publish.results import read_results, write_results
+from vaxis.runs.jobs import chapter_store, job_grid
+from vaxis.runs.sweep import run_checked
 
 t_start = time.time()
 book_style()
@@ -123,7 +123,8 @@ pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "ba
 
 # %% [markdown]
 # ## Train and measure (one sweep job per fold)
-# Each job (`vaxis.saturation_jobs.fold_job`) fits the fold's V-map, trains the label-only model and every strategy
+# Each job (`vaxis.claims.saturation_jobs.fold_job`) fits the fold's V-map, trains the label-only model and every
+# strategy
 # for every seed in two stacked passes (topographic strategies apart), records gradient shares of each model's
 # cross-entropy, its alignment term and the same term with shuffled targets at the same state, and computes the
 # criteria's statistics on the fold's test subjects. Finished jobs are stored under the cache.
@@ -136,7 +137,7 @@ job = SaturationJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, k=n_folds, rep
                                record_every=record_every, control_seed=control_seed, device=device,
                                targets={"positions": np.asarray(targets.positions, float).tolist(),
                                         "embeddings": np.asarray(targets.embeddings, float).tolist()})
-grid = job_grid(job, "vaxis.saturation_jobs:fold_job", {"fold": folds}, name="07_saturation")
+grid = job_grid(job, "vaxis.claims.saturation_jobs:fold_job", {"fold": folds}, name="07_saturation")
 sweep, jobs = run_checked(grid, chapter_store("07_saturation", cache_dir), executor, address, quick)
 res = collect(jobs, strategies)
 crit, per_fold, grads, d = res["criteria"], res["per_fold"], res["gradients"], res["d"]
@@ -233,7 +234,7 @@ write_results("07_saturation", {
 # - **One architecture, clip-level features**, as in chapter 6; the weights are chapter 6's forced (best non-zero)
 #   weights when chapter 6 ran on the same data, else 0.3.
 # - **Criteria are ours.** The paper states the regularity formally; the four measurements above are this book's
-#   operationalisation, each fixed in `vaxis.verdicts.RULE_7` before the run.
+#   operationalisation, each fixed in `vaxis.publish.verdicts.RULE_7` before the run.
 #
 # **Rerun:** `papermill notebooks/07_saturation.ipynb out.ipynb -p faced_dir /path/to/FACED -p seeds "[0, 1, 2, 3]"`.
 # The fold jobs run in this process by default; `-p executor local` spreads them over this machine's cores,

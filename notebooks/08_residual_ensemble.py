@@ -21,11 +21,12 @@
 # **What we test.** A pool of label-only decoders per fold: 4 architectures (`mlp`, `linear`, `dgcnn`,
 # `spatial_spectral`) x 5 seeds, plus 10 seeds and 10 subject-bootstrap bags of the main architecture, all on the
 # shared input pipeline (LDS restarted per clip, then per-subject z-score). The headline ensemble, fixed before the
-# run, is `greedy`: greedy residual disagreement over the label-only pool (`vaxis.ensemble`), combined by the mean
+# run, is `greedy`: greedy residual disagreement over the label-only pool (`vaxis.claims.ensemble`), combined by the
+# mean
 # of probabilities, with **5 members** (10 as a secondary row). Every control has the same size: a plain `seed`
 # ensemble, a `bagged` one, `pool-random` (a random draw from the pool that never starts from the greedy
 # ensemble's first member), and the `single` best model chosen on validation subjects; FACED's DE + linear SVM
-# re-run on the same folds (`vaxis.reference`) stands beside them.
+# re-run on the same folds (`vaxis.claims.reference`) stands beside them.
 #
 # **Protocol.** With all 123 FACED subjects in the folder the fixed split of the paper's prior best (train
 # sub000-079, validation sub080-099, test sub100-122) is the default, with the pool retrained `replicates` times
@@ -69,19 +70,19 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from vaxis import verdicts
-from vaxis.cache import cache_root, data_fingerprint
+from vaxis.claims.ensemble_jobs import EnsembleJob, collect, compare_ensembles
+from vaxis.claims.reference import run_reference
+from vaxis.decoding.training import make_manifest
 from vaxis.eeg.datasets import load_faced, load_seedv
+from vaxis.eeg.pipeline import DEFAULT
 from vaxis.eeg.synthetic import make_seedv
-from vaxis.ensemble_jobs import EnsembleJob, collect, compare_ensembles
-from vaxis.jobs import chapter_store, job_grid
-from vaxis.pipeline import DEFAULT
-from vaxis.plots import book_style, source_tag, titled
-from vaxis.reference import run_reference
-from vaxis.results import write_results
+from vaxis.publish import verdicts
+from vaxis.publish.plots import book_style, source_tag, titled
+from vaxis.publish.results import write_results
+from vaxis.runs.cache import cache_root, data_fingerprint
+from vaxis.runs.jobs import chapter_store, job_grid
+from vaxis.runs.sweep import run_checked
 from vaxis.stats import fmt_ci, mde_from_se
-from vaxis.sweep import run_checked
-from vaxis.training import make_manifest
 
 t_start = time.time()
 book_style()
@@ -135,7 +136,7 @@ job = EnsembleJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, protocol=protoco
 axes = {"task": list(tasks), "fold": [f["fold"] for f in man]}
 if protocol == "fixed":
     axes["replicate"] = list(range(replicates))
-grid = job_grid(job, "vaxis.ensemble_jobs:fold_job", axes, name="08_residual_ensemble FACED")
+grid = job_grid(job, "vaxis.claims.ensemble_jobs:fold_job", axes, name="08_residual_ensemble FACED")
 sweep, jobs = run_checked(grid, chapter_store("08_residual_ensemble", cache_dir), executor, address, quick)
 tables = collect(jobs)
 n_cls = {t: int(jobs[jobs.task == t].n_classes.iloc[0]) for t in tasks}
@@ -266,7 +267,7 @@ sjob = EnsembleJob(dataset="seedv", data_dir=str(seedv_path),
                    task="5class", k=n_sfolds, val_fraction=0.2, seed=seed, archs=list(archs[:2]),
                    main_seeds=len(main_seeds), pool_seeds=len(seeds), n_bag=n_bag, ensemble_size=size, stack=stack,
                    device=device)
-sgrid = job_grid(sjob, "vaxis.ensemble_jobs:fold_job", {"fold": list(range(n_sfolds))}, name="08 SEED-V")
+sgrid = job_grid(sjob, "vaxis.claims.ensemble_jobs:fold_job", {"fold": list(range(n_sfolds))}, name="08 SEED-V")
 ssweep, sjobs = run_checked(sgrid, chapter_store("08_residual_ensemble", cache_dir), executor, address, quick)
 stab = collect(sjobs)["5class"]
 seedv_cmp = compare_ensembles({"5class": stab}, headline, size)

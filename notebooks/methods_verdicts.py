@@ -14,7 +14,7 @@
 # %% [markdown]
 # # Methods: how a verdict is decided, and why the paired test holds its error rate
 #
-# Every EEG chapter ends with a verdict from one pure function of `vaxis.verdicts`, whose rule text is printed
+# Every EEG chapter ends with a verdict from one pure function of `vaxis.publish.verdicts`, whose rule text is printed
 # before the chapter's result. Four outcomes: **replicates**, **partly**, **does not replicate** (only when the
 # data *exclude* the paper's effect: a confidence interval or an equivalence test against a margin the rule names)
 # and **inconclusive** (an interval that still holds both no effect and the paper's). Synthetic data always give
@@ -27,7 +27,7 @@
 # chapters therefore use the test subject as the unit and each fold's (or replicate's) trained models as a cluster,
 # with the variance of the mean estimated from three components: the model's, the subject's and the residual
 # (`vaxis.stats.clustered_paired_test`). This page checks that test, by simulation, against two others on the
-# chapters' own structures (`vaxis.calibration`): a synthetic cohort, two conditions that train the same cheap
+# chapters' own structures (`vaxis.publish.calibration`): a synthetic cohort, two conditions that train the same cheap
 # classifier from independent seeds (no true difference), subject-disjoint folds, CV repeats and seeds as in the
 # chapters; then a planted difference to see the power.
 
@@ -45,9 +45,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from vaxis.calibration import SimDesign, clustered_test, fold_test, rejection_rate, subject_test
-from vaxis.plots import book_style
-from vaxis.results import write_results
+from vaxis.publish.calibration import SimDesign, clustered_test, fold_test, rejection_rate, subject_test
+from vaxis.publish.plots import book_style
+from vaxis.publish.results import write_results
 
 t_start = time.time()
 book_style()

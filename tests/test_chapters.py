@@ -6,7 +6,7 @@ category values share the LLM's negative / positive split, plus category pattern
 quick run must find what is planted (asserted on its ``results/<chapter>.json`` contract fields, never on
 printed text); chapter 4 also runs on a cohort with no valence planted, where its honest null must hold. Verdicts
 on synthetic data are always "inconclusive" by policy; the rule's own positive and negative controls are tested in
-the unit tests of :mod:`vaxis.verdicts` and of each chapter's module.
+the unit tests of :mod:`vaxis.publish.verdicts` and of each chapter's module.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from vaxis.results import POWER_KEYS, VERDICTS
+from vaxis.publish.results import POWER_KEYS, VERDICTS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -33,7 +33,7 @@ def test_extract_uses_the_models_pooling_takes_layers_and_writes_settings(tmp_pa
 
     import numpy as np
 
-    from vaxis import llm
+    from vaxis.text import llm
 
     texts = tmp_path / "texts.txt"
     texts.write_text("I love this.\n\nI hate this.\n")
@@ -77,7 +77,7 @@ def test_data_check_reads_a_seedv_folder(tmp_path, capsys):
 
 
 def test_cache_ls_and_clear(tmp_path, capsys):
-    from vaxis.cache import cached_arrays
+    from vaxis.runs.cache import cached_arrays
 
     cached_arrays("demo", {"a": 1}, lambda: {"x": [1, 2]}, cache_dir=tmp_path)
     assert cli.main(["cache", "--cache-dir", str(tmp_path), "ls"]) == 0

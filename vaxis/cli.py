@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from vaxis import __version__
-from vaxis.llm import extract, load_model
+from vaxis.text.llm import extract, load_model
 
 __all__ = ["main", "doctor"]
 
@@ -42,7 +42,7 @@ def doctor() -> str:
     for model, pkg in OFFLINE_MODELS.items():
         found = importlib.util.find_spec(pkg) is not None
         lines.append(f"offline model {model:<13} {'present' if found else 'missing'} (package {pkg})")
-    from vaxis.cache import cache_root
+    from vaxis.runs.cache import cache_root
 
     root = cache_root()
     size = sum(p.stat().st_size for p in root.rglob("*") if p.is_file()) if root.exists() else 0
@@ -76,7 +76,7 @@ def _cache(args: argparse.Namespace) -> int:
     """``vaxis cache ls`` (every namespace with its entries and size) and ``vaxis cache clear [NAMESPACE ...]``."""
     import shutil
 
-    from vaxis.cache import cache_root
+    from vaxis.runs.cache import cache_root
 
     root = cache_root(args.cache_dir)
     spaces = sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
@@ -158,12 +158,12 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--batch-size", type=int, default=None, help="default: 32 on CPU, from free memory on CUDA")
     e.add_argument("--device", default="auto")
     sub.add_parser("doctor", help="print the environment: versions, device, models, caches, data")
-    from vaxis.sweep import add_sweep_parser  # `vaxis sweep run|status|collect` (vaxis/sweep.py)
+    from vaxis.runs.sweep import add_sweep_parser  # `vaxis sweep run|status|collect` (vaxis/runs/sweep.py)
 
     add_sweep_parser(sub)
     args = ap.parse_args(argv)
     if args.cmd == "book":
-        from vaxis.book import main as book_main
+        from vaxis.publish.book import main as book_main
 
         return book_main(args.rest)
     if args.cmd == "data":
@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.cmd == "extract":
         return _extract(args)
     if args.cmd == "sweep":
-        from vaxis.sweep import sweep_main
+        from vaxis.runs.sweep import sweep_main
 
         return sweep_main(args)
     print(doctor())

@@ -229,7 +229,7 @@ def clustered_paired_test(d: np.ndarray, subject: np.ndarray, cluster: np.ndarra
     ``Var = s_m^2 / K + s_u^2 / n + s_e^2 / (n R)`` (``K`` models, ``n`` subjects, ``R`` models per subject) and
     Satterthwaite degrees of freedom between ``K - 1`` and ``n - 1``. With one model per subject (one CV repeat)
     ``s_u`` and ``s_e`` are not separated and the variance is ``s_m^2 / K + W / n``. Negative components are set
-    to 0. Calibrated by simulation in :mod:`vaxis.calibration` (a plain t-test over subjects is not: it ignores
+    to 0. Calibrated by simulation in :mod:`vaxis.publish.calibration` (a plain t-test over subjects is not: it ignores
     the model effect).
 
     Returns

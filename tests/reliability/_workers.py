@@ -19,7 +19,7 @@ def consistent(arrays) -> bool:
 
 def cache_writer(cache_dir: str, tag: int, rounds: int) -> int:
     """Write the same key ``rounds`` times (forced recompute), reading back in between; returns bad reads."""
-    from vaxis.cache import hash_key, load_arrays, save_arrays
+    from vaxis.runs.cache import hash_key, load_arrays, save_arrays
 
     key = hash_key({"shared": "key"})
     bad = 0
@@ -35,7 +35,7 @@ def cached_writer(cache_dir: str, tag: int) -> float:
     """``cached_arrays`` on a shared key whose computation is slow enough for the two processes to overlap."""
     import time
 
-    from vaxis.cache import cached_arrays
+    from vaxis.runs.cache import cached_arrays
 
     def compute():
         time.sleep(0.2)
@@ -45,7 +45,7 @@ def cached_writer(cache_dir: str, tag: int) -> float:
 
 
 def results_writer(results_dir: str, tag: int, rounds: int) -> int:
-    from vaxis.results import read_results, write_results
+    from vaxis.publish.results import read_results, write_results
 
     bad = 0
     for i in range(rounds):

@@ -368,7 +368,7 @@ BAD_SENTIMENT = {
 
 @pytest.mark.parametrize("name", sorted(BAD_SENTIMENT))
 def test_load_benchmark_bad_user_file(tmp_path, name):
-    from vaxis.benchmarks import BenchmarkFormatError, load_benchmark
+    from vaxis.text.sentiment import BenchmarkFormatError, load_benchmark
 
     content, fragments = BAD_SENTIMENT[name]
     p = tmp_path / name
@@ -377,7 +377,7 @@ def test_load_benchmark_bad_user_file(tmp_path, name):
 
 
 def test_load_benchmark_bad_arguments(tmp_path):
-    from vaxis.benchmarks import BenchmarkFormatError, load_benchmark
+    from vaxis.text.sentiment import BenchmarkFormatError, load_benchmark
 
     p = tmp_path / "ok.tsv"
     p.write_text("sentence\tlabel\ngood\t1\nbad\t0\n")
@@ -393,7 +393,7 @@ def test_load_benchmark_bad_arguments(tmp_path):
 @given(labels=st.lists(st.sampled_from(["0", "1", "2", "pos", "neg", "", "maybe", "-1", "1.0"]), min_size=1,
                        max_size=8))
 def test_property_benchmark_labels_binary_or_clear_error(tmp_path_factory, labels):
-    from vaxis.benchmarks import BenchmarkFormatError, load_benchmark
+    from vaxis.text.sentiment import BenchmarkFormatError, load_benchmark
 
     p = tmp_path_factory.mktemp("bm") / "user.csv"
     p.write_text("text,label\n" + "".join(f"t{i},{lab}\n" for i, lab in enumerate(labels)))
@@ -408,7 +408,7 @@ def test_property_benchmark_labels_binary_or_clear_error(tmp_path_factory, label
 
 # ------------------------------------------------------------------------------------------------ models, devices
 def test_unknown_model_and_offline_hub_id(monkeypatch, tmp_path):
-    from vaxis.llm import load_model
+    from vaxis.text.llm import load_model
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     for name in ("minilm-l12", "meta-llama/Llama-3.2-1B"):
@@ -421,7 +421,8 @@ def test_unknown_model_and_offline_hub_id(monkeypatch, tmp_path):
 def test_gpu_requested_where_none_exists(monkeypatch):
     import torch
 
-    from vaxis import llm, stacking
+    from vaxis.decoding import stacking
+    from vaxis.text import llm
 
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     for dev in ("cuda", "cuda:1"):
@@ -432,7 +433,7 @@ def test_gpu_requested_where_none_exists(monkeypatch):
 
 
 def test_extract_bad_arguments(tmp_path):
-    from vaxis.llm import extract, tiny_model
+    from vaxis.text.llm import extract, tiny_model
 
     m = tiny_model()
     kw = dict(cache_dir=tmp_path, progress=False)
@@ -446,7 +447,7 @@ def test_extract_bad_arguments(tmp_path):
 
 
 def test_results_bad_payload_leaves_nothing(tmp_path):
-    from vaxis.results import read_results, write_results
+    from vaxis.publish.results import read_results, write_results
 
     _expect(ValueError, lambda: write_results("01_x", {"scoreboard": [{"verdict": "great"}]}, tmp_path),
             "verdict", "'great'")

@@ -12,7 +12,7 @@ import pytest
 from _workers import consistent, payload
 from conftest import stray_files
 
-from vaxis.cache import cached_arrays, hash_key, load_arrays
+from vaxis.runs.cache import cached_arrays, hash_key, load_arrays
 
 
 def _entry(cache, ns, parts):
@@ -84,7 +84,7 @@ def test_failed_compute_writes_nothing(tmp_path):
 def test_atomic_write_failure_keeps_old_file_and_no_temp(tmp_path, monkeypatch):
     import os
 
-    from vaxis import cache
+    from vaxis.runs import cache
 
     target = tmp_path / "f.bin"
     cache.atomic_write_bytes(target, b"old complete")
@@ -100,7 +100,7 @@ def test_atomic_write_failure_keeps_old_file_and_no_temp(tmp_path, monkeypatch):
 
 
 def test_hidden_state_cache_detects_corruption_and_recomputes(tmp_path):
-    from vaxis import llm
+    from vaxis.text import llm
 
     model = llm.tiny_model(seed=0)
     texts = ["a calm lake", "an angry crowd", "joy"]
@@ -143,7 +143,7 @@ def test_eeg_array_cache_detects_corruption_and_source_changes(faced_dir, tmp_pa
 
 
 def test_results_json_atomic_and_verified(tmp_path):
-    from vaxis.results import read_results, write_results
+    from vaxis.publish.results import read_results, write_results
 
     power = {"unit": "benchmark", "n": 4, "alpha": 0.05, "correction": "none", "mde": 0.1, "effect": "AUROC",
              "power": 0.8}
@@ -191,7 +191,7 @@ def test_two_processes_cached_arrays_same_key(tmp_path):
 def test_two_processes_writing_the_same_results_file(tmp_path):
     from _workers import results_writer
 
-    from vaxis.results import read_results
+    from vaxis.publish.results import read_results
 
     with _spawn_pool(2) as pool:
         bad = pool.starmap(results_writer, [(str(tmp_path), 1, 30), (str(tmp_path), 2, 30)])

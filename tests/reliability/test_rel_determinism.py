@@ -10,7 +10,7 @@ from vaxis import stats
 
 
 def test_extraction_bit_identical(tmp_path):
-    from vaxis import llm
+    from vaxis.text import llm
 
     texts = ["I love this", "this is awful", "a table", "what a wonderful day it was"]
     runs = []
@@ -68,7 +68,7 @@ def test_statistics_bit_identical():
     assert stats.bootstrap_stat_ci(f, len(v), n_boot=200, seed=1) == stats.bootstrap_stat_ci(f, len(v), n_boot=200,
                                                                                            seed=1)
     assert stats.paired_test(v, v[::-1], seed=2) == stats.paired_test(v, v[::-1], seed=2)
-    from vaxis.projection import draw_permutations, evaluate_projection
+    from vaxis.claims.projection import draw_permutations, evaluate_projection
 
     assert np.array_equal(draw_permutations(50, seed=7), draw_permutations(50, seed=7))
     rng = np.random.default_rng(1)
@@ -92,7 +92,7 @@ def _tiny_cohort(n_subjects=4, n_clips=9, n_windows=3, seed=0):
 
 
 def test_training_bit_identical():
-    training = pytest.importorskip("vaxis.training", reason="vaxis/training.py not importable yet")
+    training = pytest.importorskip("vaxis.decoding.training", reason="vaxis/decoding/training.py not importable yet")
     data = _tiny_cohort()
     kw = dict(seeds=(0,), quick=True, k=2, epochs=2, steps_per_epoch=3, batch_size=16, hidden=8, device="cpu",
               progress=False)

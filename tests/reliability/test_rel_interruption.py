@@ -2,7 +2,7 @@
 the book's papermill staging never replaces a complete chapter page with a half-executed one.
 
 The sweep's kill-and-resume test (a SIGKILLed sweep rerun to the same results) is the sweep owner's:
-``tests/test_sweep.py::test_sigkill_midway_resumes_to_same_results``.
+``tests/runs/test_sweep.py::test_sigkill_midway_resumes_to_same_results``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import nbformat
 import pytest
 from _workers import consistent, payload
 
-from vaxis.cache import cached_arrays, hash_key, load_arrays, save_arrays
+from vaxis.runs.cache import cached_arrays, hash_key, load_arrays, save_arrays
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
@@ -48,7 +48,7 @@ def _wait_for(pred, timeout=60.0):
 CACHE_LOOP = """
     from pathlib import Path
     from _workers import payload
-    from vaxis.cache import hash_key, save_arrays
+    from vaxis.runs.cache import hash_key, save_arrays
     key = hash_key({"victim": 1})
     i = 0
     while True:
@@ -93,7 +93,7 @@ PAUSED_WRITER = """
     import io, os, time
     from pathlib import Path
     from _workers import payload
-    from vaxis.cache import hash_key, save_arrays
+    from vaxis.runs.cache import hash_key, save_arrays
 
     flag, phase, suffix, folder = Path(%r), %r, %r, %r
     real_open = io.open
@@ -177,7 +177,7 @@ def test_sigkill_mid_write_keeps_the_old_entry(tmp_path, phase):
 
 RESULTS_LOOP = """
     from pathlib import Path
-    from vaxis.results import write_results
+    from vaxis.publish.results import write_results
     i = 0
     while True:
         i += 1
@@ -187,7 +187,7 @@ RESULTS_LOOP = """
 
 
 def test_sigkill_during_results_writes_never_leaves_partial_json(tmp_path):
-    from vaxis.results import read_results
+    from vaxis.publish.results import read_results
 
     kills = 0
     for delay in (0.0, 0.05, 0.13, 0.2):
@@ -220,7 +220,7 @@ def _notebook(path: Path, body: str) -> None:
 
 @pytest.fixture
 def staging(tmp_path, monkeypatch):
-    from vaxis import book
+    from vaxis.publish import book
 
     stage = tmp_path / "chapters"
     monkeypatch.setattr(book, "STAGING", stage)
@@ -228,7 +228,7 @@ def staging(tmp_path, monkeypatch):
 
 
 def test_book_execute_failure_keeps_previous_complete_page(tmp_path, staging):
-    from vaxis import book
+    from vaxis.publish import book
 
     src = tmp_path / "nb" / "07_chapter.py"
     src.parent.mkdir()
@@ -248,7 +248,7 @@ def test_book_execute_failure_keeps_previous_complete_page(tmp_path, staging):
 
 
 def test_book_execute_killed_mid_run_keeps_previous_page_and_rerun_completes(tmp_path, staging):
-    from vaxis import book
+    from vaxis.publish import book
 
     src = tmp_path / "nb" / "08_chapter.py"
     src.parent.mkdir()

@@ -17,7 +17,7 @@ FAST = settings(max_examples=25, deadline=None, suppress_health_check=list(Healt
 @given(n=st.integers(2, 40), k=st.integers(2, 12), seed=st.integers(0, 1000), shuffle=st.booleans(),
        dup=st.integers(0, 3))
 def test_property_training_folds_subject_disjoint(n, k, seed, shuffle, dup):
-    training = pytest.importorskip("vaxis.training")
+    training = pytest.importorskip("vaxis.decoding.training")
     subs = [f"sub{i:03d}" for i in np.random.default_rng(seed).permutation(n)]
     subs = subs + subs[:dup]  # repeated ids (e.g. one per window) collapse to one subject
     if k > n:
@@ -37,7 +37,7 @@ def test_property_training_folds_subject_disjoint(n, k, seed, shuffle, dup):
 @FAST
 @given(n=st.integers(2, 40), k=st.integers(2, 12))
 def test_property_projection_folds_subject_disjoint(n, k):
-    from vaxis.projection import subject_folds
+    from vaxis.claims.projection import subject_folds
 
     folds = subject_folds(n, k)
     flat = np.concatenate(folds)
@@ -71,7 +71,7 @@ def test_train_only_normalisation_never_sees_held_out_subjects(held):
 
 
 def test_training_evaluate_train_only_stats_ignore_held_out_subjects():
-    training = pytest.importorskip("vaxis.training", reason="vaxis/training.py not importable yet")
+    training = pytest.importorskip("vaxis.decoding.training", reason="vaxis/decoding/training.py not importable yet")
     from types import SimpleNamespace
 
     rng = np.random.default_rng(0)
@@ -98,7 +98,7 @@ def test_chapter4_map_is_fitted_without_held_out_subjects():
     """Plant a feature that encodes each clip's position in the held-out subjects only: the map cannot use it."""
     from sklearn.linear_model import Ridge
 
-    from vaxis.projection import evaluate_projection
+    from vaxis.claims.projection import evaluate_projection
 
     rng = np.random.default_rng(0)
     n_s, n_c, n_f = 8, 18, 6
@@ -121,7 +121,7 @@ def test_chapter4_map_is_fitted_without_held_out_subjects():
 
 
 def test_rating_projection_fitted_without_held_out_subjects():
-    from vaxis.projection import rating_projection
+    from vaxis.claims.projection import rating_projection
 
     rng = np.random.default_rng(1)
     feats, ratings = rng.normal(size=(6, 12, 4)), rng.normal(size=(6, 12))
@@ -136,8 +136,8 @@ def test_rating_projection_fitted_without_held_out_subjects():
 
 
 def test_layer_rule_takes_only_the_nine_sentences():
-    from vaxis import axis
-    from vaxis.sentences import SIGNS
+    from vaxis.text import axis
+    from vaxis.text.sentences import SIGNS
 
     for fn in (axis.choose_layer, axis.layer_curve, axis.partition_null):
         params = set(inspect.signature(fn).parameters)
@@ -158,7 +158,7 @@ def test_layer_rule_takes_only_the_nine_sentences():
 
 
 def test_zero_shot_threshold_and_layer_come_from_the_nine_sentences():
-    zeroshot = pytest.importorskip("vaxis.zeroshot")
+    zeroshot = pytest.importorskip("vaxis.text.zeroshot")
     src = inspect.getsource(zeroshot)
     assert "choose_layer(" in src or "anchor_states(" in src  # anchor_states -> layer_rule -> choose_layer
     params = set(inspect.signature(zeroshot.fit_axis).parameters)
@@ -166,9 +166,9 @@ def test_zero_shot_threshold_and_layer_come_from_the_nine_sentences():
     assert params == {"anchor_hidden", "signs", "layer", "method", "reference"}
     rng = np.random.default_rng(2)
     anchor = rng.normal(size=(4, 9, 8))
-    ax = zeroshot.fit_axis(anchor, np.asarray(__import__("vaxis.sentences").sentences.SIGNS), layer=2)
-    from vaxis.axis import VAxis
+    ax = zeroshot.fit_axis(anchor, np.asarray(__import__("vaxis.text.sentences").sentences.SIGNS), layer=2)
+    from vaxis.text.axis import VAxis
 
-    ref = VAxis(layer=2).fit(anchor, __import__("vaxis.sentences").sentences.SIGNS)
+    ref = VAxis(layer=2).fit(anchor, __import__("vaxis.text.sentences").sentences.SIGNS)
     thr = getattr(ax, "neutral_", None)
     assert thr == ref.neutral_  # the accuracy threshold is the neutral sentence's own position

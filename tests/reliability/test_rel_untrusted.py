@@ -120,7 +120,7 @@ def test_cache_entry_with_object_array_is_a_miss_not_code(tmp_path, marker):
 
     from conftest import _Reduce
 
-    from vaxis.cache import cached_arrays, hash_key
+    from vaxis.runs.cache import cached_arrays, hash_key
 
     parts = {"what": "evil"}
     cached_arrays("ns", parts, lambda: {"a": np.arange(3)}, cache_dir=tmp_path)

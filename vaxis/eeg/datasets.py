@@ -75,7 +75,7 @@ class EEGData:
     source : {"faced", "seedv", "synthetic"}
     data_dir : Path
     pipeline : dict or None
-        ``{"normalisation", "smoothing"}`` once :func:`vaxis.pipeline.apply_pipeline` has transformed ``x``;
+        ``{"normalisation", "smoothing"}`` once :func:`vaxis.eeg.pipeline.apply_pipeline` has transformed ``x``;
         None for the features as read.
     """
 
@@ -163,8 +163,8 @@ def resolve_faced_dir(data_dir: str | os.PathLike | None = None,
         readme = path / "README.txt"
         synthetic = readme.is_file() and readme.read_text(errors="ignore").startswith("SYNTHETIC")
         return path, "synthetic" if synthetic else "faced"
-    from vaxis.cache import cache_root
     from vaxis.eeg.synthetic import make_faced
+    from vaxis.runs.cache import cache_root
 
     path = cache_root(cache_dir) / "synthetic" / f"faced_seed{SYNTHETIC_SEED}_n{SYNTHETIC_SUBJECTS}"
     if not (path / ".complete").is_file():
@@ -265,13 +265,13 @@ def load_faced(data_dir: str | os.PathLike | None = None, kind: str = "de", subj
     drop_mastoids : bool
         Keep the 30 EEG channels only (drop A2, A1).
     cache_dir : path, optional
-        The float32 stack is cached under ``vaxis.cache`` keyed by the files' SHA-256.
+        The float32 stack is cached under ``vaxis.runs.cache`` keyed by the files' SHA-256.
 
     Returns
     -------
     EEGData
     """
-    from vaxis.cache import cached_arrays, hash_file
+    from vaxis.runs.cache import cached_arrays, hash_file
 
     root, source = resolve_faced_dir(data_dir, cache_dir)
     folder = {"de": root / "EEG_Features" / "DE", "psd": root / "EEG_Features" / "PSD",

@@ -94,7 +94,7 @@ def plot_topomap_bands(
     ch_names : sequence of str, length n_chans
     bands : sequence of (name, lo, hi), length n_bands
     title : str
-        Figure title (callers add the data-source tag, see :func:`vaxis.plots.titled`).
+        Figure title (callers add the data-source tag, see :func:`vaxis.publish.plots.titled`).
     unit : str
         Colour-bar label.
     vlim : float, optional

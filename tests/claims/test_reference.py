@@ -1,0 +1,83 @@
+"""The shared reference decoders (SVM + label-only MLP) and the fold-job kit they run through."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from vaxis.claims.reference import ReferenceJob, contract_entry, manifest_for, run_reference
+from vaxis.decoding.training import make_manifest
+from vaxis.eeg.datasets import load_faced
+from vaxis.runs.jobs import FacedJob, frame_from_jobs, job_grid, records
+
+
+@pytest.fixture(scope="module")
+def cohort(tmp_path_factory):
+    from vaxis.eeg.synthetic import make_faced
+
+    root = tmp_path_factory.mktemp("faced12")
+    make_faced(root, n_subjects=12, seed=3, kinds=("de",))
+    return load_faced(root)
+
+
+def test_job_config_roundtrip_and_unknown_keys(cohort):
+    job = ReferenceJob.for_cohort(cohort, task="binary", repeat=1)
+    cfg = job.config()
+    assert cfg["pipeline"] == {"normalisation": "per-subject", "smoothing": "lds-clip"} and cfg["task"] == "binary"
+    assert ReferenceJob.from_config(cfg) == job
+    with pytest.raises(TypeError, match="tsak"):
+        ReferenceJob.from_config({**cfg, "tsak": "9class"})
+    grid = job_grid(job, "vaxis.claims.reference:repeat_job", {"task": ["9class", "binary"], "repeat": [0, 1]})
+    assert len(grid) == 4 and "task" not in grid.fixed
+    with pytest.raises(ValueError):
+        job_grid(job, "vaxis.claims.reference:repeat_job", {"arch": ["mlp"]})
+    with pytest.raises(ValueError, match="raw cohort"):
+        FacedJob.for_cohort(type("E", (), {"pipeline": {"a": 1}})())
+
+
+def test_job_load_checks_the_data_key(cohort):
+    job = FacedJob.for_cohort(cohort)
+    assert job.load().pipeline == job.pipeline
+    bad = FacedJob(**{**job.config(), "data_key": "0" * 16})
+    with pytest.raises(ValueError, match="differ"):
+        bad.load()
+
+
+def test_records_roundtrip():
+    tab = pd.DataFrame({"a": [1, 2], "b": [0.5, None]})
+    jobs = pd.DataFrame([records(t=tab), records(t=tab.iloc[:1])])
+    back = frame_from_jobs(jobs, "t")
+    assert list(back.columns) == ["a", "b"] and len(back) == 3 and np.isnan(back.b.iloc[1])
+
+
+def test_manifest_for_one_repeat_matches_the_full_manifest():
+    subs = [f"sub{i:03d}" for i in range(20)]
+    full = make_manifest(subs, k=5, repeats=3)
+    assert manifest_for(subs, k=5, repeat=2) == [f for f in full if f["repeat"] == 2]
+    assert manifest_for(subs, k=5, repeat=0) == make_manifest(subs, k=5)
+
+
+def test_contract_entry_mean_and_ci():
+    rng = np.random.default_rng(0)
+    rows = [{"repeat": 0, "fold": f, "subject": f"s{f}{i}", "balanced_accuracy": 0.4 + rng.normal(0, 0.05)}
+            for f in range(5) for i in range(4)]
+    e = contract_entry(pd.DataFrame(rows), "x", "9class")
+    assert e["ba"] == pytest.approx(np.mean([r["balanced_accuracy"] for r in rows]))
+    assert e["ci_low"] < e["ba"] < e["ci_high"] and e["n_subjects"] == 20 and e["n_folds"] == 5
+
+
+def test_run_reference_quick_on_a_synthetic_cohort(cohort, tmp_path):
+    ref = run_reference(cohort, k=3, quick=True, cache_dir=tmp_path, svm_every=10)
+    w = ref.folds[ref.folds.level == "window"]
+    assert set(w.model) == {"svm", "mlp"} and set(w.task) == {"9class", "binary"} and len(w) == 12
+    c = ref.contract()
+    assert [e["task"] for e in c["baseline"]] == ["9class", "binary"]
+    for e in c["baseline"] + c["label_only"]:
+        assert 0 <= e["ci_low"] <= e["ba"] <= e["ci_high"] <= 1 and e["n_subjects"] == 12
+    # the fold-pooled window BA equals the mean of its subjects' BAs
+    s = ref.subject_scores("svm", "9class")
+    pooled = w[(w.model == "svm") & (w.task == "9class")].set_index("fold").balanced_accuracy
+    np.testing.assert_allclose(s.groupby("fold").balanced_accuracy.mean().to_numpy(), pooled.to_numpy(), atol=1e-9)
+    again = run_reference(cohort, k=3, quick=True, cache_dir=tmp_path, svm_every=10)   # from the store
+    pd.testing.assert_frame_equal(again.folds, ref.folds)

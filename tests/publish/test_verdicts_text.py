@@ -1,0 +1,133 @@
+"""Claims 1-3: every outcome of each text rule from hand-made statistics; the power statements checked by
+simulation against the formulas they state."""
+
+from __future__ import annotations
+
+from statistics import NormalDist
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from vaxis.publish import verdicts as V
+from vaxis.text.sentiment import auroc
+
+
+def m1(model="m", order=True, margin=1.0, control=0.2, pairs=1.0, p=1 / 35, rank=1):
+    return {"model": model, "heldout_order_ok": order, "heldout_margin": margin, "control_margin": control,
+            "pair_accuracy": pairs, "split_p": p, "split_rank": rank}
+
+
+HOLD1, PART1 = m1(), m1(p=3 / 35, rank=3)
+FAIL1, OPEN1 = m1(order=False, margin=-0.1, pairs=0.4, p=0.8, rank=28), m1(order=False, pairs=0.7, p=0.2, rank=7)
+
+
+@pytest.mark.parametrize("models, expected", [
+    ([HOLD1, {**HOLD1, "model": "n"}], "replicates"),
+    ([HOLD1, {**PART1, "model": "n"}], "partly"),
+    ([{**PART1, "model": "a"}, {**PART1, "model": "b"}], "partly"),
+    ([FAIL1, {**FAIL1, "model": "n"}], "does not replicate"),
+    ([FAIL1, {**OPEN1, "model": "n"}], "inconclusive"),
+    ([], "inconclusive"),
+])
+def test_claim1_reaches_every_outcome(models, expected):
+    v = V.claim1(models)
+    assert v.verdict == expected and v.rule == V.RULE_1
+    assert V.claim1(models, source="synthetic").verdict == "inconclusive"
+
+
+def test_claim1_criteria_by_hand():
+    assert V.claim1([m1(control=None)]).verdict == "inconclusive"   # no twin: (b) cannot hold
+    assert V.claim1([m1(margin=0.1, control=0.3)]).verdict == "inconclusive"  # (b) fails, not a decisive failure
+    assert V.claim1([m1(order=False)]).verdict == "inconclusive"
+    assert "split rank 1/35" in V.claim1([HOLD1]).reason
+
+
+def m2(model="m", a=0.70, lo=0.66, hi=0.74, dlo=0.1, dhi=0.2, rdir=1 / 101):
+    return {"model": model, "mean_auroc": a, "mean_auroc_lo": lo, "mean_auroc_hi": hi, "diff_lo": dlo,
+            "diff_hi": dhi, "random_dir_p": rdir}
+
+
+HOLD2, SMALL2 = m2(), m2(a=0.56, lo=0.54, hi=0.58)
+FAIL2, OPEN2 = m2(a=0.51, lo=0.48, hi=0.54, dlo=-0.05, dhi=0.04), m2(a=0.58, lo=0.49, hi=0.67, dlo=-0.02)
+
+
+@pytest.mark.parametrize("models, expected", [
+    ([HOLD2, {**HOLD2, "model": "n"}], "replicates"),
+    ([HOLD2, {**FAIL2, "model": "n"}], "partly"),
+    ([SMALL2, {**SMALL2, "model": "n"}], "partly"),            # real but smaller than the margin
+    ([FAIL2, {**FAIL2, "model": "n"}], "does not replicate"),
+    ([FAIL2, {**OPEN2, "model": "n"}], "inconclusive"),
+])
+def test_claim2_reaches_every_outcome(models, expected):
+    v = V.claim2(models)
+    assert v.verdict == expected and v.rule == V.RULE_2
+    assert V.claim2(models, source="synthetic").verdict == "inconclusive"
+
+
+def test_claim2_controls_by_hand():
+    assert V.claim2([m2(dlo=None, dhi=None)]).verdict == "inconclusive"   # no twin: never significant
+    assert V.claim2([m2(rdir=0.2)]).verdict == "inconclusive"             # random directions do as well
+    assert V.claim2([m2(rdir=0.03)]).verdict == "replicates"              # 0.03 <= 0.05 / 1 model
+    assert V.claim2([m2(rdir=0.03), m2(model="n")]).verdict == "partly"   # 0.03 > 0.05 / 2 models
+    assert V.claim2([m2(lo=0.49)]).verdict == "inconclusive"              # A's CI holds chance
+    assert "no twin" in V.claim2([m2(dlo=None, dhi=None)]).reason
+
+
+def p3(a="x", b="y", d=0.15, lo=0.05, hi=0.25):
+    return {"model_a": a, "model_b": b, "diff": d, "diff_lo": lo, "diff_hi": hi}
+
+
+HOLD3, SMALL3, FAIL3, OPEN3 = p3(), p3(d=0.05, lo=0.02, hi=0.08), p3(d=0.0, lo=-0.04, hi=0.05), p3(lo=-0.01)
+
+
+@pytest.mark.parametrize("pairs, n_real, n_controls, expected", [
+    ([HOLD3, HOLD3, HOLD3], 3, 1, "replicates"),
+    ([HOLD3, SMALL3, FAIL3], 3, 1, "partly"),
+    ([SMALL3, SMALL3, SMALL3], 3, 3, "partly"),
+    ([FAIL3, FAIL3, FAIL3], 3, 1, "does not replicate"),
+    ([FAIL3, OPEN3, FAIL3], 3, 1, "inconclusive"),
+    ([HOLD3], 2, 1, "inconclusive"),         # fewer than 3 pretrained models
+    ([HOLD3, HOLD3, HOLD3], 3, 0, "inconclusive"),  # no floor
+])
+def test_claim3_reaches_every_outcome(pairs, n_real, n_controls, expected):
+    pairs = [{**p, "model_a": f"a{i}"} for i, p in enumerate(pairs)]
+    v = V.claim3(pairs, n_real, n_controls)
+    assert v.verdict == expected and v.rule == V.RULE_3
+    assert V.claim3(pairs, n_real, n_controls, source="synthetic").verdict == "inconclusive"
+
+
+def test_rules_are_fixed_text_naming_their_margins():
+    assert "0.60" in V.RULE_2 and "0.10" in V.RULE_3 and "1/35" in V.RULE_1
+    for rule in (V.RULE_1, V.RULE_2, V.RULE_3):
+        assert "'replicates'" in rule and "'does not replicate'" in rule and "'inconclusive'" in rule
+
+
+def test_auroc_null_se_and_mde_by_simulation():
+    rng = np.random.default_rng(0)
+    y = np.r_[np.ones(60, int), np.zeros(40, int)]
+    null = np.array([auroc(rng.normal(size=100), y) for _ in range(3000)])
+    assert null.std() == pytest.approx(V.auroc_null_se(60, 40), rel=0.06)
+    # at the MDE a normal-shift effect of that AUROC is found (|z| > 1.96 under the null SE) ~80 % of the time
+    mde = V.auroc_mde(250, 250)
+    shift = np.sqrt(2) * NormalDist().inv_cdf(mde)  # AUROC = Phi(shift / sqrt 2)
+    y = np.r_[np.ones(250, int), np.zeros(250, int)]
+    hits = [abs(auroc(rng.normal(size=500) + shift * y, y) - 0.5) / V.auroc_null_se(250, 250) > 1.96
+            for _ in range(600)]
+    assert 0.72 < np.mean(hits) < 0.88
+
+
+def test_power_statements():
+    p1 = V.power_claim1()
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=(20000, 4)) + p1.mde
+    b = rng.normal(size=(20000, 4))
+    t = (a.mean(1) - b.mean(1)) / np.sqrt((a.var(1, ddof=1) + b.var(1, ddof=1)) / 4)
+    assert np.mean(t > stats.t.ppf(0.95, 6)) == pytest.approx(0.8, abs=0.02)
+    p2 = V.power_claim2([250] * 5, [250] * 5, n_models=3)
+    assert p2.n == 500 and 0.04 < p2.mde < 0.07 and "Bonferroni over 3" in p2.correction
+    p3_ = V.power_claim3([500] * 5, n_pairs=3)
+    assert p3_.n == 2500 and 0.08 < p3_.mde < 0.11 and np.isfinite(p3_.as_dict()["mde"])
+    assert V.power_claim3([100] * 5, n_pairs=3).mde > p3_.mde  # fewer texts, larger MDE
+    with pytest.raises(ValueError):
+        V.power_claim3([3], 1)

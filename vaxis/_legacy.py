@@ -1,0 +1,66 @@
+"""The module paths of vaxis 0.2 (one flat package), kept importable for one release.
+
+``import vaxis.training`` (or ``from vaxis import training``) warns :class:`DeprecationWarning` and returns the module
+that now lives at ``vaxis.decoding.training``: the same module object, registered in :data:`sys.modules` under both
+names. :class:`LegacyFinder` (installed on :data:`sys.meta_path` by ``vaxis/__init__.py``) serves the ``import``
+statement; ``vaxis.__getattr__`` serves attribute access; both go through :func:`load`. The table goes in 0.4.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.abc
+import importlib.util
+import sys
+import warnings
+
+REMOVED_IN = "0.4"
+
+#: old module path -> new module path
+MOVED: dict[str, str] = {
+    **{f"vaxis.{m}": f"vaxis.text.{m}"
+       for m in ("sentences", "llm", "axis", "zeroshot", "agreement", "reference_texts")},
+    "vaxis.benchmarks": "vaxis.text.sentiment",
+    "vaxis.pipeline": "vaxis.eeg.pipeline",
+    **{f"vaxis.{m}": f"vaxis.decoding.{m}"
+       for m in ("decoder_base", "decoders", "decoders_raw", "training", "training_data", "stacking", "baselines")},
+    **{f"vaxis.{m}": f"vaxis.claims.{m}"
+       for m in ("projection", "rediscovery", "probes", "alignment", "alignment_train", "alignment_controls",
+                 "alignment_stats", "alignment_jobs", "saturation", "saturation_criteria", "saturation_jobs",
+                 "ensemble", "ensemble_jobs", "reference")},
+    **{f"vaxis.{m}": f"vaxis.runs.{m}" for m in ("sweep", "executors", "jobs", "cache")},
+    **{f"vaxis.{m}": f"vaxis.publish.{m}"
+       for m in ("book", "results", "scoreboard", "verdicts", "sitecheck", "plots", "calibration")},
+}
+
+
+def load(old: str):
+    """The module that ``old`` names now, after a :class:`DeprecationWarning`; registered under ``old`` too."""
+    new = MOVED[old]
+    warnings.warn(f"{old} moved to {new}; the old path goes in {REMOVED_IN}", DeprecationWarning, stacklevel=3)
+    module = importlib.import_module(new)
+    sys.modules[old] = module
+    return module
+
+
+class _AliasLoader(importlib.abc.Loader):
+    def create_module(self, spec):
+        return load(spec.name)
+
+    def exec_module(self, module):                     # the new module is already executed
+        pass
+
+
+class LegacyFinder(importlib.abc.MetaPathFinder):
+    """Finds the 0.2 paths of :data:`MOVED` and loads each as its new module."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in MOVED:
+            return None
+        return importlib.util.spec_from_loader(fullname, _AliasLoader())
+
+
+def install() -> None:
+    """Put one :class:`LegacyFinder` on :data:`sys.meta_path` (idempotent)."""
+    if not any(isinstance(f, LegacyFinder) for f in sys.meta_path):
+        sys.meta_path.append(LegacyFinder())

@@ -1,0 +1,157 @@
+"""Chapter 7 as sweep jobs: one job per fold trains the label-only model and every strategy (every seed), records
+where their gradients go (with a shuffled-target control at the same states) and measures each criterion of
+:mod:`vaxis.claims.saturation_criteria` on the fold's test subjects; :func:`collect` turns the folds into the
+criteria."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from vaxis.claims.alignment import STRATEGIES, AlignmentTargets
+from vaxis.claims.alignment_train import clip_arrays, fold_vmaps, train_conditions
+from vaxis.claims.saturation import GradientRecorder, residual_readouts, saturation, unit_reps
+from vaxis.claims.saturation_criteria import centroid_v_gain, criterion, v_readout_gain
+from vaxis.decoding.stacking import StackConfig
+from vaxis.decoding.training import make_manifest, prepare
+from vaxis.runs.jobs import FacedJob, frame_from_jobs, one_thread, records
+
+__all__ = ["SaturationJob", "fold_job", "collect"]
+
+
+@dataclass(frozen=True)
+class SaturationJob(FacedJob):
+    """One fold of chapter 7: the label-only model and every strategy at ``weights[strategy]`` for every seed (the
+    chapter-6 protocol: clip-level features, the same initial weights and batch order), gradients recorded every
+    ``record_every`` steps of each model, the control targets shuffled by ``control_seed``."""
+
+    fold: int = 0
+    k: int = 10
+    repeats: int = 1
+    protocol: str = "kfold"
+    splits: dict | None = None
+    strategies: list = field(default_factory=lambda: list(STRATEGIES))
+    weights: dict = field(default_factory=dict)
+    seeds: list = field(default_factory=lambda: [0, 1, 2])
+    arch: str = "mlp"
+    epochs: int = 12
+    patience: int = 3
+    batch_size: int = 128
+    lr: float = 3e-3
+    hidden: int = 32
+    record_every: int = 16
+    targets: dict = field(default_factory=dict)
+    control_seed: int = 0
+    n_perm: int = 200
+
+
+@one_thread
+def fold_job(config: dict) -> dict:
+    """Sweep job ``"vaxis.claims.saturation_jobs:fold_job"`` (see :class:`SaturationJob`).
+
+    Returns
+    -------
+    dict
+        As :func:`vaxis.runs.jobs.records`: ``scores`` (strategy, weight, seed, fold, val_ba, test_ba), ``label_only``
+        (per seed: ``centroid_v_gain``, ``v_readout_gain`` and the descriptive
+        :func:`~vaxis.claims.saturation.saturation`
+        and :func:`~vaxis.claims.saturation.residual_readouts` values), ``gradients`` (mean shares per strategy x seed x
+        kind over the recorded steps, and ``paired_residual_gap``: the mean over steps of control minus alignment
+        residual share); ``d``; ``fold_manifest``; ``train_s``; ``analysis_s``.
+    """
+    job = SaturationJob.from_config(config)
+    eeg = job.load()
+    targets = AlignmentTargets(np.asarray(job.targets["positions"], float),
+                               np.asarray(job.targets["embeddings"], float))
+    view = prepare(clip_arrays(eeg), task="9class", input="window", normalisation="train-only")
+    manifest = make_manifest(view.subject_ids, job.protocol, k=job.k, val_fraction=0.1, splits=job.splits,
+                             repeats=job.repeats)
+    by_id = {f["fold"]: f for f in manifest}
+    vmaps = {job.fold: fold_vmaps(eeg, [by_id[job.fold]], targets.positions)[0]}
+    rows = [("label-only", 0.0, s, job.fold) for s in job.seeds]
+    rows += [(n, float(job.weights.get(n, 0.3)), s, job.fold) for n in job.strategies for s in job.seeds]
+    rows = pd.DataFrame(rows, columns=["strategy", "weight", "seed", "fold"])
+    rec = GradientRecorder(targets.positions, every=job.record_every, control=targets.shuffled(job.control_seed))
+    cfg = StackConfig(epochs=job.epochs, batch_size=job.batch_size, lr=job.lr, patience=job.patience)
+    t0 = time.time()
+    scores, state = train_conditions(view, manifest, job.arch, rows, targets, vmaps, cfg, hidden=job.hidden,
+                                     device=job.device, recorder=rec)
+    train_s, t1 = time.time() - t0, time.time()
+    test = [view.subject_ids.index(s) for s in by_id[job.fold]["test"]]
+    lo = np.flatnonzero(rows.strategy.to_numpy() == "label-only")
+    reps, logits = unit_reps(state, view, rows)
+    reps, logits = reps[lo], logits[lo]
+    stats = []
+    for j, m in enumerate(lo):
+        r, pred = reps[j], logits[j].argmax(1)
+        stats.append({"seed": int(rows.seed[m]), "fold": job.fold,
+                      "centroid_v_gain": centroid_v_gain(r, view.category, view.groups, test, targets.positions,
+                                                         job.n_perm, seed=int(rows.seed[m])),
+                      "v_readout_gain": v_readout_gain(r, view.category, view.groups, test, targets.positions,
+                                                       seed=int(rows.seed[m])),
+                      **saturation(r, view.category, view.groups, pred, test, targets.positions),
+                      **{f"readout_{k}": v for k, v in residual_readouts(r, view.category, view.groups, test,
+                                                                          targets.positions).items()}})
+    grads = _gradient_summary(rec.frame(), rows)
+    return {**records(scores=scores.drop(columns=["subject_ba"]), label_only=pd.DataFrame(stats), gradients=grads),
+            "d": int(state["d"]), "fold_manifest": by_id[job.fold], "train_s": train_s,
+            "analysis_s": time.time() - t1}
+
+
+def _gradient_summary(g: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
+    """Mean shares per model x kind, and the paired (same step) control-minus-alignment residual gap."""
+    if g.empty:
+        return pd.DataFrame(columns=["strategy", "seed", "kind", "v", "between_other", "residual", "n_steps",
+                                     "paired_residual_gap"])
+    g = g.assign(seed=rows.seed.to_numpy()[g.model.to_numpy()])
+    out = g.groupby(["strategy", "seed", "kind"], sort=False)[["v", "between_other", "residual"]].mean()
+    out["n_steps"] = g.groupby(["strategy", "seed", "kind"], sort=False).size()
+    out = out.reset_index()
+    pair = g[g.kind.isin(["alignment", "control"])].pivot_table(index=["strategy", "seed", "step"], columns="kind",
+                                                                values="residual")
+    gap = (pair.get("control") - pair.get("alignment")).groupby(level=["strategy", "seed"]).mean() \
+        if {"control", "alignment"} <= set(pair.columns) else pd.Series(dtype=float)
+    out["paired_residual_gap"] = [gap.get((s, sd), np.nan) if k == "alignment" else np.nan
+                                  for s, sd, k in zip(out.strategy, out.seed, out.kind)]
+    return out
+
+
+def collect(jobs: pd.DataFrame, strategies: Sequence[str]) -> dict:
+    """The four criteria (:func:`vaxis.claims.saturation_criteria.criterion` records) and the tables behind them.
+
+    Returns
+    -------
+    dict
+        ``criteria`` (list of records), ``per_fold`` (DataFrame: fold and each criterion's statistic), ``scores``,
+        ``label_only``, ``gradients`` (DataFrames over every fold), ``d``, ``manifest``, ``train_s``,
+        ``analysis_s``.
+    """
+    jobs = jobs.sort_values("fold")
+    tabs = {n: frame_from_jobs(jobs, n) for n in ("scores", "label_only", "gradients")}
+    sc, lo, gr = tabs["scores"], tabs["label_only"], tabs["gradients"]
+    base = sc[sc.strategy == "label-only"].set_index(["seed", "fold"]).test_ba
+    st = sc[sc.strategy.isin(list(strategies))]
+    gain = st.test_ba.to_numpy() - base.reindex(pd.MultiIndex.from_arrays([st.seed, st.fold])).to_numpy()
+    per_fold = pd.DataFrame({
+        "basin_saturated": lo.groupby("fold").centroid_v_gain.mean(),
+        "v_carries_accuracy": lo.groupby("fold").v_readout_gain.mean(),
+        "supervision_does_not_pay": pd.Series(gain, index=st.fold.to_numpy()).groupby(level=0).mean()})
+    if len(gr):
+        gaps = []
+        for f, rs in zip(jobs.fold, jobs.gradients):
+            q = pd.DataFrame(rs)
+            q = q[q.kind == "alignment"] if len(q) else q
+            gaps.append((int(f), float(np.nanmean(q.paired_residual_gap)) if len(q) else np.nan))
+        per_fold["residual_starved"] = pd.Series(dict(gaps))
+    else:
+        per_fold["residual_starved"] = np.nan
+    order = ["basin_saturated", "residual_starved", "v_carries_accuracy", "supervision_does_not_pay"]
+    crit = [criterion(n, per_fold[n].to_numpy()) for n in order]
+    ds = {int(d) for d in jobs.d}
+    return {"criteria": crit, "per_fold": per_fold[order].reset_index(names="fold"), **tabs, "d": ds.pop(),
+            "manifest": list(jobs.fold_manifest), "train_s": float(jobs.train_s.sum()),
+            "analysis_s": float(jobs.analysis_s.sum())}
