@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from vaxis.eeg.montage import FACED_EEG_CHANNELS
+from vaxis.eeg.faced import FACED_EEG_CHANNELS
 
 __all__ = ["_Decoder", "DecoderBase", "FACED_EEG_CHANNELS", "FACED_GRID"]
 

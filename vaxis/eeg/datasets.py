@@ -17,7 +17,17 @@ from pathlib import Path
 
 import numpy as np
 
-from vaxis.eeg.montage import FACED_BANDS, FACED_CHANNELS
+from vaxis.eeg.faced import (
+    FACED_BANDS,
+    FACED_CATEGORIES,
+    FACED_CHANNELS,
+    FACED_EEG_CHANNELS,
+    FACED_LABELS,
+    FACED_SFREQ,
+    N_CLIPS,
+    RATING_NAMES,
+    VALENCE_INDEX,
+)
 from vaxis.eeg.safepickle import safe_load
 
 __all__ = [
@@ -36,18 +46,7 @@ __all__ = [
     "load_seedv",
 ]
 
-FACED_CATEGORIES: tuple[str, ...] = (
-    "anger", "disgust", "fear", "sadness", "neutral", "amusement", "inspiration", "joy", "tenderness",
-)
-#: 9-class id of video ``vid`` is ``FACED_LABELS[vid - 1]`` (vids 1-12 negative, 13-16 neutral, 17-28 positive).
-FACED_LABELS: np.ndarray = np.repeat(np.arange(9), [3, 3, 3, 3, 4, 3, 3, 3, 3])
-RATING_NAMES: tuple[str, ...] = (
-    "Joy", "Tenderness", "Inspiration", "Amusement", "Anger", "Disgust", "Fear", "Sadness",
-    "Arousal", "Valence", "Familiarity", "Liking",
-)
-VALENCE_INDEX = 9
-N_CLIPS = 28
-SFREQ = 250.0
+SFREQ = FACED_SFREQ
 SYNTHETIC_SEED = 20240417
 SYNTHETIC_SUBJECTS = 20
 _KIND_SHAPE = {"de": (28, 32, 30, 5), "psd": (28, 32, 30, 5), "processed": (28, 32, 7500)}
@@ -85,7 +84,7 @@ class EEGData:
     clip_ids: np.ndarray
     labels: np.ndarray
     categories: tuple[str, ...] = FACED_CATEGORIES
-    ch_names: tuple[str, ...] = FACED_CHANNELS[:30]
+    ch_names: tuple[str, ...] = FACED_EEG_CHANNELS
     bands: tuple[tuple[str, float, float], ...] = FACED_BANDS
     sfreq: float = SFREQ
     ratings: np.ndarray | None = None
@@ -295,7 +294,7 @@ def load_faced(data_dir: str | os.PathLike | None = None, kind: str = "de", subj
     ratings = None
     if (root / "After_remarks").is_dir():
         ratings = load_ratings(root, subject_ids)
-    ch = FACED_CHANNELS[:30] if drop_mastoids else FACED_CHANNELS
+    ch = FACED_EEG_CHANNELS if drop_mastoids else FACED_CHANNELS
     return EEGData(x=np.ascontiguousarray(x, dtype=np.float32), kind=kind, subject_ids=subject_ids,
                    clip_ids=np.arange(1, N_CLIPS + 1), labels=FACED_LABELS.copy(), ch_names=tuple(ch),
                    ratings=ratings, source=source, data_dir=root)

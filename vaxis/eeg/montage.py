@@ -1,4 +1,5 @@
-"""FACED channel lists, MNE ``Info`` with the standard 10-20 montage, and per-band topomaps."""
+"""FACED channel lists (from :mod:`vaxis.eeg.faced`, re-exported), MNE ``Info`` with the standard 10-20 montage,
+and per-band topomaps."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import warnings
 from collections.abc import Sequence
 
 import numpy as np
+
+from vaxis.eeg.faced import FACED_BANDS, FACED_CHANNELS, FACED_EEG_CHANNELS
 
 __all__ = [
     "FACED_CHANNELS",
@@ -17,21 +20,6 @@ __all__ = [
     "plot_topomap_bands",
 ]
 
-#: The 32 FACED electrodes in file order (FACED README; torcheeg ``FACED_CHANNEL_LIST``). 30, 31 are mastoids.
-FACED_CHANNELS: tuple[str, ...] = tuple(
-    "Fp1 Fp2 Fz F3 F4 F7 F8 FC1 FC2 FC5 FC6 Cz C3 C4 T7 T8 CP1 CP2 CP5 CP6 Pz P3 P4 P7 P8 PO3 PO4 Oz O1 O2 "
-    "A2 A1".split()
-)
-#: The 30 EEG channels (mastoids dropped): ``X[:, :30]``.
-FACED_EEG_CHANNELS: tuple[str, ...] = FACED_CHANNELS[:30]
-#: FACED's five bands (name, low Hz, high Hz), in the order of the DE files' last axis.
-FACED_BANDS: tuple[tuple[str, float, float], ...] = (
-    ("delta", 1.0, 4.0),
-    ("theta", 4.0, 8.0),
-    ("alpha", 8.0, 14.0),
-    ("beta", 14.0, 30.0),
-    ("gamma", 30.0, 47.0),
-)
 #: SEED / SEED-V bands (same names; gamma up to 50 Hz).
 SEEDV_BANDS: tuple[tuple[str, float, float], ...] = (
     ("delta", 1.0, 4.0),

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from vaxis.eeg.montage import FACED_BANDS, FACED_CHANNELS, channel_positions
+from vaxis.eeg.faced import FACED_BANDS, FACED_CATEGORIES, FACED_CHANNELS, FACED_LABELS, N_EEG_CHANNELS
+from vaxis.eeg.montage import channel_positions
 
 __all__ = ["TRUE_VALENCE", "make_faced", "make_seedv", "toy_clips", "valence_pattern"]
 
@@ -65,9 +66,10 @@ def toy_clips(n_subjects: int = 9, seed: int = 0, amp: float = 0.5
         Clip ids 1..28.
     """
     rng = np.random.default_rng(seed)
-    labels = np.repeat(np.arange(9), [3, 3, 3, 3, 4, 3, 3, 3, 3])
-    cen = rng.normal(size=(9, 30, 5))
-    X = np.concatenate([cen[labels] * amp + rng.normal(size=(28, 30, 5)) for _ in range(n_subjects)])
+    labels = FACED_LABELS
+    cen = rng.normal(size=(9, N_EEG_CHANNELS, 5))
+    X = np.concatenate([cen[labels] * amp + rng.normal(size=(len(labels), N_EEG_CHANNELS, 5))
+                        for _ in range(n_subjects)])
     return (X.astype(np.float32), np.tile(labels, n_subjects),
             np.repeat([f"sub{i:03d}" for i in range(n_subjects)], 28), np.tile(np.arange(1, 29), n_subjects))
 
@@ -154,15 +156,13 @@ def make_faced(out_dir: str | os.PathLike, n_subjects: int = 8, seed: int = 0,
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    from vaxis.eeg.datasets import FACED_LABELS
-
     labels = FACED_LABELS
     P = valence_pattern()
     flatP = P.ravel() / np.linalg.norm(P)
     cat = rng.standard_normal((9, 32 * 5))
     cat -= np.outer(cat @ flatP, flatP)
     cat = (cat / np.abs(cat).max(axis=1, keepdims=True)).reshape(9, 32, 5)
-    cat[:, 30:] = 0.0
+    cat[:, N_EEG_CHANNELS:] = 0.0
     clip_pat = rng.standard_normal((28, 32, 5)) / 2.0
     ch_off = rng.normal(0, 0.2, size=(32, 5))
     gains = rng.uniform(0.6, 1.4, n_subjects)
@@ -196,8 +196,8 @@ def make_faced(out_dir: str | os.PathLike, n_subjects: int = 8, seed: int = 0,
     text = _README.format(what="FACED layout", seed=seed, n=n_subjects)
     for folder in [out, *(p for p in out.rglob("*") if p.is_dir())]:
         (folder / "README.txt").write_text(text)
-    return {"valence": TRUE_VALENCE.copy(), "categories": ("anger", "disgust", "fear", "sadness", "neutral",
-            "amusement", "inspiration", "joy", "tenderness"), "pattern": P[:30], "category_patterns": cat[:, :30],
+    return {"valence": TRUE_VALENCE.copy(), "categories": FACED_CATEGORIES,
+            "pattern": P[:N_EEG_CHANNELS], "category_patterns": cat[:, :N_EEG_CHANNELS],
             "gains": gains, "noise_sd": noise_sd, "subject_ids": ids, "orders": orders, "de": de_all,
             "ratings": ratings_all, "valence_amp": valence_amp, "category_amp": category_amp,
             "clip_amp": clip_amp, "seed": seed}
