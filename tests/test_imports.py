@@ -93,3 +93,46 @@ def test_no_function_level_import_closes_a_cycle():
     dodges = [f"{mod} -> {dep}" for mod, deps in full.items() for dep in sorted(deps - top[mod])
               if _reaches(top, dep, mod)]
     assert dodges == []
+
+
+#: Stages, low to high. A module may import its own stage and lower ones, never a higher one; ``text`` and ``eeg``
+#: are peers that never import each other (the two data stages are independent). ``cli`` is the top.
+STAGE_RANK = {"stats": 0, "runs": 1, "text": 2, "eeg": 2, "decoding": 3, "claims": 4, "publish": 5, "cli": 6}
+#: The one documented reach upward: the fold-job kit (``runs.jobs``) loads the FACED cohort a job names.
+UPWARD_ALLOWED = {("vaxis.runs.jobs", "eeg")}
+
+
+def _stage(mod: str) -> str | None:
+    parts = mod.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in STAGE_RANK else None
+
+
+def test_no_import_from_a_lower_stage_to_a_higher_one():
+    """The order enforced (imports anywhere in a module, function level included):
+    ``stats`` < ``runs`` < ``text`` | ``eeg`` < ``decoding`` < ``claims`` < ``publish`` < ``cli``.
+
+    So ``stats``, ``runs``, ``decoding``, ``text`` and ``eeg`` never import ``claims`` or ``publish``, ``claims``
+    never imports ``publish``, ``text`` and ``eeg`` never import each other, and ``decoding`` may read ``eeg`` (the
+    data it consumes). :data:`UPWARD_ALLOWED` lists the one exception."""
+    bad = []
+    for mod, deps in graph(False).items():
+        a = _stage(mod)
+        for dep in deps:
+            b = _stage(dep)
+            if a is None or b is None or a == b or (mod, b) in UPWARD_ALLOWED:
+                continue
+            if STAGE_RANK[b] >= STAGE_RANK[a]:
+                bad.append(f"{mod} ({a}) -> {dep} ({b})")
+    assert sorted(bad) == []
+
+
+def test_stats_is_the_floor():
+    assert graph(False)["vaxis.stats"] == set()
+
+
+def test_every_module_belongs_to_a_stage():
+    """Only the package's entry points stay at the top; everything else lives in a stage folder."""
+    top = {p.stem for p in PKG.glob("*.py")}
+    assert top <= {"__init__", "__main__", "_legacy", "stats", "cli"}
+    assert {p.name for p in PKG.iterdir() if p.is_dir() and (p / "__init__.py").exists()} == \
+        {"text", "eeg", "decoding", "claims", "runs", "publish"}

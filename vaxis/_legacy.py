@@ -61,6 +61,8 @@ class LegacyFinder(importlib.abc.MetaPathFinder):
 
 
 def install() -> None:
-    """Put one :class:`LegacyFinder` on :data:`sys.meta_path` (idempotent)."""
+    """Put one :class:`LegacyFinder` first on :data:`sys.meta_path` (idempotent). First, because it claims only the
+    names of :data:`MOVED`, and a finder that knows an older copy of the package (an editable install elsewhere, a
+    stale site-packages) must not serve its flat files for them."""
     if not any(isinstance(f, LegacyFinder) for f in sys.meta_path):
-        sys.meta_path.append(LegacyFinder())
+        sys.meta_path.insert(0, LegacyFinder())

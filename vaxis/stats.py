@@ -6,7 +6,9 @@ bit-identical results.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from statistics import NormalDist
 
 import numpy as np
 from scipy import stats as _st
@@ -24,6 +26,9 @@ __all__ = [
     "fold_means",
     "clustered_paired_test",
     "mde_from_se",
+    "auroc_null_se",
+    "auroc_mde",
+    "count_outcome",
 ]
 
 
@@ -291,3 +296,28 @@ def mde_from_se(se: float, df: float, alpha: float = 0.05, power: float = 0.8, t
         return float("inf")
     a = alpha / 2 if two_sided else alpha
     return float((_st.t.ppf(1 - a, df) + _st.t.ppf(power, df)) * se)
+
+
+def auroc_null_se(n_pos: int, n_neg: int) -> float:
+    """Standard error of an AUROC under no effect: ``sqrt((n_pos + n_neg + 1) / (12 n_pos n_neg))`` (Mann-Whitney)."""
+    return math.sqrt((n_pos + n_neg + 1) / (12.0 * n_pos * n_neg))
+
+
+def auroc_mde(n_pos: int, n_neg: int, alpha: float = 0.05, power: float = 0.8) -> float:
+    """The smallest AUROC above 0.5 that a two-sided test at ``alpha`` detects with ``power`` on one benchmark of
+    ``n_pos`` positive and ``n_neg`` negative texts: ``0.5 + (z_{1-alpha/2} + z_power) * SE_0``."""
+    if n_pos < 1 or n_neg < 1:
+        return float("nan")
+    return 0.5 + (NormalDist().inv_cdf(1 - alpha / 2) + NormalDist().inv_cdf(power)) * auroc_null_se(n_pos, n_neg)
+
+
+def count_outcome(diff: float, ci_low: float, ci_high: float, p_holm: float, p_equivalence: float, *,
+                  alpha: float, margin: float) -> str:
+    """Four-way outcome of one paired comparison: ``improved`` / ``reduced`` (Holm-significant difference),
+    ``unchanged`` (equivalent: the equivalence test against +-``margin`` is significant, ``p_equivalence < alpha``,
+    and the difference is not significant), else ``inconclusive``."""
+    if math.isfinite(p_holm) and p_holm < alpha and math.isfinite(diff) and diff != 0:
+        return "improved" if diff > 0 else "reduced"
+    if math.isfinite(p_equivalence) and p_equivalence < alpha:
+        return "unchanged"
+    return "inconclusive"

@@ -5,7 +5,7 @@ a cluster (:func:`vaxis.stats.clustered_paired_test`, calibrated by simulation i
 For every strategy: the paired difference (strategy - label-only, same subjects, seeds, initial weights and batch
 order) with its CI and p-value, Holm across the strategies; an equivalence test (TOST) against +-``margin``, Holm
 across the strategies too; the minimum detectable effect at Holm's strictest level (alpha / m); and one of four
-outcomes (:func:`vaxis.publish.verdicts.count_outcome`): improved, reduced, unchanged (equivalent), inconclusive.
+outcomes (:func:`vaxis.stats.count_outcome`): improved, reduced, unchanged (equivalent), inconclusive.
 """
 
 from __future__ import annotations
@@ -13,8 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from vaxis.claims.alignment import FAMILIES, STRATEGIES
-from vaxis.publish.verdicts import count_outcome
-from vaxis.stats import clustered_paired_test, equivalence_pvalue, holm, mde_from_se
+from vaxis.stats import clustered_paired_test, count_outcome, equivalence_pvalue, holm, mde_from_se
 
 __all__ = ["compare_strategies", "count_outcomes", "OUTCOME_ORDER"]
 

@@ -8,6 +8,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
+from vaxis.stats import count_outcome
+
 __all__ = ["OUTCOMES", "SYNTHETIC_REASON", "Power", "Verdict", "synthetic_verdict", "directional", "interval_outcome",
            "count_outcome", "criteria_outcome"]
 
@@ -142,18 +144,6 @@ def interval_outcome(ci_low: float, ci_high: float, threshold: float) -> str:
     if ci_high < threshold:
         return "below"
     return "undecided"
-
-
-def count_outcome(diff: float, ci_low: float, ci_high: float, p_holm: float, p_equivalence: float, *,
-                  alpha: float, margin: float) -> str:
-    """Four-way outcome of one paired comparison: ``improved`` / ``reduced`` (Holm-significant difference),
-    ``unchanged`` (equivalent: the equivalence test against +-``margin`` is significant, ``p_equivalence < alpha``,
-    and the difference is not significant), else ``inconclusive``."""
-    if _finite(p_holm) and p_holm < alpha and _finite(diff) and diff != 0:
-        return "improved" if diff > 0 else "reduced"
-    if _finite(p_equivalence) and p_equivalence < alpha:
-        return "unchanged"
-    return "inconclusive"
 
 
 def criteria_outcome(criteria: Sequence[Mapping], rule: str, source: str = "faced") -> Verdict:

@@ -23,10 +23,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from vaxis import __version__
 from vaxis.runs.cache import atomic_write_bytes
+from vaxis.runs.store import to_jsonable
 
 __all__ = ["results_root", "to_jsonable", "write_results", "read_results", "check_contract", "VERDICTS",
            "POWER_KEYS"]
@@ -37,30 +36,6 @@ VERDICTS = ("replicates", "partly", "does not replicate", "inconclusive", "not r
 def results_root(results_dir: str | os.PathLike | None = None) -> Path:
     """``results_dir`` if given, else ``$VAXIS_RESULTS``, else ``./results``."""
     return Path(results_dir or os.environ.get("VAXIS_RESULTS") or "results")
-
-
-def to_jsonable(obj: Any) -> Any:
-    """Convert numpy / pandas / Path objects to plain JSON types; NaN and Inf become ``None``."""
-    if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        return None if not math.isfinite(float(obj)) else float(obj)
-    if isinstance(obj, (np.bool_,)):
-        return bool(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    if hasattr(obj, "to_dict") and callable(obj.to_dict):  # pandas
-        try:
-            return to_jsonable(obj.to_dict(orient="records"))
-        except TypeError:
-            return to_jsonable(obj.to_dict())
-    return obj
 
 
 POWER_KEYS = ("unit", "n", "alpha", "correction", "mde", "effect")

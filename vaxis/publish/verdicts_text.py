@@ -15,6 +15,7 @@ from vaxis.publish.outcomes import (
     _finite,
     synthetic_verdict,
 )
+from vaxis.stats import auroc_mde, auroc_null_se
 
 __all__ = ["CLAIM2_MARGIN", "CLAIM3_MARGIN", "TEXT_ALPHA", "RULE_1", "RULE_2", "RULE_3", "claim1", "claim2", "claim3",
            "power_claim1", "auroc_null_se", "auroc_mde", "power_claim2", "power_claim3"]
@@ -197,19 +198,6 @@ def power_claim1(n_pos: int = 4, n_neg: int = 4, alpha: float = TEXT_ALPHA, powe
                  alpha=alpha, correction="none per model (replicates needs every model); exact permutation p "
                  ">= 1/35", mde=float(hi), power=power,
                  effect="held-out separation d' (pooled within-group SDs; one-sided two-sample t, noncentral t)")
-
-
-def auroc_null_se(n_pos: int, n_neg: int) -> float:
-    """Standard error of an AUROC under no effect: ``sqrt((n_pos + n_neg + 1) / (12 n_pos n_neg))`` (Mann-Whitney)."""
-    return math.sqrt((n_pos + n_neg + 1) / (12.0 * n_pos * n_neg))
-
-
-def auroc_mde(n_pos: int, n_neg: int, alpha: float = TEXT_ALPHA, power: float = 0.8) -> float:
-    """The smallest AUROC above 0.5 that a two-sided test at ``alpha`` detects with ``power`` on one benchmark of
-    ``n_pos`` positive and ``n_neg`` negative texts: ``0.5 + (z_{1-alpha/2} + z_power) * SE_0``."""
-    if n_pos < 1 or n_neg < 1:
-        return float("nan")
-    return 0.5 + (_z(1 - alpha / 2) + _z(power)) * auroc_null_se(n_pos, n_neg)
 
 
 def power_claim2(n_pos: Sequence[int], n_neg: Sequence[int], n_models: int, alpha: float = TEXT_ALPHA,

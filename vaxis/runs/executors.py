@@ -27,6 +27,8 @@ import traceback
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from vaxis.runs.store import to_jsonable
+
 __all__ = ["execute", "resolve", "EXECUTORS", "run_inline", "run_local", "run_ray", "demo_job"]
 
 Record = dict[str, Any]
@@ -78,8 +80,6 @@ def execute(job: dict[str, Any], threads: int | None = 1) -> Record:
         ``id, fn, config, status ("ok" | "failed"), result, error, traceback, seconds, host,
         pid, attempts, started, finished``; ``result`` is a JSON-able dict.
     """
-    from vaxis.publish.results import to_jsonable
-
     started, t0 = _now(), time.perf_counter()
     rec: Record = {"id": job["id"], "fn": job["fn"], "config": job["config"], "status": "ok",
                    "result": None, "error": None, "traceback": None}

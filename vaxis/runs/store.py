@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -14,9 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from vaxis.runs.cache import atomic_write_bytes, data_fingerprint, hash_key
 
-__all__ = ["Job", "Grid", "ResultStore", "Summary", "check_data_key"]
+__all__ = ["to_jsonable", "Job", "Grid", "ResultStore", "Summary", "check_data_key"]
 
 
 _SAFE = {f.__name__: f for f in (abs, min, max, len, int, float, str, round, bool, any, all, sorted)}
@@ -268,3 +271,28 @@ def check_data_key(config: Mapping[str, Any], *arrays: Any, fingerprint: str | N
     if fp != key:
         raise ValueError(f"data at {config.get('data_dir')} differ from the driver's (fingerprint {fp} != {key}): "
                          "every worker must read the same data")
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert numpy / pandas / Path objects to plain JSON types; NaN and Inf become ``None``."""
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return to_jsonable(obj.tolist())
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        return None if not math.isfinite(float(obj)) else float(obj)
+    if isinstance(obj, (np.bool_,)):
+        return bool(obj)
+    if isinstance(obj, Path):
+        return str(obj)
+    if hasattr(obj, "to_dict") and callable(obj.to_dict):  # pandas
+        try:
+            return to_jsonable(obj.to_dict(orient="records"))
+        except TypeError:
+            return to_jsonable(obj.to_dict())
+    return obj
+

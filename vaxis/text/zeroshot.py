@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
-from vaxis.publish.verdicts import auroc_mde
+from vaxis.stats import auroc_mde
 from vaxis.text import llm
 from vaxis.text import sentiment as B
 from vaxis.text.axis import VAxis, anchor_states
@@ -224,7 +224,7 @@ def score_benchmarks(run: dict, n_boot: int = 1000, seed: int = 0, n_random: int
     table : DataFrame
         One row per benchmark: ``n`` (binary rows), ``n_pos``, ``auroc`` / ``accuracy`` / ``spearman`` with
         ``_lo`` / ``_hi`` 95 % CIs (AUROC: percentile bootstrap of :func:`boot_indices` draws), ``auroc_mde``
-        (the smallest AUROC above 0.5 detectable at that n, :func:`vaxis.publish.verdicts.auroc_mde`), ``n_graded``,
+        (the smallest AUROC above 0.5 detectable at that n, :func:`vaxis.stats.auroc_mde`), ``n_graded``,
         ``threshold``, ``layer``, and the random-direction AUROC median and 2.5 / 97.5 % quantiles.
     random_aurocs : dict of ndarray, each shape (n_random,)
     auroc_boots : dict of ndarray, each shape (n_boot,): the AUROC of each shared resample of the binary texts

@@ -1,0 +1,77 @@
+"""The house of issue 18: every module fits in one sitting (at most 400 lines), and the flat module paths of 0.2
+still import, with a DeprecationWarning, as the very module objects of their new homes."""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+
+import vaxis
+from vaxis import _legacy
+
+PKG = Path(vaxis.__file__).resolve().parent
+MAX_LINES = 400
+
+
+def test_no_module_over_400_lines():
+    sizes = {p.relative_to(PKG).as_posix(): len(p.read_text().splitlines()) for p in PKG.rglob("*.py")}
+    assert {m: n for m, n in sizes.items() if n > MAX_LINES} == {}
+
+
+def _forget(old: str) -> None:
+    """Drop the alias so the next import goes through the finder again (and warns again)."""
+    sys.modules.pop(old, None)
+    vaxis.__dict__.pop(old.rpartition(".")[2], None)
+
+
+@pytest.mark.parametrize("old", sorted(_legacy.MOVED))
+def test_old_path_imports_the_new_module_with_a_warning(old):
+    new = _legacy.MOVED[old]
+    assert not (PKG / f"{old.rpartition('.')[2]}.py").exists()          # no shim file left behind
+    _forget(old)
+    with pytest.warns(DeprecationWarning, match=f"{old} moved to {new}; the old path goes in 0.4"):
+        mod = importlib.import_module(old)
+    assert mod is importlib.import_module(new)
+    assert sys.modules[old] is sys.modules[new]
+    _forget(old)
+    with pytest.warns(DeprecationWarning, match=f"{old} moved to {new}"):
+        attr = getattr(vaxis, old.rpartition(".")[2])                 # from vaxis import <old name>
+    assert attr is sys.modules[new]
+    _forget(old)
+
+
+def test_from_vaxis_import_and_attribute_access_of_moved_names():
+    _forget("vaxis.benchmarks")
+    _forget("vaxis.training")
+    with pytest.warns(DeprecationWarning, match="vaxis.training moved to vaxis.decoding.training"):
+        from vaxis import training
+    from vaxis.decoding import training as new
+    assert training is new
+    with pytest.warns(DeprecationWarning, match="vaxis.benchmarks moved to vaxis.text.sentiment"):
+        from vaxis.benchmarks import auroc
+    from vaxis.text.sentiment_metrics import auroc as new_auroc
+    assert auroc is new_auroc
+    _forget("vaxis.benchmarks")
+    _forget("vaxis.training")
+
+
+def test_new_paths_import_without_a_warning_and_unknown_names_fail():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DeprecationWarning)
+        for new in sorted(set(_legacy.MOVED.values())):
+            importlib.import_module(new)
+    with pytest.raises(AttributeError):
+        vaxis.no_such_module  # noqa: B018
+    with pytest.raises(ModuleNotFoundError):
+        importlib.import_module("vaxis.no_such_module")
+
+
+def test_version_is_the_layout_release():
+    import tomllib
+
+    pyproject = tomllib.loads((PKG.parent / "pyproject.toml").read_text())
+    assert vaxis.__version__ == pyproject["project"]["version"] == "0.3.0"
