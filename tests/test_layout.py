@@ -75,3 +75,19 @@ def test_version_is_the_layout_release():
 
     pyproject = tomllib.loads((PKG.parent / "pyproject.toml").read_text())
     assert vaxis.__version__ == pyproject["project"]["version"] == "0.3.0"
+
+
+def test_every_job_function_named_in_the_sources_and_the_book_resolves():
+    """Stored sweep jobs name their function as ``"module:function"``: every such name in the package, the chapters
+    and the book's pages imports (no 0.2 path among them)."""
+    import re
+
+    root = PKG.parent
+    files = [*PKG.rglob("*.py"), *(root / "notebooks").glob("*.py"), *(root / "book").glob("*.md"),
+             root / "README.md", root / "CONTRIBUTING.md"]
+    found = {m for f in files for m in re.findall(r"\bvaxis(?:\.\w+)+:\w+", f.read_text())}
+    assert len(found) >= 6
+    for name in sorted(found):
+        module, _, fn = name.partition(":")
+        assert module not in _legacy.MOVED, name
+        assert callable(getattr(importlib.import_module(module), fn)), name

@@ -1,14 +1,16 @@
 """Residual-diversity ensembles of EEG decoders and their same-size controls (chapter 8).
 
+The pool they are drawn from (diversity measures, decorrelation, augmentation, :func:`train_pool`) is in
+:mod:`vaxis.claims.ensemble_pool`, re-exported here; this module selects and combines.
+
 Members whose *within-class residual* subspaces differ, all trained in one stacked pass per architecture
 (:func:`vaxis.decoding.stacking.train_stacked`): ``greedy`` = selection from a label-only pool (seeds x architectures)
-by
-greedy residual disagreement; ``decor`` = members of one fold share their batches and pay ``weight * mean linear
-CKA`` between their within-class residual representations (a cross-model term through the stacked ``loss_fn``
-hook); ``aug`` = members trained on the training windows plus residual-mixed copies (a window of subject ``s``,
-class ``c`` becomes ``mean(s, c) + x_j - mean(s_j, c)`` for a window ``j`` of class ``c`` of another training
-subject). Same-size controls: a plain ``seed`` ensemble, a ``bagged`` one (bootstrap over training subjects),
-``pool-random`` (random draw from the same pool) and the ``single`` best model (best validation balanced accuracy).
+by greedy residual disagreement; ``decor`` = members of one fold share their batches and pay ``weight * mean linear
+CKA`` between their within-class residual representations (a cross-model term through the stacked ``loss_fn`` hook);
+``aug`` = members trained on the training windows plus residual-mixed copies (a window of subject ``s``, class ``c``
+becomes ``mean(s, c) + x_j - mean(s_j, c)`` for a window ``j`` of class ``c`` of another training subject). Same-size
+controls: a plain ``seed`` ensemble, a ``bagged`` one (bootstrap over training subjects), ``pool-random`` (random draw
+from the same pool) and the ``single`` best model (best validation balanced accuracy).
 
 Residual diversity: each member's representation on the same training windows minus its class means; its top-``k``
 principal-component scores span a ``k``-dim subspace of *sample space* (R^n, shared by all members whatever their

@@ -1,4 +1,6 @@
-"""Subject-disjoint evaluation of EEG decoders: folds, normalisation, metrics and :func:`evaluate`.
+"""Subject-disjoint evaluation of EEG decoders: folds, manifests and :func:`evaluate`.
+
+The metrics (balanced accuracy, macro-F1, clip level) are in :mod:`vaxis.decoding.metrics`, re-exported here.
 
 The heavy lifting (many models trained at once) is in :mod:`vaxis.decoding.stacking`; this module decides
 *what* each stacked model sees. Everything takes plain arrays ``(X, y, groups[, clips])`` or any object

@@ -1,6 +1,8 @@
 """Verdict rules: one pure function per claim turning a chapter's statistics into a verdict.
 
-Every rule is fixed here, in code, before any chapter reads its data; its text (``RULES[claim]``) is printed by the
+The generic machinery is in :mod:`vaxis.publish.outcomes` and the text claims' rules (1-3) in
+:mod:`vaxis.publish.verdicts_text`; both are re-exported here. Every rule is fixed in code, before any chapter
+reads its data; its text (``RULES[claim]``) is printed by the
 chapter before the result and stored beside the verdict in ``results/<chapter>.json``. Four outcomes
 (:data:`OUTCOMES`):
 

@@ -9,7 +9,7 @@ same subject cut, the data fingerprint checked, the shared input pipeline applie
 Driver side::
 
     job = ReferenceJob.for_cohort(eeg, pipeline=DEFAULT, cache_dir=cache_dir, task="9class")
-    grid = job_grid(job, "vaxis.claims.reference:fold_job", axes={"task": tasks, "fold": folds}, name="reference")
+    grid = job_grid(job, "vaxis.claims.reference:repeat_job", axes={"task": tasks, "fold": folds}, name="reference")
     summary, table = run_checked(grid, chapter_store("reference", cache_dir), executor, address, quick)
 
 Worker side: ``job = ReferenceJob.from_config(config); eeg = job.load()``; results travel as

@@ -18,7 +18,7 @@ How a chapter (5-8) runs its training through this layer::
 
     # the notebook: `executor = "local"` and `address = None` in its parameters cell
     grid = Grid(axes={"strategy": names, "weight": [0.1, 1.0], "seed": [0, 1], "fold": list(range(10))},
-                fixed={"data_dir": data_dir}, fn="vaxis.decoding.training:train_job", resources={"num_gpus": 0.25})
+                fixed={"data_dir": data_dir}, fn="myproject.jobs:train_job", resources={"num_gpus": 0.25})
     summary = run(grid, ResultStore(results_root(results_dir) / "sweeps" / "ch6"),
                   executor=executor, address=address)
     table = summary.store.table(grid)             # pandas: config columns + result columns

@@ -1,4 +1,5 @@
-"""Sentiment benchmarks: readers, zero-shot V-axis scoring, lexicon baselines.
+"""Sentiment benchmarks: readers and evaluation sets (metrics and lexicon baselines in
+:mod:`vaxis.text.sentiment_metrics`, re-exported here).
 
 Readers return a :class:`pandas.DataFrame` with columns ``text`` and ``label`` (1 = positive, 0 = negative)
 plus ``fine_label`` for graded benchmarks (SST-5: 1..5, TweetEval: 0/1/2, IMDB: star rating 1..10).
