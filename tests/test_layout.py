@@ -91,3 +91,19 @@ def test_every_job_function_named_in_the_sources_and_the_book_resolves():
         module, _, fn = name.partition(":")
         assert module not in _legacy.MOVED, name
         assert callable(getattr(importlib.import_module(module), fn)), name
+
+
+def test_old_module_keeps_its_own_spec_and_old_dash_m_paths_still_run():
+    import os
+    import subprocess
+
+    _forget("vaxis.training")
+    with pytest.warns(DeprecationWarning):
+        old = importlib.import_module("vaxis.training")
+    assert old.__spec__.name == old.__name__ == "vaxis.decoding.training"
+    _forget("vaxis.training")
+    env = {**os.environ, "PYTHONPATH": str(PKG.parent)}
+    out = subprocess.run([sys.executable, "-W", "always::DeprecationWarning", "-m", "vaxis.book", "sync", "--check"],
+                         cwd=PKG.parent, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "vaxis.book moved to vaxis.publish.book" in out.stderr

@@ -3,7 +3,8 @@
 ``import vaxis.training`` (or ``from vaxis import training``) warns :class:`DeprecationWarning` and returns the module
 that now lives at ``vaxis.decoding.training``: the same module object, registered in :data:`sys.modules` under both
 names. :class:`LegacyFinder` (installed on :data:`sys.meta_path` by ``vaxis/__init__.py``) serves the ``import``
-statement; ``vaxis.__getattr__`` serves attribute access; both go through :func:`load`. The table goes in 0.4.
+statement (and ``python -m vaxis.book``, through the loader's ``get_code``); ``vaxis.__getattr__`` serves attribute
+access; both go through :func:`load`. The table goes in 0.4.
 """
 
 from __future__ import annotations
@@ -45,10 +46,20 @@ def load(old: str):
 
 class _AliasLoader(importlib.abc.Loader):
     def create_module(self, spec):
-        return load(spec.name)
+        module = load(spec.name)
+        self._spec = module.__spec__                   # the import machinery stamps the alias spec on the module
+        return module
 
-    def exec_module(self, module):                     # the new module is already executed
-        pass
+    def exec_module(self, module):                     # the new module is already executed; give its spec back
+        module.__spec__ = self._spec
+
+    def get_code(self, fullname):
+        """``python -m vaxis.book ...`` (runpy asks for code, not a module): the new module's code, after the
+        warning."""
+        new = MOVED[fullname]
+        warnings.warn(f"{fullname} moved to {new}; the old path goes in {REMOVED_IN}", DeprecationWarning,
+                      stacklevel=2)
+        return importlib.util.find_spec(new).loader.get_code(new)
 
 
 class LegacyFinder(importlib.abc.MetaPathFinder):
@@ -57,7 +68,8 @@ class LegacyFinder(importlib.abc.MetaPathFinder):
     def find_spec(self, fullname, path=None, target=None):
         if fullname not in MOVED:
             return None
-        return importlib.util.spec_from_loader(fullname, _AliasLoader())
+        origin = importlib.util.find_spec(MOVED[fullname]).origin      # the file ``python -m`` runs as __main__
+        return importlib.util.spec_from_loader(fullname, _AliasLoader(), origin=origin)
 
 
 def install() -> None:
