@@ -117,3 +117,12 @@ def test_cache_and_job_ids_follow_the_code(tmp_path):
         f.write("\n# an edit in the module that computes the entry\n")
     n4, _ = run()
     assert n4 == 1                                              # recomputed
+
+
+def test_source_hash_names_modules_by_path_or_dotted_name_from_the_package_root():
+    from vaxis.runs.cache import source_hash
+
+    assert source_hash(["eeg/pipeline", "runs/cache"]) == source_hash(["vaxis.eeg.pipeline", "runs.cache"])
+    assert source_hash(["eeg/pipeline"]) != source_hash(["eeg/normalise"])
+    with pytest.raises(FileNotFoundError, match="pipeline"):
+        source_hash(["pipeline"])                                   # a 0.2 flat path names no file now
