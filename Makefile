@@ -39,7 +39,7 @@ book: setup
 test: setup
 	$(VENV)/bin/ruff check vaxis tests benchmarks tools notebooks
 	$(PY) -m vaxis.publish.book sync --check
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto --maxprocesses 4 --durations 12
 
 site-check: $(STAMP)
 	$(PY) -m vaxis.publish.sitecheck _build/html --screenshots _build/screenshots

@@ -41,12 +41,14 @@ train = {"epochs": 6, "steps_per_epoch": 40, "patience": 2, "lr": 1e-3, "batch_s
          "dropout": 0.3, "max_val": 2048}    # every architecture; arch_settings override per architecture
 arch_settings = {"tcn": {"batch_size": 64, "hidden": 32}}   # a tcn sample is a whole clip (30 windows)
 n_perm = 10_000      # unrestricted permutations (probe maps and RSA labels); the split-kept null is exact (576)
-folds_per_job = None  # folds trained in one stacked job (None: all; 1 spreads the jobs over a cluster)
+folds_per_job = 5     # folds trained in one stacked job (None: all; 1 spreads the jobs over a cluster); 5 gives
+                     # 2 jobs per architecture, so two workers finish together (the TCN job alone is ~45% of the work)
 alpha = 0.05
 margin = 0.10        # the smallest mean probe gain over the null that counts as rediscovery (Spearman)
 device = "auto"
 threads = 1          # torch / BLAS threads (1 is fastest on a shared 2-core machine)
-executor = "inline"  # where the fold jobs run: inline (this process), local (worker processes) or ray
+executor = "local"   # where the fold jobs run: local (one worker process per core, one thread each), inline (this
+                     # process, one job after another: debugging) or ray
 address = None       # Ray cluster address for executor ray, e.g. ray://head:10001 (None: RAY_ADDRESS or local)
 quick = False        # small settings for CI tests
 seed = 0
@@ -319,7 +321,7 @@ write_results("05_rediscovery", {
 #
 # ## Rerun on your own data
 # `papermill notebooks/05_rediscovery.ipynb out.ipynb -p faced_dir /path/to/FACED -p quick False`.
-# The fold jobs run in this process by default; `-p executor local` spreads them over this machine's cores,
+# The fold jobs run in worker processes on this machine's cores by default (`-p executor inline`: in this process),
 # `-p executor ray -p address ray://head:10001` over a Ray cluster (workers must read `faced_dir` at the same path;
 # each job checks the data's fingerprint). Finished jobs stay under `<cache>/sweeps/05_rediscovery/`
 # (`vaxis sweep status --store <that folder>`): a rerun with the same settings trains nothing.

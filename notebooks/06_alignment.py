@@ -38,7 +38,8 @@
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # the LLM whose nine sentences give positions, geometry and embeddings (first one used)
 device = "auto"
-executor = "inline"  # where the fold jobs run: inline (this process), local (worker processes) or ray
+executor = "local"   # where the fold jobs run: local (one worker process per core, one thread each), inline (this
+                     # process, one job after another: debugging) or ray
 address = None       # Ray cluster address for executor ray, e.g. ray://head:10001 (None: RAY_ADDRESS or local)
 quick = False        # small settings for CI tests: 5 strategies, 1 seed, 3 folds, 5 epochs
 seed = 0

@@ -41,7 +41,8 @@
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # the LLM giving positions / embeddings (first one used)
 device = "auto"
-executor = "inline"  # where the fold jobs run: inline (this process), local (worker processes) or ray
+executor = "local"   # where the fold jobs run: local (one worker process per core, one thread each), inline (this
+                     # process, one job after another: debugging) or ray
 address = None       # Ray cluster address for executor ray, e.g. ray://head:10001 (None: RAY_ADDRESS or local)
 quick = False        # small settings for CI tests
 seed = 0
@@ -237,6 +238,6 @@ write_results("07_saturation", {
 #   operationalisation, each fixed in `vaxis.publish.verdicts.RULE_7` before the run.
 #
 # **Rerun:** `papermill notebooks/07_saturation.ipynb out.ipynb -p faced_dir /path/to/FACED -p seeds "[0, 1, 2, 3]"`.
-# The fold jobs run in this process by default; `-p executor local` spreads them over this machine's cores,
+# The fold jobs run in worker processes on this machine's cores by default (`-p executor inline`: in this process),
 # `-p executor ray -p address ray://head:10001` over a Ray cluster. Finished jobs stay under
 # `<cache>/sweeps/07_saturation/`: an interrupted run resumes where it stopped.

@@ -54,7 +54,8 @@ epochs = 6
 steps_per_epoch = 30
 alpha = 0.05
 device = "auto"
-executor = "inline"      # where the fold jobs run: inline (this process), local (worker processes) or ray
+executor = "local"       # where the fold jobs run: local (one worker process per core, one thread each), inline (this
+                         # process, one job after another: debugging) or ray
 address = None           # Ray cluster address for executor ray, e.g. ray://head:10001 (None: RAY_ADDRESS or local)
 quick = False            # small settings for CI tests
 seed = 0

@@ -31,8 +31,9 @@ def _run(nb: Path, tmp_path: Path, monkeypatch, **extra) -> dict:
         monkeypatch.delenv(var, raising=False)  # quick runs use the synthetic cohort
     monkeypatch.setenv("VAXIS_RESULTS", str(tmp_path / "results"))
     declared = pm.inspect_notebook(str(nb))
+    # quick runs train in the kernel (executor inline): worker start-up would dominate their seconds of training
     params = {k: v for k, v in {"quick": True, "device": "cpu", "results_dir": str(tmp_path / "results"),
-                                **extra}.items() if k in declared}
+                                "executor": "inline", **extra}.items() if k in declared}
     assert "quick" in params, f"{nb.name} declares no `quick` parameter"
     pm.execute_notebook(str(nb), str(tmp_path / nb.name), parameters=params, kernel_name="python3",
                         cwd=str(ROOT), progress_bar=False)

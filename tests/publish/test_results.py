@@ -1,3 +1,4 @@
+import re
 
 import numpy as np
 import pytest
@@ -50,6 +51,10 @@ def test_scoreboard_figure_from_headlines(tmp_path):
     out = scoreboard.write_scoreboard(tmp_path, tmp_path / "sb" / "scoreboard.md")
     assert (tmp_path / "sb" / "scoreboard.png").stat().st_size > 1000
     assert "scoreboard.png" in out.read_text()
+    # the book includes chapters/scoreboard.md from book/claims.md: the figure path must resolve from the includer
+    out = scoreboard.write_scoreboard(tmp_path, tmp_path / "sb" / "scoreboard.md", page_dir=tmp_path)
+    ref = re.search(r"```\{figure\} (\S+)", out.read_text()).group(1)
+    assert ref == "sb/scoreboard.png" and (tmp_path / ref).is_file()
 
 
 def test_scoreboard_names_corrupt_file(tmp_path):

@@ -203,7 +203,8 @@ def build(chapters: list[str] | None, params: dict) -> int:
             print(f"!! {src.stem} FAILED: {type(exc).__name__}: {str(exc)[-1500:]}", file=sys.stderr, flush=True)
     for src in chapter_sources():
         write_placeholder(src)
-    write_scoreboard(Path(os.environ["VAXIS_RESULTS"]), ROOT / "book" / "chapters" / "scoreboard.md")
+    write_scoreboard(Path(os.environ["VAXIS_RESULTS"]), ROOT / "book" / "chapters" / "scoreboard.md",
+                     page_dir=ROOT / "book")
     t0 = time.perf_counter()
     cmd = [str(Path(sys.executable).parent / "jupyter-book"), "build", str(ROOT), "--builder", "html",
            "-W", "-n", "--keep-going"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 __all__ = ["PAPER_CLAIMS", "collect_rows", "render_scoreboard", "plot_scoreboard", "write_scoreboard"]
@@ -137,11 +138,17 @@ def plot_scoreboard(rows: list[dict], path: Path) -> Path | None:
     return path
 
 
-def write_scoreboard(results_dir: Path, out: Path) -> Path:
-    """Render the scoreboard from ``results_dir`` into ``out`` (markdown, included by ``book/claims.md``) and its
-    summary figure beside it (``scoreboard.png``)."""
+def write_scoreboard(results_dir: Path, out: Path, page_dir: Path | None = None) -> Path:
+    """Render the scoreboard from ``results_dir`` into ``out`` (markdown) and its summary figure beside it
+    (``scoreboard.png``).
+
+    ``page_dir`` is the folder of the page that includes ``out`` (``book/claims.md`` includes
+    ``book/chapters/scoreboard.md``): MyST resolves an included file's image paths from the including page, so the
+    figure is referenced relative to it (default: ``out``'s own folder).
+    """
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = collect_rows(results_dir)
     fig = plot_scoreboard(rows, out.with_suffix(".png"))
-    out.write_text(render_scoreboard(rows, fig.name if fig else None))
+    ref = None if fig is None else Path(os.path.relpath(fig, page_dir or out.parent)).as_posix()
+    out.write_text(render_scoreboard(rows, ref))
     return out
