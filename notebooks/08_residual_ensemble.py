@@ -21,9 +21,8 @@
 # **What we test.** A pool of label-only decoders per fold: 4 architectures (`mlp`, `linear`, `dgcnn`,
 # `spatial_spectral`) x 5 seeds, plus 10 seeds and 10 subject-bootstrap bags of the main architecture, all on the
 # shared input pipeline (LDS restarted per clip, then per-subject z-score). The headline ensemble, fixed before the
-# run, is `greedy`: greedy residual disagreement over the label-only pool (`vaxis.claims.ensemble`), combined by the
-# mean
-# of probabilities, with **5 members** (10 as a secondary row). Every control has the same size: a plain `seed`
+# run, is `greedy`: greedy residual disagreement over the label-only pool (`vaxis.claims.ensemble`), combined by
+# the mean of probabilities, with **5 members** (10 as a secondary row). Every control has the same size: a plain `seed`
 # ensemble, a `bagged` one, `pool-random` (a random draw from the pool that never starts from the greedy
 # ensemble's first member), and the `single` best model chosen on validation subjects; FACED's DE + linear SVM
 # re-run on the same folds (`vaxis.claims.reference`) stands beside them.

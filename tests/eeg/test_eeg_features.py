@@ -7,6 +7,7 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
+from _lds_reference import plain_lds
 from hypothesis import given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
@@ -134,32 +135,15 @@ def test_running_normalise_matches_loop():
     np.testing.assert_allclose(out[1].transpose(0, 2, 1, 3).reshape(12, 4), exp, rtol=1e-4, atol=1e-5)
 
 
-def _lds_loop(seq, Q=1e-4, R=1.0, V0=0.01):  # SEED's reference (A = C = 1), one feature
-    n = len(seq)
-    u, V, P = np.zeros(n), np.zeros(n), np.zeros(n)
-    K = V0 / (V0 + R)
-    u[0] = seq.mean() + K * (seq[0] - seq.mean())
-    V[0] = (1 - K) * V0
-    for i in range(1, n):
-        P[i - 1] = V[i - 1] + Q
-        K = P[i - 1] / (P[i - 1] + R)
-        u[i] = u[i - 1] + K * (seq[i] - u[i - 1])
-        V[i] = (1 - K) * P[i - 1]
-    P[n - 1] = V[n - 1] + Q
-    uh = u.copy()
-    for i in range(n - 2, -1, -1):
-        uh[i] = u[i] + V[i] / P[i] * (uh[i + 1] - u[i])
-    return uh
-
 
 def test_lds_restart_per_clip_vs_across():
     rng = np.random.default_rng(0)
     x = rng.standard_normal((2, 3, 4, 10, 5))
     per_clip = lds_smooth(x)
-    np.testing.assert_allclose(per_clip[1, 2, 3, :, 4], _lds_loop(x[1, 2, 3, :, 4]), atol=1e-12)
+    np.testing.assert_allclose(per_clip[1, 2, 3, :, 4], plain_lds(x[1, 2, 3, :, 4]), atol=1e-12)
     across = lds_smooth(x, restart_at_clip=False)
     seq = x[0, :, 1, :, 2].reshape(-1)  # clips concatenated in index order
-    np.testing.assert_allclose(across[0, :, 1, :, 2].reshape(-1), _lds_loop(seq), atol=1e-12)
+    np.testing.assert_allclose(across[0, :, 1, :, 2].reshape(-1), plain_lds(seq), atol=1e-12)
     assert not np.allclose(across, per_clip)
 
 

@@ -7,6 +7,7 @@ import inspect
 
 import numpy as np
 import pytest
+from _lds_reference import plain_lds
 
 from vaxis.eeg.normalise import lds_smooth
 from vaxis.eeg.pipeline import DEFAULT, Pipeline, apply_pipeline, as_pipeline
@@ -17,32 +18,13 @@ def _x(seed=0, shape=(3, 6, 4, 10, 5)):
     return rng.normal(2.0, 0.5, shape) + rng.normal(0, 1, shape[:1] + (1, 1, 1, 1))
 
 
-def _plain_lds(seq):
-    """A plain-loop Kalman filter + RTS smoother of one sequence (FACED's parameters), independent of the code."""
-    Q, R, V0 = 1e-4, 1.0, 0.01  # state and observation maps A = C = 1
-    n = len(seq)
-    u, V, P = np.zeros(n), np.zeros(n), np.zeros(n)
-    mu0 = seq.mean()
-    K = V0 / (V0 + R)
-    u[0], V[0] = mu0 + K * (seq[0] - mu0), (1 - K) * V0
-    for i in range(1, n):
-        P[i - 1] = V[i - 1] + Q
-        K = P[i - 1] / (P[i - 1] + R)
-        u[i] = u[i - 1] + K * (seq[i] - u[i - 1])
-        V[i] = (1 - K) * P[i - 1]
-    P[n - 1] = V[n - 1] + Q
-    out = u.copy()
-    for i in range(n - 2, -1, -1):
-        out[i] = u[i] + V[i] / P[i] * (out[i + 1] - u[i])
-    return out
-
 
 def test_default_is_lds_per_clip_then_per_subject_zscore():
     x = _x()
     out = DEFAULT.transform(x)
     sm = np.zeros_like(x)
     for s, c, ch, b in np.ndindex(x.shape[0], x.shape[1], x.shape[2], x.shape[4]):
-        sm[s, c, ch, :, b] = _plain_lds(x[s, c, ch, :, b])
+        sm[s, c, ch, :, b] = plain_lds(x[s, c, ch, :, b])
     mu, sd = sm.mean(axis=(1, 3), keepdims=True), sm.std(axis=(1, 3), keepdims=True)
     np.testing.assert_allclose(out, (sm - mu) / sd, atol=1e-4)
     assert out.dtype == np.float32 and DEFAULT.as_dict() == {"normalisation": "per-subject", "smoothing": "lds-clip"}
