@@ -133,11 +133,11 @@ pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "ba
 
 # %% [markdown]
 # ## Train everything (one sweep job per fold)
-# Each fold is one job (`vaxis.claims.alignment_jobs.fold_job`): its V-map, every strategy at every weight for
-# every seed and the label-only model in two stacked passes (the topographic strategies, which need input-layer penalties,
-# apart), the weight choice on its validation subjects, and the distillation controls below. Finished jobs are
-# stored under the cache, so a stopped run resumes; a job's id hashes every setting, the LLM targets, the data's
-# fingerprint and the package source.
+# Each fold is one job (`vaxis.claims.alignment_jobs.fold_job`): its V-map, every strategy at every weight for every
+# seed and the label-only model in two stacked passes (the topographic strategies, which need input-layer penalties,
+# apart), the weight choice on its validation subjects, and the distillation controls below. Finished jobs are stored
+# under the cache, so a stopped run resumes; a job's id hashes every setting, the LLM targets, the data's fingerprint
+# and the package source.
 
 # %%
 folds = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, splits=splits, repeats=repeats)]

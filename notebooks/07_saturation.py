@@ -124,10 +124,10 @@ pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "ba
 
 # %% [markdown]
 # ## Train and measure (one sweep job per fold)
-# Each job (`vaxis.claims.saturation_jobs.fold_job`) fits the fold's V-map, trains the label-only model and
-# every strategy for every seed in two stacked passes (topographic strategies apart), records gradient shares of each model's
-# cross-entropy, its alignment term and the same term with shuffled targets at the same state, and computes the
-# criteria's statistics on the fold's test subjects. Finished jobs are stored under the cache.
+# Each job (`vaxis.claims.saturation_jobs.fold_job`) fits the fold's V-map, trains the label-only model and every
+# strategy for every seed in two stacked passes (topographic strategies apart), records gradient shares of each
+# model's cross-entropy, its alignment term and the same term with shuffled targets at the same state, and computes
+# the criteria's statistics on the fold's test subjects. Finished jobs are stored under the cache.
 
 # %%
 folds = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, splits=splits, repeats=repeats)]
