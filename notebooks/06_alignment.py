@@ -72,7 +72,7 @@ import pandas as pd
 from vaxis.claims.alignment import STRATEGIES, AlignmentTargets, derangement
 from vaxis.claims.alignment_controls import CONTROL_FAMILY, compare_controls
 from vaxis.claims.alignment_jobs import AlignmentJob, collect
-from vaxis.claims.alignment_stats import compare_strategies, count_outcomes
+from vaxis.claims.alignment_stats import compare_strategies, count_outcomes, strategy_records
 from vaxis.claims.alignment_train import subject_table
 from vaxis.claims.reference import run_reference
 from vaxis.decoding.training import make_manifest
@@ -267,8 +267,9 @@ write_results("06_alignment", {
     "epochs": epochs, "patience": patience, "batch_size": batch_size, "lr": lr, "pipeline": pipeline.as_dict(),
     "samples": "clip-level features (mean over a clip's smoothed windows)", "alpha": alpha, "margin": 100 * margin,
     "counts": counts, "counts_forced": counts_forced, "paper_counts": {"improved": 0, "unchanged": 9, "reduced": 16},
-    "n_distinct": n_distinct, "strategies": cmp[record_cols + ["p_equivalence", "share_zero", "mde_forced"]],
-    "strategies_forced": fcmp[record_cols + ["p_equivalence"]], "chosen_weights": run.chosen,
+    "n_distinct": n_distinct, "strategy_units": "diff, ci_low, ci_high, mde in BA points (as margin)",
+    "strategies": strategy_records(cmp, record_cols + ["p_equivalence", "share_zero", "mde_forced"]),
+    "strategies_forced": strategy_records(fcmp, record_cols + ["p_equivalence"]), "chosen_weights": run.chosen,
     "forced_weights": run.forced, "final": run.final.drop(columns=["subject_ba"]), "manifest": run.manifest,
     "baseline": contract["baseline"], "label_only": contract["label_only"],
     "controls_comparison": {"table": ccmp, "rule": "a distillation gain counts as evidence for the LLM geometry only "

@@ -194,3 +194,14 @@ def test_compare_strategies_four_outcomes():
     assert out.loc["cka_linear", "outcome"] == "unchanged" and out.loc["rsa_geometry", "outcome"] == "inconclusive"
     assert count_outcomes(out.reset_index()) == {"improved": 1, "unchanged": 1, "reduced": 1, "inconclusive": 1}
     assert (out.mde > 0).all()
+
+
+def test_strategy_records_are_in_ba_points():
+    """The results file's strategy records share the unit of ``margin`` and ``power.mde`` (BA points)."""
+    from vaxis.claims.alignment_stats import strategy_records
+
+    t = pd.DataFrame({"strategy": ["a"], "diff": [0.013], "ci_low": [-0.002], "ci_high": [0.028], "mde": [0.011],
+                      "p_holm": [0.2], "outcome": ["inconclusive"]})
+    out = strategy_records(t, ["strategy", "diff", "ci_low", "ci_high", "mde", "p_holm", "outcome"])
+    assert out.iloc[0][["diff", "ci_low", "ci_high", "mde"]].tolist() == pytest.approx([1.3, -0.2, 2.8, 1.1])
+    assert out.iloc[0].p_holm == 0.2 and out.iloc[0].outcome == "inconclusive" and t.loc[0, "diff"] == 0.013

@@ -15,7 +15,7 @@ import pandas as pd
 from vaxis.claims.alignment import FAMILIES, STRATEGIES
 from vaxis.stats import clustered_paired_test, count_outcome, equivalence_pvalue, holm, mde_from_se
 
-__all__ = ["compare_strategies", "count_outcomes", "OUTCOME_ORDER"]
+__all__ = ["compare_strategies", "count_outcomes", "OUTCOME_ORDER", "POINT_COLUMNS", "strategy_records"]
 
 OUTCOME_ORDER = ("improved", "unchanged", "reduced", "inconclusive")
 
@@ -82,3 +82,17 @@ def count_outcomes(table: pd.DataFrame) -> dict[str, int]:
     """``{improved, unchanged, reduced, inconclusive}`` counts of a :func:`compare_strategies` table."""
     vc = table.outcome.value_counts()
     return {o: int(vc.get(o, 0)) for o in OUTCOME_ORDER}
+
+
+#: Columns of :func:`compare_strategies` that hold a BA difference (fractions there, BA points in the results file).
+POINT_COLUMNS = ("diff", "ci_low", "ci_high", "mde", "mde_forced", "se")
+
+
+def strategy_records(table: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """``table``'s ``columns`` with every BA difference in BA points (x 100), the unit of the results file's
+    ``margin`` and ``power.mde``, so that a reader compares like with like."""
+    out = table[columns].copy()
+    for c in POINT_COLUMNS:
+        if c in out:
+            out[c] = 100 * out[c]
+    return out
