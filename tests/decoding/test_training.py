@@ -70,6 +70,10 @@ def test_metrics_skip_classes_absent_from_y():
         assert macro_f1(yy, pp, 9) == pytest.approx(f1_score(yy, pp, average="macro"))
         logp = np.log(np.eye(9)[pp] * 0.9 + 0.1 / 9)             # metrics() passes n_classes = logp.shape[1]
         assert metrics(yy, logp)["window"]["balanced_accuracy"] == pytest.approx(balanced_accuracy_score(yy, pp))
+    # without n_classes the class count comes from the labels and predictions themselves (mutation testing found
+    # no test reaching that default)
+    assert balanced_accuracy(y, p) == pytest.approx(2 / 3) and macro_f1(y, p) == pytest.approx(f1_score(y, p,
+                                                                                                   average="macro"))
 
 
 def test_shuffled_folds_follow_the_seed():
