@@ -54,6 +54,7 @@ TARGETS: dict[str, tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = {
                    "tests/eeg/test_eeg_features.py::test_lds_restart_per_clip_vs_across",
                    "tests/reliability/test_rel_leakage.py::test_train_only_normalisation_never_sees_held_out_subjects",
                    "tests/reliability/test_rel_bad_input.py::test_property_normalise_shapes_finite_and_standardised",
+                   "tests/reliability/test_rel_bad_input.py::test_feature_functions_reject_bad_arguments",
                    "tests/decoding/test_baselines.py::test_leakage_free_lds_never_carries_one_clip_into_another",
                    "tests/eeg/test_pipeline.py")),
     "stats": ("vaxis/stats.py", None, ("tests/test_stats.py",)),
