@@ -41,8 +41,8 @@ train = {"epochs": 6, "steps_per_epoch": 40, "patience": 2, "lr": 1e-3, "batch_s
          "dropout": 0.3, "max_val": 2048}    # every architecture; arch_settings override per architecture
 arch_settings = {"tcn": {"batch_size": 64, "hidden": 32}}   # a tcn sample is a whole clip (30 windows)
 n_perm = 10_000      # unrestricted permutations (probe maps and RSA labels); the split-kept null is exact (576)
-folds_per_job = 5     # folds trained in one stacked job (None: all; 1 spreads the jobs over a cluster); 5 gives
-                     # 2 jobs per architecture, so two workers finish together (the TCN job alone is ~45% of the work)
+folds_per_job = None  # folds trained in one stacked job (None: all, the cheapest on CPUs: a job's cost hardly grows
+                     # with its folds, which train together; 1 spreads the jobs over a cluster)
 alpha = 0.05
 margin = 0.10        # the smallest mean probe gain over the null that counts as rediscovery (Spearman)
 device = "auto"
@@ -162,7 +162,10 @@ chunks = [folds[i:i + step] for i in range(0, len(folds), step)]
 job = RediscoveryJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, seeds=list(seeds), protocol=protocol, k=n_folds,
                                 splits=splits, train=train, arch_settings=arch_settings, positions=pos.tolist(),
                                 llm_rdm=llm_rdm.tolist(), n_perm=n_perm, map_seed=seed, device=device)
-grid = job_grid(job, "vaxis.claims.rediscovery:fold_job", {"arch": list(archs), "folds": chunks}, name="05_rediscovery")
+# the jobs start in reverse order of `archs` (listed cheapest first), so the longest job (tcn) starts first and two
+# workers finish together
+grid = job_grid(job, "vaxis.claims.rediscovery:fold_job", {"arch": list(reversed(archs)), "folds": chunks},
+                name="05_rediscovery")
 sweep, jobs = run_checked(grid, chapter_store("05_rediscovery", cache_dir), executor, address, quick)
 res = collect(jobs, archs, seeds, pos, n_perm, map_seed=seed, alpha=alpha)
 acc, n_models = res["accuracy"], res["n_models"]
