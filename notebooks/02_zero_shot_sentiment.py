@@ -46,7 +46,7 @@ seed = 0
 n_boot = 1000
 n_random = 1000      # random directions per model (the rule's control; at 100 its resolution, 1/101, would sit at
                      # the Bonferroni level 0.05/3)
-llm_batch_size = None  # texts per forward pass; None: 32 on CPU, from free GPU memory on CUDA
+llm_batch_size = None  # texts per forward pass; None: 16 on CPU, from free GPU memory on CUDA
 n_texts = 500        # pos/neg texts per benchmark for every model and twin (the same texts); None reads every row
 max_tokens = 128     # token cut per text (only IMDB reviews are longer)
 results_dir = None   # None -> $VAXIS_RESULTS or ./results

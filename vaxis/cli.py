@@ -155,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     e.add_argument("--layers", type=int, nargs="+", default=None,
                    help="hidden-state layers (0 = embeddings, negatives from the end); default all")
     e.add_argument("--max-length", type=int, default=256, help="tokens kept per text")
-    e.add_argument("--batch-size", type=int, default=None, help="default: 32 on CPU, from free memory on CUDA")
+    e.add_argument("--batch-size", type=int, default=None, help="default: 16 on CPU, from free memory on CUDA")
     e.add_argument("--device", default="auto")
     sub.add_parser("doctor", help="print the environment: versions, device, models, caches, data")
     from vaxis.runs.sweep import add_sweep_parser  # `vaxis sweep run|status|collect` (vaxis/runs/sweep.py)
