@@ -31,7 +31,7 @@
 # as the dishonest contrast. Leave-one-category-out (LOCO) predicts each category from a map that never saw it,
 # which separates valence from category identity.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm", "smollm2-135m", "gemma3-270m"]
 device = "auto"

@@ -29,7 +29,7 @@
 # geometry on held-out subjects and the LLM's nine-sentence geometry, does not reduce to "a linear readout can be
 # fitted to an ordering". Per-model scores are shown as description, not as 36 separate significance tests.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # LLM whose V-axis positions and sentence geometry are the targets (the first is used)
 archs = ["linear", "mlp", "spatial_spectral", "tcn"]   # + "dgcnn", "grid_cnn", "transformer" on a GPU

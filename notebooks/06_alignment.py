@@ -34,7 +34,7 @@
 # **unchanged** when an equivalence test (TOST, Holm) puts the difference inside +-`margin`, and
 # **inconclusive** otherwise. The rule below turns the counts into the verdict.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # the LLM whose nine sentences give positions, geometry and embeddings (first one used)
 device = "auto"

@@ -37,7 +37,7 @@
 # pipeline, the same initial weights and batch order), every fold, every seed, retrained here with the gradient
 # recorder.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 faced_dir = None     # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 models = ["minilm"]  # the LLM giving positions / embeddings (first one used)
 device = "auto"

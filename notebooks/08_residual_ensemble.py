@@ -32,7 +32,7 @@
 # from other seeds; otherwise subject-disjoint 10-fold, `repeats` times. The unit of every paired test is the test
 # subject (its window BA), each trained pool (fold or replicate) a cluster (`vaxis.stats.clustered_paired_test`).
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 faced_dir = None         # FACED folder; None -> $VAXIS_FACED_DIR, else a synthetic cohort
 seedv_dir = None         # SEED-V folder; None -> $VAXIS_SEEDV_DIR, else a SYNTHETIC SEED-V-format cohort
 archs = ["mlp", "linear", "dgcnn", "spatial_spectral"]   # pool architectures; the first is the main one

@@ -31,7 +31,7 @@
 # classifier from independent seeds (no true difference), subject-disjoint folds, CV repeats and seeds as in the
 # chapters; then a planted difference to see the power.
 
-# %% tags=["parameters", "hide-input"]
+# %% tags=["parameters"]
 n_runs = 200          # simulated cohorts per design (the rejection rate's SE is about 0.015 at 0.05)
 alpha = 0.05
 quick = False         # small settings for CI tests

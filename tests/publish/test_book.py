@@ -78,3 +78,20 @@ def test_a_parameter_no_chapter_declares_fails_and_lists_the_declared_ones():
         check_params({"qiuck": True}, srcs)
     msg = str(err.value)
     assert "qiuck" in msg and "quick:" in msg and "05_rediscovery" in msg
+
+
+def test_setup_cells_are_collapsed_in_the_staged_page(tmp_path):
+    """The parameters cell and papermill's injected one get ``hide-input``; a narrative cell keeps its tags."""
+    import nbformat
+
+    from vaxis.publish.book import _hide_setup
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("a = 1", metadata={"tags": ["parameters"]}),
+                nbformat.v4.new_code_cell("a = 2", metadata={"tags": ["injected-parameters"]}),
+                nbformat.v4.new_code_cell("print(a)"), nbformat.v4.new_markdown_cell("text")]
+    path = tmp_path / "ch.ipynb"
+    nbformat.write(nb, str(path))
+    _hide_setup(path)
+    tags = [c.metadata.get("tags", []) for c in nbformat.read(str(path), as_version=4).cells]
+    assert tags == [["parameters", "hide-input"], ["injected-parameters", "hide-input"], [], []]

@@ -151,19 +151,20 @@ def execute(src: Path, params: dict, log_output: bool = False) -> float:
         str(ipynb), str(tmp), parameters=passed, kernel_name="python3", cwd=str(ROOT),
         log_output=log_output, progress_bar=False, request_save_on_cell_execute=True,
     )
-    _hide_injected(tmp)
+    _hide_setup(tmp)
     os.replace(tmp, out)  # a chapter page only ever holds a complete, successful run
     return time.perf_counter() - t0
 
 
-def _hide_injected(path: Path) -> None:
-    """Collapse papermill's injected-parameters cell in the rendered page, like the parameters cell itself."""
+def _hide_setup(path: Path) -> None:
+    """Collapse the setup a reader need not see in the rendered page: every chapter's ``parameters`` cell and
+    papermill's ``injected-parameters`` cell (the chapters' sources carry only the ``parameters`` tag)."""
     import nbformat
 
     nb = nbformat.read(str(path), as_version=4)
     for cell in nb.cells:
         tags = cell.metadata.setdefault("tags", [])
-        if "injected-parameters" in tags and "hide-input" not in tags:
+        if {"parameters", "injected-parameters"} & set(tags) and "hide-input" not in tags:
             tags.append("hide-input")
     nbformat.write(nb, str(path))
 
