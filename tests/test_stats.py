@@ -193,3 +193,16 @@ def test_clustered_paired_test_one_repeat_is_fold_variance():
     res = clustered_paired_test(d, subj, clus)
     assert res["components"]["residual"] == 0.0
     assert res["se"] > np.std(d, ddof=1) / np.sqrt(40)
+
+
+def test_t_interval_matches_scipy_and_refuses_to_exclude_with_one_value():
+    from scipy import stats as st
+
+    from vaxis.stats import t_interval
+
+    v = np.array([0.1, 0.4, np.nan, 0.25, 0.3])
+    m, lo, hi = t_interval(v, ci=0.9)
+    f = v[np.isfinite(v)]
+    ref = st.t.interval(0.9, f.size - 1, loc=f.mean(), scale=st.sem(f))
+    assert m == pytest.approx(f.mean()) and (lo, hi) == pytest.approx(ref)
+    assert t_interval([0.2])[1:] == (float("-inf"), float("inf"))

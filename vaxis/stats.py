@@ -24,6 +24,7 @@ __all__ = [
     "equivalence_pvalue",
     "mde_t",
     "fold_means",
+    "t_interval",
     "clustered_paired_test",
     "mde_from_se",
     "auroc_null_se",
@@ -215,6 +216,18 @@ def fold_means(frame, value: str, by: tuple[str, ...] = ("repeat", "fold")):
     if not keys:
         raise ValueError(f"frame has none of the grouping columns {by}")
     return frame.groupby(keys, sort=True)[value].mean()
+
+
+def t_interval(values, ci: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t interval of independent values (e.g. one per fold), NaNs dropped; with fewer than two
+    values the bounds are infinite (nothing can be excluded)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
+    if v.size < 2:
+        m = float(v.mean()) if v.size else float("nan")
+        return m, float("-inf"), float("inf")
+    half = float(_st.t.ppf(0.5 + ci / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
+    return float(v.mean()), float(v.mean() - half), float(v.mean() + half)
 
 
 def clustered_paired_test(d: np.ndarray, subject: np.ndarray, cluster: np.ndarray, ci: float = 0.95

@@ -35,7 +35,7 @@ from vaxis.claims.probes import class_centroids, probe_scores
 from vaxis.decoding.training import evaluate
 from vaxis.eeg.pipeline import as_pipeline
 from vaxis.runs.jobs import FacedJob, frame_from_jobs, one_thread, records
-from vaxis.stats import permutation_pvalue
+from vaxis.stats import permutation_pvalue, t_interval
 
 __all__ = ["split_kept_permutations", "random_permutations", "build_maps", "centroid_rdm", "rsa_scores",
            "population_test", "rsa_test", "fold_gain_ci", "NEGATIVE", "POSITIVE", "RediscoveryJob", "fold_job",
@@ -155,17 +155,8 @@ def rsa_test(sums: np.ndarray, n_models: int) -> dict:
             "n_perm": int(stat.size - 1)}
 
 
-def fold_gain_ci(gains: Sequence[float], ci: float = 0.95) -> tuple[float, float, float]:
-    """Mean and t-interval of per-fold gains (each fold's mean over models of score minus its null mean)."""
-    from scipy.stats import t
-
-    g = np.asarray(gains, dtype=float)
-    g = g[np.isfinite(g)]
-    if g.size < 2:
-        m = float(g.mean()) if g.size else float("nan")
-        return m, float("-inf"), float("inf")
-    half = float(t.ppf(0.5 + ci / 2, g.size - 1) * g.std(ddof=1) / np.sqrt(g.size))
-    return float(g.mean()), float(g.mean() - half), float(g.mean() + half)
+#: Mean and t-interval of per-fold gains (each fold's mean over models of score minus its null mean).
+fold_gain_ci = t_interval
 
 
 # ------------------------------------------------------------------------ chapter 5: one arch x fold as a job

@@ -28,9 +28,9 @@ from collections.abc import Sequence
 
 import numpy as np
 from scipy.stats import spearmanr
-from scipy.stats import t as t_dist
 
 from vaxis.claims.saturation import v_basis
+from vaxis.stats import t_interval
 
 __all__ = ["fold_interval", "criterion", "centroid_v_gain", "v_readout_gain", "CRITERIA"]
 
@@ -43,15 +43,8 @@ CRITERIA = {
 }
 
 
-def fold_interval(values: Sequence[float], ci: float = 0.95) -> tuple[float, float, float]:
-    """Mean and t-interval of per-fold values (NaN dropped); infinite bounds with fewer than two folds."""
-    v = np.asarray(values, dtype=float)
-    v = v[np.isfinite(v)]
-    if v.size < 2:
-        m = float(v.mean()) if v.size else float("nan")
-        return m, float("-inf"), float("inf")
-    half = float(t_dist.ppf(0.5 + ci / 2, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size))
-    return float(v.mean()), float(v.mean() - half), float(v.mean() + half)
+#: Mean and t-interval of per-fold values (NaN dropped); infinite bounds with fewer than two folds.
+fold_interval = t_interval
 
 
 def criterion(name: str, per_fold: Sequence[float]) -> dict:
