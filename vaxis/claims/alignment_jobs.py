@@ -15,7 +15,7 @@ from vaxis.claims.alignment_train import AlignmentRun, clip_arrays, final_rows, 
 from vaxis.decoding.training import make_manifest
 from vaxis.runs.jobs import FacedJob, frame_from_jobs, one_thread, records
 
-__all__ = ["AlignmentJob", "fold_job", "collect"]
+__all__ = ["AlignmentJob", "fold_inputs", "fold_job", "collect"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,18 @@ class AlignmentJob(FacedJob):
     control_seed: int = 0
 
 
+def fold_inputs(job, eeg) -> tuple[AlignmentTargets, list[dict], dict, dict]:
+    """What a chapter 6 or 7 fold job starts from: the LLM targets its config holds, the cohort's manifest (the
+    job's protocol, ``k``, ``splits``, ``repeats``; validation share 0.1), the job's own fold and that fold's V-map
+    (``{fold: vmap}``, fitted on the fold's training subjects only)."""
+    targets = AlignmentTargets(np.asarray(job.targets["positions"], float),
+                               np.asarray(job.targets["embeddings"], float))
+    manifest = make_manifest(eeg.subject_ids, job.protocol, k=job.k, val_fraction=0.1, splits=job.splits,
+                             repeats=job.repeats)
+    fold = next(f for f in manifest if f["fold"] == job.fold)
+    return targets, manifest, fold, {job.fold: fold_vmaps(eeg, [fold], targets.positions)[0]}
+
+
 @one_thread
 def fold_job(config: dict) -> dict:
     """Sweep job ``"vaxis.claims.alignment_jobs:fold_job"`` (see :class:`AlignmentJob`).
@@ -58,12 +70,7 @@ def fold_job(config: dict) -> dict:
     """
     job = AlignmentJob.from_config(config)
     eeg = job.load()
-    targets = AlignmentTargets(np.asarray(job.targets["positions"], float),
-                               np.asarray(job.targets["embeddings"], float))
-    manifest = make_manifest(eeg.subject_ids, job.protocol, k=job.k, val_fraction=0.1, splits=job.splits,
-                             repeats=job.repeats)
-    by_id = {f["fold"]: f for f in manifest}
-    vmaps = {job.fold: fold_vmaps(eeg, [by_id[job.fold]], targets.positions)[0]}
+    targets, _, fold, vmaps = fold_inputs(job, eeg)
     run = run_alignment(clip_arrays(eeg), targets, strategies=job.strategies, arch=job.arch, seeds=job.seeds, k=job.k,
                         repeats=job.repeats, epochs=job.epochs, patience=job.patience, batch_size=job.batch_size,
                         lr=job.lr, hidden=job.hidden, dropout=job.dropout, vmaps=vmaps, device=job.device,
@@ -76,7 +83,7 @@ def fold_job(config: dict) -> dict:
     return {**records(final=run.final, forced_final=final_rows(run.trained, run.forced),
                       trained=run.trained.drop(columns=["subject_ba"]), chosen=run.chosen, forced=run.forced,
                       controls=ctrl),
-            "fold_manifest": by_id[job.fold], "n_models": run.seconds["n_models"],
+            "fold_manifest": fold, "n_models": run.seconds["n_models"],
             "n_control_models": ctrl.attrs.get("n_models", {}),
             "job_seconds": {"train": run.seconds["train"], "controls": time.time() - t0}}
 

@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vaxis.claims.alignment import STRATEGIES, AlignmentTargets
-from vaxis.claims.alignment_train import clip_arrays, fold_vmaps, train_conditions
+from vaxis.claims.alignment import STRATEGIES
+from vaxis.claims.alignment_jobs import fold_inputs
+from vaxis.claims.alignment_train import clip_arrays, train_conditions
 from vaxis.claims.saturation import GradientRecorder, residual_readouts, saturation, unit_reps
 from vaxis.claims.saturation_criteria import centroid_v_gain, criterion, v_readout_gain
 from vaxis.decoding.stacking import StackConfig
-from vaxis.decoding.training import make_manifest, prepare
+from vaxis.decoding.training import prepare
 from vaxis.runs.jobs import FacedJob, frame_from_jobs, one_thread, records
 
 __all__ = ["SaturationJob", "fold_job", "collect"]
@@ -65,13 +66,10 @@ def fold_job(config: dict) -> dict:
     """
     job = SaturationJob.from_config(config)
     eeg = job.load()
-    targets = AlignmentTargets(np.asarray(job.targets["positions"], float),
-                               np.asarray(job.targets["embeddings"], float))
+    targets, manifest, fold, vmaps = fold_inputs(job, eeg)
     view = prepare(clip_arrays(eeg), task="9class", input="window", normalisation="train-only")
-    manifest = make_manifest(view.subject_ids, job.protocol, k=job.k, val_fraction=0.1, splits=job.splits,
-                             repeats=job.repeats)
-    by_id = {f["fold"]: f for f in manifest}
-    vmaps = {job.fold: fold_vmaps(eeg, [by_id[job.fold]], targets.positions)[0]}
+    if sorted(view.subject_ids) != sorted(eeg.subject_ids):  # the manifest is built from the cohort's ids
+        raise ValueError("the training view holds other subjects than the cohort; the manifest would not match it")
     rows = [("label-only", 0.0, s, job.fold) for s in job.seeds]
     rows += [(n, float(job.weights.get(n, 0.3)), s, job.fold) for n in job.strategies for s in job.seeds]
     rows = pd.DataFrame(rows, columns=["strategy", "weight", "seed", "fold"])
@@ -81,7 +79,7 @@ def fold_job(config: dict) -> dict:
     scores, state = train_conditions(view, manifest, job.arch, rows, targets, vmaps, cfg, hidden=job.hidden,
                                      device=job.device, recorder=rec)
     train_s, t1 = time.time() - t0, time.time()
-    test = [view.subject_ids.index(s) for s in by_id[job.fold]["test"]]
+    test = [view.subject_ids.index(s) for s in fold["test"]]
     lo = np.flatnonzero(rows.strategy.to_numpy() == "label-only")
     reps, logits = unit_reps(state, view, rows)
     reps, logits = reps[lo], logits[lo]
@@ -98,7 +96,7 @@ def fold_job(config: dict) -> dict:
                                                                           targets.positions).items()}})
     grads = _gradient_summary(rec.frame(), rows)
     return {**records(scores=scores.drop(columns=["subject_ba"]), label_only=pd.DataFrame(stats), gradients=grads),
-            "d": int(state["d"]), "fold_manifest": by_id[job.fold], "train_s": train_s,
+            "d": int(state["d"]), "fold_manifest": fold, "train_s": train_s,
             "analysis_s": time.time() - t1}
 
 
