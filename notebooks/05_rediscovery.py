@@ -152,8 +152,8 @@ ref_table
 # early, and neighbouring one-second windows of a smoothed clip are near duplicates. The default population is a
 # linear decoder, an MLP, a separable spatio-spectral network and a temporal convolution over a clip's windows; the
 # graph CNN, the 2-D scalp-grid CNN and the channel transformer run through the same code (`archs=[..., "dgcnn",
-# "grid_cnn", "transformer"]`) but cost 3-15 times more on CPUs (measured on this project's 2-core machine: 90
-# dgcnn models took 380 s to train where 90 MLPs took 70 s); run them with `device="cuda"`.
+# "grid_cnn", "transformer"]`) but cost several times more on CPUs (this build's training seconds per
+# architecture are in the table below); run them with `device="cuda"`.
 
 # %%
 folds = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, splits=splits)]
