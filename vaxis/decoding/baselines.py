@@ -92,26 +92,34 @@ def _windows(x: np.ndarray, subj: np.ndarray, keep_clips: np.ndarray, every: int
 
 def svm_fold(x: np.ndarray, y_clip: np.ndarray, keep_clips: np.ndarray, train: np.ndarray, test: np.ndarray,
              n_classes: int, Cs: Sequence[float] = CS, every: int = 1, inner_fraction: float = 0.2,
-             seed: int = 0, choose_on_test: bool = False) -> dict:
+             seed: int = 0, choose_on_test: bool = False, test_clips: np.ndarray | None = None) -> dict:
     """Fit and score one fold. ``x`` is already normalised / smoothed, shape (S, n_clips, C, W, B).
 
     ``C`` is chosen by balanced accuracy on ``inner_fraction`` of the *training* subjects (fit on the rest),
     then the SVM is refit on all training subjects. ``choose_on_test=True`` exists only for the leaky
-    reproduction.
+    reproduction. ``test_clips`` (positions on the clip axis; the cross-stimulus protocol): those clips are left
+    out of training and C selection, and only they are tested.
     """
-    yc = y_clip[keep_clips]
+    if test_clips is None:
+        train_clips = test_keep = keep_clips
+    else:
+        train_clips = np.setdiff1d(keep_clips, test_clips)
+        test_keep = np.intersect1d(keep_clips, test_clips)
+        if np.intersect1d(train_clips, test_keep).size:
+            raise LeakageError("a held-out test clip is among the training clips")
+    yc, yt = y_clip[train_clips], y_clip[test_keep]
     n_w = x[:, :, :, ::every].shape[3]
-    Xtr, _ = _windows(x, train, keep_clips, every)
+    Xtr, _ = _windows(x, train, train_clips, every)
     ytr = np.repeat(np.tile(yc, len(train)), n_w)
-    Xte, ute = _windows(x, test, keep_clips, 1)
-    yte = np.repeat(np.tile(yc, len(test)), x.shape[3])
+    Xte, ute = _windows(x, test, test_keep, 1)
+    yte = np.repeat(np.tile(yt, len(test)), x.shape[3])
     inner = {}
     if not choose_on_test:
         rng = np.random.default_rng(seed)
         val = rng.choice(len(train), max(1, int(round(inner_fraction * len(train)))), replace=False)
         fit = np.setdiff1d(np.arange(len(train)), val)
-        Xf, _ = _windows(x, train[fit], keep_clips, every)
-        Xv, _ = _windows(x, train[val], keep_clips, every)
+        Xf, _ = _windows(x, train[fit], train_clips, every)
+        Xv, _ = _windows(x, train[val], train_clips, every)
         yf = np.repeat(np.tile(yc, len(fit)), n_w)
         yv = np.repeat(np.tile(yc, len(val)), n_w)
         dv = svm_decision(fit_linear_svm(Xf, yf, Cs, n_classes), Xv)
@@ -127,14 +135,22 @@ def svm_fold(x: np.ndarray, y_clip: np.ndarray, keep_clips: np.ndarray, train: n
     pred = d.argmax(1)
     subject_ba = [balanced_accuracy(yte[i * per:(i + 1) * per], pred[i * per:(i + 1) * per], n_classes)
                   for i in range(len(test))]
-    return {"C": Cs[best], "inner": inner, "metrics": metrics(yte, d, ute), "subject_ba": subject_ba}
+    n_unit = np.bincount(ute, minlength=len(test) * len(test_keep))
+    correct = np.bincount(ute, weights=(pred == yte).astype(float), minlength=len(n_unit))
+    units = [{"subject": int(test[u // len(test_keep)]), "clip_pos": int(test_keep[u % len(test_keep)]),
+              "n": int(n_unit[u]), "n_correct": float(correct[u])} for u in range(len(n_unit))]
+    confusion = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(confusion, (yte, pred), 1)
+    return {"C": Cs[best], "inner": inner, "metrics": metrics(yte, d, ute), "subject_ba": subject_ba,
+            "units": units, "confusion": confusion}
 
 
 def svm_baseline(x: np.ndarray, labels: np.ndarray, subject_ids: Sequence[str], task: str = "9class",
                  pipeline: Pipeline | dict | str | None = None, k: int = 10, Cs: Sequence[float] = CS,
                  every: int = 1, seed: int = 0, folds: Sequence[dict] | None = None, *,
                  normalisation: str | None = None, smoothing: str | None = None,
-                 subject_scores: list | None = None) -> pd.DataFrame:
+                 subject_scores: list | None = None, clip_ids: Sequence[int] | None = None,
+                 unit_scores: list | None = None, confusions: list | None = None) -> pd.DataFrame:
     """FACED's DE + linear SVM, leakage-free, 10-fold cross-subject (or the given folds).
 
     Parameters
@@ -151,9 +167,19 @@ def svm_baseline(x: np.ndarray, labels: np.ndarray, subject_ids: Sequence[str], 
     folds : list of dict, optional
         Explicit folds (``fold``, ``train``, optional ``val``, ``test`` subject ids, e.g. a
         :func:`vaxis.decoding.training.make_manifest`); the SVM trains on ``train`` + ``val`` (it picks C inside them).
-        Default: :func:`vaxis.decoding.training.subject_folds` with ``k`` folds.
+        Default: :func:`vaxis.decoding.training.subject_folds` with ``k`` folds. A fold with ``test_clips``
+        (cross-stimulus, :func:`vaxis.decoding.folds.make_manifest` with ``stimulus="unseen"``) trains without its
+        held-out clips and tests only them.
+    clip_ids : sequence of int, optional
+        Video index of every clip on ``x``'s clip axis (default ``1..n_clips``), to find ``test_clips``.
     subject_scores : list, optional
         If given, one dict per fold x test subject is appended (``fold``, ``subject``, ``balanced_accuracy``).
+    unit_scores : list, optional
+        If given, one dict per fold x test subject x test clip is appended (``fold``, ``repeat``, ``subject``,
+        ``clip`` id, ``n`` windows, ``n_correct``).
+    confusions : list, optional
+        If given, one (n_classes, n_classes) int array of test-window counts per fold is appended (rows true class,
+        columns predicted).
 
     Returns
     -------
@@ -170,6 +196,7 @@ def svm_baseline(x: np.ndarray, labels: np.ndarray, subject_ids: Sequence[str], 
     subs = list(map(str, subject_ids))
     pos = {s: i for i, s in enumerate(subs)}
     base = p.transform(x)                                        # smoothed (and per-subject z-scored)
+    cids = np.arange(1, x.shape[1] + 1) if clip_ids is None else np.asarray(clip_ids)
     rows = []
     for f in (subject_folds(subs, k=k) if folds is None else folds):
         tr = np.array(sorted(pos[s] for s in [*f["train"], *f.get("val", [])]))
@@ -178,14 +205,21 @@ def svm_baseline(x: np.ndarray, labels: np.ndarray, subject_ids: Sequence[str], 
             raise LeakageError(f"fold {f['fold']}: a subject is in both the training and the test subjects")
         xf = normalise(base, mode="train-only", train_subjects=tr) if p.trainer_normalisation == "train-only" \
             else base
-        r = svm_fold(xf, y_full, keep_clips, tr, te, n_classes, Cs, every, seed=seed + f["fold"])
+        held = np.flatnonzero(np.isin(cids, f["test_clips"])) if "test_clips" in f else None
+        r = svm_fold(xf, y_full, keep_clips, tr, te, n_classes, Cs, every, seed=seed + f["fold"], test_clips=held)
         for level, m in r["metrics"].items():
             rows.append({"fold": f["fold"], "repeat": int(f.get("repeat", 0)), "level": level, **m, "C": r["C"],
                          "task": task, "normalisation": p.normalisation, "smoothing": p.smoothing,
-                         "pipeline": "ours (leakage-free)"})
+                         "pipeline": "ours (leakage-free)", "stimulus": "seen" if held is None else "unseen"})
         if subject_scores is not None:
             subject_scores += [{"fold": f["fold"], "repeat": int(f.get("repeat", 0)), "subject": subs[i],
                                 "balanced_accuracy": b} for i, b in zip(te, r["subject_ba"])]
+        if unit_scores is not None:
+            unit_scores += [{"fold": f["fold"], "repeat": int(f.get("repeat", 0)), "subject": subs[u["subject"]],
+                             "clip": int(cids[u["clip_pos"]]), "n": u["n"], "n_correct": u["n_correct"]}
+                            for u in r["units"]]
+        if confusions is not None:
+            confusions.append(r["confusion"])
     return pd.DataFrame(rows)
 
 

@@ -1,4 +1,6 @@
-"""Subject-disjoint evaluation of EEG decoders: folds, manifests and :func:`evaluate`.
+"""Subject-disjoint (and cross-stimulus) evaluation of EEG decoders: :func:`evaluate` and :class:`EvalRun`.
+
+The fold design (folds, manifests, clip folds, leakage checks) lives in :mod:`vaxis.decoding.folds`.
 
 The metrics (balanced accuracy, macro-F1, clip level) are in :mod:`vaxis.decoding.metrics`, re-exported here.
 
@@ -10,16 +12,25 @@ so it never depends on a loader's internals. Labels are the 9 FACED category ids
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
 from vaxis.decoding.decoders import DECODERS, build
+from vaxis.decoding.folds import (
+    STIMULUS,
+    LeakageError,
+    _check_disjoint,
+    clip_labels,
+    fold_indices,
+    make_manifest,
+    protocol_name,
+    save_manifest,
+    subject_folds,
+)
 from vaxis.decoding.metrics import (
     balanced_accuracy,
     macro_f1,
@@ -29,108 +40,12 @@ from vaxis.decoding.metrics import (
 from vaxis.decoding.stacking import StackConfig, resolve_device, subsample_indices, train_stacked
 from vaxis.decoding.training_data import DataView, prepare, task_labels
 
-__all__ = ["subject_folds", "make_manifest", "LeakageError", "balanced_accuracy", "macro_f1", "metrics", "evaluate",
-           "EvalRun", "prepare", "task_labels", "DataView", "save_manifest", "subject_metrics"]
+#: The fold design (:mod:`vaxis.decoding.folds`) is imported from here by older callers; its home is folds.py.
+__all__ = ["subject_folds", "make_manifest", "LeakageError", "STIMULUS", "protocol_name", "fold_indices",
+           "clip_labels", "balanced_accuracy", "macro_f1", "metrics", "evaluate", "EvalRun", "prepare", "task_labels",
+           "DataView", "save_manifest", "subject_metrics", "NEUTRAL", "_check_disjoint"]
 
 NEUTRAL = 4
-
-
-def subject_folds(subject_ids: Sequence[str], k: int = 10, seed: int = 0, shuffle: bool = False) -> list[dict]:
-    """Split subjects into ``k`` disjoint test folds covering every subject once.
-
-    Contiguous blocks of the sorted subject list by default (``shuffle=False``), else a seeded shuffle.
-
-    Returns
-    -------
-    list of dict
-        ``{"fold": i, "train": [...], "test": [...]}`` with subject id strings.
-    """
-    subs = np.array(sorted(set(map(str, subject_ids))))
-    if not 2 <= k <= len(subs):
-        raise ValueError(f"k must be in [2, {len(subs)}], got {k}")
-    order = np.random.default_rng(seed).permutation(len(subs)) if shuffle else np.arange(len(subs))
-    blocks = np.array_split(subs[order], k)
-    folds = [{"fold": i, "train": sorted(set(subs) - set(b)), "test": sorted(b.tolist())} for i, b in enumerate(blocks)]
-    _check_disjoint(folds, subs)
-    return folds
-
-
-class LeakageError(ValueError):
-    """A split puts a subject in two of train / validation / test, or in two test folds of one repeat."""
-
-
-def _check_disjoint(folds: list[dict], subs: np.ndarray) -> None:
-    """Raise :class:`LeakageError` (never ``assert``: ``python -O`` must not remove it) on any overlap."""
-    seen: dict[int, set[str]] = {}
-    for f in folds:
-        parts = [set(map(str, f.get(p, []))) for p in ("train", "val", "test")]
-        for (a, b), name in zip(((0, 1), (0, 2), (1, 2)), ("train/val", "train/test", "val/test")):
-            both = parts[a] & parts[b]
-            if both:
-                raise LeakageError(f"fold {f['fold']}: subjects {sorted(both)[:5]} are in {name}")
-        rep = seen.setdefault(int(f.get("repeat", 0)), set())
-        twice = rep & parts[2]
-        if twice:
-            raise LeakageError(f"fold {f['fold']}: subjects {sorted(twice)[:5]} are in two test folds of repeat "
-                               f"{f.get('repeat', 0)}")
-        rep |= parts[2]
-
-
-def make_manifest(subject_ids: Sequence[str], protocol: str = "kfold", k: int = 10, seed: int = 0,
-                  shuffle: bool = False, val_fraction: float = 0.1, splits: dict | None = None,
-                  repeats: int = 1) -> list[dict]:
-    """Folds with a validation split carved from each fold's training subjects only.
-
-    ``protocol="kfold"``: :func:`subject_folds`, ``repeats`` times. Repeat 0 is the plain k-fold split
-    (contiguous unless ``shuffle``); repeat ``r >= 1`` re-draws the folds with a seeded shuffle
-    (seed ``seed + 1000 r``). Entries carry ``fold`` (a global index ``r * k + i``, the position in the
-    manifest), ``repeat`` and ``fold_in_repeat``. Folds of different repeats share subjects and are not
-    independent: a paired test over them must correct for it (:func:`vaxis.stats.corrected_resampled_ttest`).
-    ``protocol="fixed"``: one fold from ``splits = {"train": [...], "val": [...], "test": [...]}``; without
-    ``splits`` and with all 123 FACED subjects present the default is sub000-079 / sub080-099 / sub100-122 (the
-    CBraMod protocol).
-
-    Raises :class:`LeakageError` if a subject ends up in two of train / val / test, or in two test folds of one
-    repeat.
-    """
-    subs = sorted(set(map(str, subject_ids)))
-    if int(repeats) < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
-    if protocol == "fixed":
-        if int(repeats) != 1:
-            raise ValueError("protocol='fixed' is one split: repeats must be 1 (use more seeds instead)")
-        if splits is None:
-            full = [f"sub{i:03d}" for i in range(123)]
-            if subs != full:
-                raise ValueError("protocol='fixed' needs splits={'train','val','test'} unless all 123 FACED "
-                                 f"subjects are present (found {len(subs)})")
-            splits = {"train": full[:80], "val": full[80:100], "test": full[100:]}
-        man = [{"fold": 0, "repeat": 0, "fold_in_repeat": 0,
-                **{p: sorted(map(str, splits[p])) for p in ("train", "val", "test")}}]
-    elif protocol == "kfold":
-        man = []
-        for r in range(int(repeats)):
-            rng = np.random.default_rng(seed + 1 + 1000 * r)
-            folds = subject_folds(subs, k=k, seed=seed + 1000 * r, shuffle=shuffle or r > 0)
-            for f in folds:
-                tr = np.array(f["train"])
-                n_val = max(1, int(round(val_fraction * len(tr)))) if val_fraction > 0 else 0
-                val = sorted(rng.choice(tr, n_val, replace=False).tolist()) if n_val else []
-                man.append({"fold": r * k + f["fold"], "repeat": r, "fold_in_repeat": f["fold"],
-                            "train": sorted(set(tr) - set(val)), "val": val, "test": f["test"]})
-    else:
-        raise ValueError(f"protocol must be 'kfold' or 'fixed', got {protocol!r}")
-    _check_disjoint(man, np.array(subs))
-    return man
-
-
-def save_manifest(manifest: list[dict], path: str | Path) -> Path:
-    """Write the split manifest as JSON (saved beside every result)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(manifest, indent=1))
-    return path
-
 
 @dataclass
 class EvalRun:
@@ -210,7 +125,8 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
              steps_per_epoch: int | None = None, hidden: int = 64, arch_kwargs: dict | None = None,
              device: str = "auto", progress: bool = True, threads: int | None = None,
              max_val: int | None = 2048, folds: Sequence[int] | None = None,
-             manifest: list[dict] | None = None, repeats: int = 1) -> tuple[pd.DataFrame, EvalRun]:
+             manifest: list[dict] | None = None, repeats: int = 1,
+             stimulus: str = "seen") -> tuple[pd.DataFrame, EvalRun]:
     """Train ``arch`` for every seed x fold at once and score it on each fold's held-out subjects.
 
     Parameters
@@ -245,6 +161,10 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
         :func:`make_manifest`); overrides ``protocol``, ``k``, ``fold_seed``, ``splits`` and ``repeats``.
     repeats : int
         CV repeats (:func:`make_manifest`).
+    stimulus : str
+        ``"seen"`` (cross-subject) or ``"unseen"`` (cross-stimulus: held-out subjects x held-out clips,
+        :func:`make_manifest`). A given ``manifest`` whose folds carry ``test_clips`` is cross-stimulus whatever
+        this says.
 
     Returns
     -------
@@ -260,14 +180,15 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
     try:
         return _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs, quick, loss_fn, k,
                          fold_seed, shuffle_folds, splits, val_fraction, batch_size, lr, weight_decay, patience,
-                         steps_per_epoch, hidden, arch_kwargs, device, progress, max_val, folds, manifest, repeats)
+                         steps_per_epoch, hidden, arch_kwargs, device, progress, max_val, folds, manifest, repeats,
+                         stimulus)
     finally:
         torch.set_num_threads(old_threads)
 
 
 def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs, quick, loss_fn, k, fold_seed,
               shuffle_folds, splits, val_fraction, batch_size, lr, weight_decay, patience, steps_per_epoch, hidden,
-              arch_kwargs, device, progress, max_val, folds, manifest=None, repeats=1):
+              arch_kwargs, device, progress, max_val, folds, manifest=None, repeats=1, stimulus="seen"):
     if DECODERS[arch].input == "raw":
         raise ValueError(f"{arch!r} is a raw-signal decoder; evaluate() trains DE decoders")
     if quick:
@@ -275,8 +196,10 @@ def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs
     dev = resolve_device(device)
     view = prepare(data_or_arrays, task=task, input=DECODERS[arch].input, normalisation=normalisation)
     if manifest is None:
+        labels, cids = clip_labels(view) if stimulus == "unseen" else (None, None)
         manifest = make_manifest(view.subject_ids, protocol, k=k, seed=fold_seed, shuffle=shuffle_folds,
-                                 val_fraction=val_fraction, splits=splits, repeats=repeats)
+                                 val_fraction=val_fraction, splits=splits, repeats=repeats, stimulus=stimulus,
+                                 labels=labels, clip_ids=cids)
     else:
         manifest = [dict(f) for f in manifest]
         _check_disjoint(manifest, np.array(view.subject_ids))
@@ -287,8 +210,8 @@ def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs
         raise ValueError(f"folds must be a non-empty subset of the manifest's folds {all_folds}, got {folds!r}")
     pos = {s: i for i, s in enumerate(view.subject_ids)}
     rows = [(s, f["fold"]) for s in seeds for f in manifest]
-    sel = {p: [np.flatnonzero(np.isin(view.groups, [pos[s] for s in by_id[f].get(p, []) if s in pos]))
-               for _, f in rows] for p in ("train", "val", "test")}
+    parts = {f: fold_indices(by_id[f], view.groups, view.clips, pos) for f in all_folds}
+    sel = {p: [parts[f][p] for _, f in rows] for p in ("train", "val", "test")}
     has_val = all(len(v) for v in sel["val"])
     if has_val:   # the full stack's validation subsample (train_stacked draws it for the first model's batch seed)
         sel["val"] = subsample_indices(sel["val"], max_val, int(rows[0][0]) * 1000 + int(rows[0][1]) + 7)
@@ -329,7 +252,8 @@ def _evaluate(arch, data_or_arrays, protocol, task, seeds, normalisation, epochs
         for level, d in met.items():
             out.append({"arch": arch, "seed": s, "fold": f, "repeat": int(by_id[f].get("repeat", 0)), "level": level,
                         **d, "best_epoch": int(res.best_epoch[m]), "task": task, "normalisation": normalisation,
-                        "protocol": protocol, "n_test_subjects": len(by_id[f]["test"])})
+                        "protocol": protocol, "stimulus": "unseen" if "test_clips" in by_id[f] else "seen",
+                        "n_test_subjects": len(by_id[f]["test"])})
         subj_rows += [{"seed": s, "fold": f, **r} for r in subject_metrics(view.y[ix], logp.argmax(1),
                                                                            view.groups[ix], view.subject_ids,
                                                                            view.n_classes)]

@@ -21,6 +21,8 @@ __all__ = [
     "FACED_BANDS",
     "RATING_NAMES",
     "VALENCE_INDEX",
+    "N_CLIP_FOLDS",
+    "clip_folds",
 ]
 
 #: The nine FACED categories in class-id order 0..8 (the order of :data:`vaxis.text.sentences.CATEGORIES` too).
@@ -59,3 +61,46 @@ RATING_NAMES: tuple[str, ...] = (
     "Arousal", "Valence", "Familiarity", "Liking",
 )
 VALENCE_INDEX = 9
+
+
+#: Clip folds of the cross-stimulus protocol: FACED has three clips per category (four neutral).
+N_CLIP_FOLDS = 3
+
+
+def clip_folds(labels, clip_ids=None, n_folds: int = N_CLIP_FOLDS) -> list[list[int]]:
+    """The clip folds of the cross-stimulus protocol: fold ``j`` holds the ``j``-th clip of every category.
+
+    A category's clips are taken in video-index order; clip ``j`` of a category goes to fold ``j mod n_folds``, so a
+    fourth clip (FACED's neutral clip 16) joins fold 0. On FACED: fold 0 = videos 1 4 7 10 13 16 17 20 23 26,
+    fold 1 = 2 5 8 11 14 18 21 24 27, fold 2 = 3 6 9 12 15 19 22 25 28. Holding out one fold tests every category on
+    a clip the decoder never saw (held-out clips of a category always exist in its training clips too).
+
+    Parameters
+    ----------
+    labels : array-like, shape (n_clips,)
+        9-class id of every clip.
+    clip_ids : array-like, shape (n_clips,), optional
+        Video index of every clip (default ``1..n_clips``).
+    n_folds : int
+        Clip folds; every category needs at least ``n_folds`` clips.
+
+    Returns
+    -------
+    list of list of int
+        ``n_folds`` sorted lists of clip ids, disjoint and covering every clip.
+    """
+    labels = np.asarray(labels)
+    ids = np.arange(1, len(labels) + 1) if clip_ids is None else np.asarray(clip_ids)
+    if ids.shape != labels.shape:
+        raise ValueError(f"clip_ids {ids.shape} and labels {labels.shape} differ in shape")
+    if int(n_folds) < 2:
+        raise ValueError(f"n_folds must be >= 2, got {n_folds}")
+    folds: list[list[int]] = [[] for _ in range(int(n_folds))]
+    for c in np.unique(labels):
+        vids = np.sort(ids[labels == c])
+        if len(vids) < n_folds:
+            raise ValueError(f"category {int(c)} has {len(vids)} clips: the cross-stimulus protocol needs at least "
+                             f"{n_folds} per category (one per clip fold)")
+        for j, v in enumerate(vids):
+            folds[j % int(n_folds)].append(int(v))
+    return [sorted(f) for f in folds]
