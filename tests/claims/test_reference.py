@@ -81,3 +81,46 @@ def test_run_reference_quick_on_a_synthetic_cohort(cohort, tmp_path):
     np.testing.assert_allclose(s.groupby("fold").balanced_accuracy.mean().to_numpy(), pooled.to_numpy(), atol=1e-9)
     again = run_reference(cohort, k=3, quick=True, cache_dir=tmp_path, svm_every=10)   # from the store
     pd.testing.assert_frame_equal(again.folds, ref.folds)
+
+
+def test_cross_stimulus_reference_names_its_protocol_and_keeps_units(cohort, tmp_path):
+    ref = run_reference(cohort, k=3, quick=True, cache_dir=tmp_path, svm_every=10, stimulus="unseen")
+    assert ref.protocol == "cross-stimulus" and len(ref.manifest) == 9
+    w = ref.folds[ref.folds.level == "window"]
+    assert len(w) == 2 * 2 * 9                                    # 2 models x 2 tasks x (3 subject x 3 clip folds)
+    for e in ref.contract()["baseline"] + ref.contract()["label_only"]:
+        assert e["protocol"] == "cross-stimulus" and e["ci_unit"] == "fold"
+    u = ref.units[(ref.units.model == "svm") & (ref.units.task == "9class")]
+    held = {f["fold"]: set(f["test_clips"]) for f in ref.manifest}
+    assert all(c in held[f] for f, c in zip(u.fold, u["clip"]))     # only held-out clips are ever tested
+    assert len(u) == 12 * 28 and (u.n_correct <= u.n).all()      # each subject x clip once (one repeat)
+    m = ref.units[(ref.units.model == "mlp") & (ref.units.task == "binary")]
+    assert len(m) == 12 * 24 and set(m["clip"]) <= set(range(1, 13)) | set(range(17, 29))
+    assert ref.svm_confusion["9class"].shape == (9, 9) and ref.svm_confusion["9class"].sum() == u.n.sum()
+    seen = run_reference(cohort, k=3, quick=True, cache_dir=tmp_path, svm_every=10)
+    assert seen.protocol == "cross-subject"
+    assert {e["protocol"] for e in seen.contract()["baseline"]} == {"cross-subject"}
+
+
+def test_one_fold_baseline_interval_is_over_test_subjects_and_covers():
+    """A fixed split has one fold: the interval is over test subjects (seed replicates as clusters) and covers the
+    true accuracy at about its stated level (issue 27: it used to have zero width)."""
+    rng = np.random.default_rng(1)
+    covered, widths = 0, []
+    n_sim, true = 300, 0.35
+    for _ in range(n_sim):
+        subject_effect = rng.normal(0, 0.08, 23)
+        seed_effect = rng.normal(0, 0.01, 3)
+        rows = [{"repeat": 0, "fold": 0, "seed": s, "subject": f"sub{100 + i}",
+                 "balanced_accuracy": true + subject_effect[i] + seed_effect[s] + rng.normal(0, 0.03)}
+                for s in range(3) for i in range(23)]
+        e = contract_entry(pd.DataFrame(rows), "x", "9class")
+        assert e["ci_unit"] == "test subject" and e["n_folds"] == 1
+        widths.append(e["ci_high"] - e["ci_low"])
+        covered += e["ci_low"] <= true <= e["ci_high"]
+    assert min(widths) > 0
+    assert 0.90 <= covered / n_sim <= 0.99, covered / n_sim
+    one_seed = pd.DataFrame([{"repeat": 0, "fold": 0, "subject": f"s{i}", "balanced_accuracy": 0.3 + 0.01 * i}
+                             for i in range(10)])
+    e = contract_entry(one_seed, "x", "9class")
+    assert e["ci_unit"] == "test subject" and e["ci_low"] < e["ba"] < e["ci_high"]
