@@ -222,3 +222,76 @@ def test_empty_text_rows_are_refused_with_a_way_on_or_dropped_and_counted(tmp_pa
     (tmp_path / "none.csv").write_text("text,label\n,1\n,0\n")
     with pytest.raises(B.BenchmarkFormatError, match="no row with a text left"):
         B.load_benchmark(tmp_path / "none.csv", drop_empty=True)
+
+
+# ------------------------------------------------------------------ user benchmark files (issue 26 item 3)
+def test_user_file_with_one_label_class_is_refused_with_a_clear_message(tmp_path):
+    """Accepted before, and then ended in ZeroDivisionError in stats.auroc_null_se."""
+    path = tmp_path / "all_pos.csv"
+    path.write_text("text,label\n" + "".join(f"great film {i},1\n" for i in range(6)))
+    with pytest.raises(B.BenchmarkFormatError, match=r"all_pos\.csv: only one class.*6 positive and 0 negative"):
+        B.load_benchmark(path)
+    with pytest.raises(B.BenchmarkFormatError, match="only one class"):
+        B.check_benchmarks([str(path)])
+    # one class left after the empty texts are dropped counts too
+    gaps = tmp_path / "gaps.tsv"
+    gaps.write_text("text\tlabel\ngood\t1\n \t0\nfine\t1\n")
+    with pytest.raises(B.BenchmarkFormatError, match=r"only one class.*2 positive and 0 negative"):
+        B.load_benchmark(gaps, drop_empty=True)
+
+
+def test_named_benchmark_with_one_class_is_refused(tree):
+    (tree / "sst5" / "test.jsonl").write_text("".join(json.dumps({"label": "5", "text": f"s{i}"}) + "\n"
+                                                      for i in range(3)))
+    with pytest.raises(B.BenchmarkFormatError, match=r"test\.jsonl: only one class in benchmark 'sst5'"):
+        B.load_benchmark("sst5", data_dir=tree)
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["1", "1.0", "0", "0.0"], [1, 1, 0, 0]),
+    ([" 1 ", "1.00", "-1", "-1.0"], [1, 1, 0, 0]),
+    (["Positive", "1", "negative", "0"], [1, 1, 0, 0]),
+])
+def test_mixed_label_spellings_are_one_class(tmp_path, values, expected):
+    """'1' and '1.0' used to count as two classes ('is not binary')."""
+    path = tmp_path / "mixed.csv"
+    path.write_text("text,label\n" + "".join(f"t{i},{v}\n" for i, v in enumerate(values)))
+    assert B.load_benchmark(path)["label"].tolist() == expected
+
+
+def test_zero_and_minus_one_together_are_still_refused(tmp_path):
+    path = tmp_path / "three_way.csv"
+    path.write_text("text,label\na,1\nb,0\nc,-1.0\n")
+    with pytest.raises(B.BenchmarkFormatError, match="not binary.*-1/0/1 scheme"):
+        B.load_benchmark(path)
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "jsonl", "csv.gz"])
+def test_utf8_byte_order_mark_is_stripped(tmp_path, fmt):
+    """A BOM (Excel, Notepad) used to become part of the first header name, or break the first JSON line."""
+    sep = "\t" if fmt == "tsv" else ","
+    if fmt == "jsonl":
+        body = "".join(json.dumps({"review": t, "label": y}) + "\n" for t, y in ROWS)
+    else:
+        body = f"review{sep}label\n" + "".join(f"{t.replace(',', ' ')}{sep}{y}\n" for t, y in ROWS)
+    data = "\ufeff".encode() + body.encode()
+    path = tmp_path / f"bom.{fmt}"
+    path.write_bytes(gzip.compress(data) if fmt.endswith(".gz") else data)
+    out = B.load_benchmark(path)
+    assert out["label"].tolist() == [y for _, y in ROWS] and not out["text"].iloc[0].startswith("\ufeff")
+    assert B.read_table(path).columns[0] == "review"
+
+
+def test_describe_data_checks_every_file_and_names_the_data(tree, tmp_path):
+    good = tmp_path / "mine.tsv"
+    good.write_text("text\tlabel\nnice\t1\nawful\t0\nok\t1\n")
+    text = B.describe_data(["sst2", str(good)], tree)
+    assert text.startswith("DATA: sst2: sentiment benchmarks from the folder given (folder ")
+    assert "user file mine.tsv" in text and "mine 2 / 1 / 0" in text and "sst2 2 / 2 / 0" in text
+    assert "EMBEDDED" not in text and str(tmp_path) not in text  # no machine path on the page
+    bad = tmp_path / "bad.csv"
+    bad.write_text("text,label\na,1\nb,1\n")
+    with pytest.raises(B.BenchmarkFormatError, match="only one class"):
+        B.describe_data(["sst2", str(bad)], tree)
+    with pytest.raises(TypeError, match="must be a list"):
+        B.check_benchmarks("sst2", tree)

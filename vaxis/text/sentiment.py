@@ -6,8 +6,11 @@ plus ``fine_label`` for graded benchmarks (SST-5: 1..5, TweetEval: 0/1/2, IMDB: 
 The binary view drops neutral rows (SST-5 label 3, TweetEval label 1); ``keep_neutral=True`` keeps them with
 ``label == -1`` so that one text set serves both AUROC (binary rows) and Spearman (all rows).
 
-Data root: the ``data_dir`` argument, else ``$VAXIS_SENTIMENT_DIR``, else ``../shared/data/sentiment`` next to
-the repository. Any user file (``.tsv``, ``.csv``, ``.jsonl``, optionally ``.gz``) with a text column and a
+Data root (:mod:`vaxis.text.sentiment_source`): the ``data_dir`` argument, else ``$VAXIS_SENTIMENT_DIR``, else
+``../shared/data/sentiment`` next to the repository, else the copy ``vaxis data fetch sentiment`` put in the cache,
+else the EMBEDDED SAMPLE shipped with the package (200 texts per benchmark). File reading, BOM and label spellings:
+:mod:`vaxis.text.table_files`. :func:`describe_data` checks every benchmark of a run before any model loads and names
+the data it reads. Any user file (``.tsv``, ``.csv``, ``.jsonl``, optionally ``.gz``) with a text column and a
 binary label column is accepted wherever a benchmark name is (chapter 2's ``benchmark_names`` too); columns are
 detected by name or given by ``text_col`` / ``label_col``, and the file's stem names it in every table
 (:func:`benchmark_key`). Rows with an empty text are an error unless ``drop_empty=True``, which drops them and
@@ -16,9 +19,6 @@ records how many in ``df.attrs["n_dropped_empty"]``.
 
 from __future__ import annotations
 
-import csv
-import gzip
-import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -35,18 +35,31 @@ from vaxis.text.sentiment_metrics import (
     metric_with_ci,
     random_direction_aurocs,
 )
+from vaxis.text.sentiment_source import (
+    EMBEDDED_DIR,
+    SentimentSource,
+    fetched_dir,
+    resolve_sentiment_dir,
+    sentiment_source,
+)
+from vaxis.text.table_files import (
+    LABEL_COLS,
+    TEXT_COLS,
+    BenchmarkFormatError,
+    binary_labels,
+    check_two_classes,
+    open_text,
+    pick_column,
+    read_table,
+)
 
 __all__ = [
     "BENCHMARKS", "BenchmarkFormatError", "resolve_sentiment_dir", "load_benchmark", "read_table",
     "evaluation_set", "benchmark_key", "is_user_file", "probe_rows", "truncate_words", "IMDB_MAX_WORDS",
     "MAX_TOKENS", "QUICK_N_TEXTS", "DEFAULT_N_TEXTS", "auroc", "accuracy_at", "graded_spearman", "metric_with_ci",
-    "lexicon_scores", "random_direction_aurocs",
+    "lexicon_scores", "random_direction_aurocs", "check_benchmarks", "describe_data", "data_tag", "sentiment_source",
+    "SentimentSource", "EMBEDDED_DIR", "fetched_dir", "check_two_classes",
 ]
-
-TEXT_COLS = ("text", "sentence", "review", "input", "content", "tweet", "document")
-LABEL_COLS = ("label", "labels", "sentiment", "output", "polarity", "target", "class")
-_POS = {"1", "1.0", "pos", "positive", "true", "yes"}
-_NEG = {"0", "0.0", "-1", "-1.0", "neg", "negative", "false", "no"}
 
 #: IMDB reviews are truncated to their first ``IMDB_MAX_WORDS`` whitespace words before extraction, identically
 #: for every model (and for the lexicons), so all models read the same text.
@@ -61,10 +74,6 @@ QUICK_N_TEXTS = 100
 #: (:func:`evaluation_set`), which the CI build affords on 2 CPU cores with the extraction of :mod:`vaxis.text.llm`
 #: (``benchmarks/throughput.py``).
 DEFAULT_N_TEXTS = {"encoder": 500, "causal": 500}
-
-
-class BenchmarkFormatError(ValueError):
-    """A benchmark file does not have the expected format; the message names the file, what was expected and found."""
 
 
 @dataclass(frozen=True)
@@ -94,102 +103,6 @@ BENCHMARKS: dict[str, Spec] = {
 }
 
 
-def resolve_sentiment_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """Sentiment data root: ``data_dir``, else ``$VAXIS_SENTIMENT_DIR``, else ``<repo>/../shared/data/sentiment``."""
-    if data_dir is not None:
-        return Path(data_dir).expanduser()
-    env = os.environ.get("VAXIS_SENTIMENT_DIR")
-    if env:
-        return Path(env).expanduser()
-    default = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "sentiment"
-    if default.exists():
-        return default
-    raise FileNotFoundError(
-        "no sentiment data folder: pass data_dir=..., or set $VAXIS_SENTIMENT_DIR "
-        f"(looked for the default {default})")
-
-
-def _open_text(path: Path):
-    return gzip.open(path, "rt", encoding="utf-8") if path.suffix == ".gz" else open(path, encoding="utf-8")
-
-
-def read_table(path: str | os.PathLike) -> pd.DataFrame:
-    """Read a ``.tsv`` / ``.csv`` / ``.jsonl`` (optionally ``.gz``) file with a header into a DataFrame of strings."""
-    path = Path(path)
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: file not found")
-    kind = path.name[:-3] if path.name.endswith(".gz") else path.name
-    kind = kind.rsplit(".", 1)[-1].lower()
-    try:
-        return _read_table(path, kind)
-    except (UnicodeDecodeError, EOFError, gzip.BadGzipFile, csv.Error) as err:
-        raise BenchmarkFormatError(f"{path}: unreadable {kind} file (expected UTF-8 text"
-                                   f"{', gzip-compressed' if path.suffix == '.gz' else ''}): "
-                                   f"{type(err).__name__}: {err}") from err
-
-
-def _read_table(path: Path, kind: str) -> pd.DataFrame:
-    with _open_text(path) as f:
-        if kind == "jsonl":
-            rows = []
-            for i, line in enumerate(f, 1):
-                if not line.strip():
-                    continue
-                try:
-                    rows.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise BenchmarkFormatError(f"{path}: line {i} is not valid JSON ({e.msg})") from None
-            df = pd.DataFrame(rows)
-        elif kind in ("tsv", "csv"):
-            quoting = csv.QUOTE_NONE if kind == "tsv" else csv.QUOTE_MINIMAL
-            rows = list(csv.reader(f, delimiter="\t" if kind == "tsv" else ",", quoting=quoting))
-            rows = [r for r in rows if any(c.strip() for c in r)]
-            if not rows:
-                raise BenchmarkFormatError(f"{path}: empty file (expected a header row and data rows)")
-            header = [c.strip() for c in rows[0]]
-            bad = [i for i, r in enumerate(rows[1:], 2) if len(r) != len(header)]
-            if bad:
-                raise BenchmarkFormatError(
-                    f"{path}: line {bad[0]} has {len(rows[bad[0] - 1])} fields, expected {len(header)} "
-                    f"(header {header})")
-            df = pd.DataFrame(rows[1:], columns=header)
-        else:
-            raise BenchmarkFormatError(f"{path}: unsupported extension '.{kind}' (expected .tsv, .csv or .jsonl[.gz])")
-    if len(df) == 0:
-        raise BenchmarkFormatError(f"{path}: empty file (expected at least one data row)")
-    return df
-
-
-def _pick(df: pd.DataFrame, given: str | None, candidates: tuple[str, ...], what: str, path: Path) -> str:
-    cols = list(df.columns)
-    if given is not None:
-        if given not in cols:
-            raise BenchmarkFormatError(f"{path}: no {what} column '{given}'; found columns {cols}")
-        return given
-    lower = {str(c).lower(): c for c in cols}
-    for c in candidates:
-        if c in lower:
-            return lower[c]
-    raise BenchmarkFormatError(
-        f"{path}: cannot find a {what} column (expected one of {list(candidates)}, or pass "
-        f"{'text_col' if what == 'text' else 'label_col'}=...); found columns {cols}")
-
-
-def _binary_labels(values: pd.Series, path: Path, col: str) -> np.ndarray:
-    missing = np.flatnonzero(values.isna().to_numpy() | (values.astype(str).str.strip() == "").to_numpy())
-    if missing.size:
-        raise BenchmarkFormatError(f"{path}: label column '{col}' has {missing.size} missing values (first at data "
-                                   f"row {missing[0] + 1}); expected a binary label on every row")
-    s = values.astype(str).str.strip().str.lower()
-    unknown = sorted(set(s) - _POS - _NEG)
-    found = sorted(set(s))
-    if unknown or len(found) > 2 or (set(found) >= {"0", "-1"}):
-        raise BenchmarkFormatError(
-            f"{path}: label column '{col}' is not binary (expected two values such as 0/1 or "
-            f"negative/positive); found {found[:10]}{' ...' if len(found) > 10 else ''}")
-    return s.isin(_POS).to_numpy().astype(int)
-
-
 def _clean(texts: pd.Series) -> pd.Series:
     return texts.astype(str).str.replace(r"<br\s*/?>", " ", regex=True).str.strip()
 
@@ -203,14 +116,14 @@ def _read_named(name: str, root: Path, split: str, full: bool) -> pd.DataFrame:
         for p in (tpath, lpath):
             if not p.exists():
                 raise FileNotFoundError(f"{p}: file not found (TweetEval needs {tpath.name} and {lpath.name})")
-        texts = tpath.read_text(encoding="utf-8").splitlines()
-        labels = [x.strip() for x in lpath.read_text(encoding="utf-8").splitlines()]
+        texts = tpath.read_text(encoding="utf-8-sig").splitlines()
+        labels = [x.strip() for x in lpath.read_text(encoding="utf-8-sig").splitlines()]
         if len(texts) != len(labels):
             raise BenchmarkFormatError(f"{tpath}: {len(texts)} texts but {lpath.name} has {len(labels)} labels")
         return pd.DataFrame({"text": texts, "fine_label": pd.Series(labels).astype(int)})
     if name == "sst5" and path.suffix == ".tsv":  # fastText style: __label__K<TAB>sentence
         rows = []
-        with _open_text(path) as f:
+        with open_text(path) as f:
             for i, line in enumerate(f, 1):
                 m = re.match(r"__label__(\d)\t(.*)$", line.rstrip("\n"))
                 if not m:
@@ -221,10 +134,10 @@ def _read_named(name: str, root: Path, split: str, full: bool) -> pd.DataFrame:
     if name == "sst5":
         return pd.DataFrame({"text": df["text"], "fine_label": df["label"].astype(int)})
     if name == "rotten_tomatoes":
-        return pd.DataFrame({"text": df["input"], "label": _binary_labels(df["output"], path, "output")})
+        return pd.DataFrame({"text": df["input"], "label": binary_labels(df["output"], path, "output")})
     if name == "imdb":
         return pd.DataFrame({"text": df["text"], "label": df["label"].astype(int), "fine_label": df["rating"]})
-    return pd.DataFrame({"text": df["sentence"], "label": _binary_labels(df["label"], path, "label")})
+    return pd.DataFrame({"text": df["sentence"], "label": binary_labels(df["label"], path, "label")})
 
 
 def load_benchmark(
@@ -277,13 +190,14 @@ def load_benchmark(
             mid = spec.neutral
             df["label"] = np.where(fl > mid, 1, np.where(fl < mid, 0, -1))
             df = df[["text", "label", "fine_label"]]
+        check_two_classes(df["label"].to_numpy(), root / spec.splits[split], f"benchmark '{key}'")
         attrs = {"name": key, "path": str(root / spec.splits[split]), "split": split, "graded": spec.graded,
                  "n_dropped_empty": 0}
     elif is_user_file(key):
         path = Path(key).expanduser()
         raw = read_table(path)
-        tc = _pick(raw, text_col, TEXT_COLS, "text", path)
-        lc = _pick(raw, label_col, LABEL_COLS, "label", path)
+        tc = pick_column(raw, text_col, TEXT_COLS, "text", path)
+        lc = pick_column(raw, label_col, LABEL_COLS, "label", path)
         no_text = np.flatnonzero(raw[tc].isna().to_numpy() | (raw[tc].astype(str).str.strip() == "").to_numpy())
         if no_text.size and not drop_empty:
             raise BenchmarkFormatError(f"{path}: text column '{tc}' has {no_text.size} missing or empty values "
@@ -292,7 +206,7 @@ def load_benchmark(
         raw = raw.drop(index=raw.index[no_text]).reset_index(drop=True)
         if raw.empty:
             raise BenchmarkFormatError(f"{path}: no row with a text left after dropping {no_text.size} empty ones")
-        df = pd.DataFrame({"text": raw[tc].astype(str), "label": _binary_labels(raw[lc], path, lc)})
+        df = pd.DataFrame({"text": raw[tc].astype(str), "label": binary_labels(raw[lc], path, lc)})
         attrs = {"name": benchmark_key(path), "path": str(path), "split": None, "graded": False,
                  "n_dropped_empty": int(no_text.size)}
     else:
@@ -365,6 +279,53 @@ def evaluation_set(
         out["text"] = truncate_words(out["text"].tolist())
     out.attrs.update(df.attrs, n_texts=cap, seed=seed)
     return out
+
+
+def check_benchmarks(
+    names: list, data_dir: str | os.PathLike | None = None, text_col: str | None = None,
+    label_col: str | None = None, drop_empty: bool = False,
+) -> pd.DataFrame:
+    """Read every benchmark of a run (names or user files) once and refuse the run on the first bad one, before any
+    model loads: a missing or malformed file, an unknown name, a label column that is not binary or has one class.
+
+    Returns
+    -------
+    DataFrame, shape (len(names), 5)
+        ``benchmark`` (:func:`benchmark_key`), ``n_pos``, ``n_neg``, ``n_neutral`` and ``n_dropped_empty``.
+    """
+    if isinstance(names, str | os.PathLike):
+        raise TypeError(f"benchmark names must be a list, got the string {str(names)!r} (e.g. [{str(names)!r}])")
+    rows = []
+    for name in names:
+        df = load_benchmark(name, text_col=text_col, label_col=label_col, data_dir=data_dir, keep_neutral=True,
+                            drop_empty=drop_empty)
+        y = df["label"].to_numpy()
+        rows.append({"benchmark": benchmark_key(name), "n_pos": int((y == 1).sum()), "n_neg": int((y == 0).sum()),
+                     "n_neutral": int((y == -1).sum()), "n_dropped_empty": int(df.attrs["n_dropped_empty"])})
+    return pd.DataFrame(rows, columns=["benchmark", "n_pos", "n_neg", "n_neutral", "n_dropped_empty"])
+
+
+def describe_data(names: list, data_dir: str | os.PathLike | None = None, **kw) -> str:
+    """The ``DATA:`` lines of chapters 2-3: which data the run reads (the EMBEDDED SAMPLE flagged loudly, no machine
+    paths) and each benchmark's counts, after :func:`check_benchmarks` (``kw``: its ``text_col``, ...)."""
+    counts = check_benchmarks(names, data_dir=data_dir, **kw)
+    named = [str(n) for n in names if not is_user_file(n)]
+    files = [Path(str(n)).name for n in names if is_user_file(n)]
+    src = sentiment_source(data_dir)
+    parts = ([f"{', '.join(named)}: {src.describe()}"] if named else []) + (
+        [f"user file{'s' if len(files) > 1 else ''} {', '.join(files)}"] if files else [])
+    lines = [f"DATA: {'; '.join(parts)}"] + ([src.banner()] if named and src.embedded else [])
+    lines.append("texts (pos / neg / neutral): " + ", ".join(
+        f"{r.benchmark} {r.n_pos} / {r.n_neg} / {r.n_neutral}" for r in counts.itertuples()))
+    return "\n".join(lines)
+
+
+def data_tag(names: list, data_dir: str | os.PathLike | None = None) -> str:
+    """Short label of a run's sentiment data for results and the scoreboard: ``EMBEDDED SAMPLE``, ``full offline
+    copies``, ``fetched full benchmarks``, ``folder`` (named benchmarks), plus ``user files`` where some are."""
+    named = [n for n in names if not is_user_file(n)]
+    tags = ([sentiment_source(data_dir).tag] if named else []) + (["user files"] if len(named) < len(names) else [])
+    return " + ".join(tags)
 
 
 def probe_rows(sets: dict[str, pd.DataFrame], n_per_benchmark: int = QUICK_N_TEXTS) -> pd.DataFrame:
