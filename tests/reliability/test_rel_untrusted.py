@@ -72,8 +72,9 @@ def test_cli_data_check_refuses_doctored_file(faced_dir, marker, capsys):
 
     data, refused = _payload(marker, "os.system")
     (faced_dir / "EEG_Features" / "DE" / "sub000.pkl.pkl").write_bytes(data)
-    with pytest.raises(UnsafePickleError, match=refused):
-        main(["data", "check", str(faced_dir)])
+    assert main(["data", "check", str(faced_dir)]) == 1  # issue #26: one line, not a traceback
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and refused in err
     assert not marker.exists()
 
 

@@ -126,3 +126,28 @@ def test_source_hash_names_modules_by_path_or_dotted_name_from_the_package_root(
     assert source_hash(["eeg/pipeline"]) != source_hash(["eeg/normalise"])
     with pytest.raises(FileNotFoundError, match="pipeline"):
         source_hash(["pipeline"])                                   # a 0.2 flat path names no file now
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_cache_and_results_files_get_the_users_umask(tmp_path, umask):
+    """Issue #26 item 6: cache entries, results and store records were written 0600 whatever the umask, which breaks
+    a cache shared through group permissions; they now get ``0o666 & ~umask`` like any file the user writes."""
+    from vaxis.publish.results import write_results
+
+    old = os.umask(umask)
+    try:
+        npz = cache.save_arrays("shared", "k", {"x": np.arange(3)}, cache_dir=tmp_path / "cache")
+        out = write_results("99_mode", {"data_source": "synthetic", "scoreboard": []}, results_dir=tmp_path / "res")
+        folder = cache.temp_dir(tmp_path, ".conv.")
+        fd, tmp = cache.temp_file(tmp_path, ".part.")
+        os.close(fd)
+        plain = tmp_path / "plain.txt"
+        plain.write_text("x")  # what open() gives under this umask: the reference
+    finally:
+        os.umask(old)
+    want = 0o666 & ~umask
+    assert plain.stat().st_mode & 0o777 == want
+    for f in (npz, npz.with_suffix(".json"), out, tmp):
+        assert f.stat().st_mode & 0o777 == want, (f.name, oct(f.stat().st_mode & 0o777))
+    assert folder.is_dir() and folder.stat().st_mode & 0o777 == 0o777 & ~umask
+    assert cache.load_arrays("shared", "k", cache_dir=tmp_path / "cache")["x"].tolist() == [0, 1, 2]

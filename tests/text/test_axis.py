@@ -16,7 +16,7 @@ def test_mean_diff_by_hand():
     np.testing.assert_allclose(ax.center_, H.mean(0))
     # neutral (1, 0) minus centre (1, 0) -> position 0
     assert ax.neutral_ == pytest.approx(0.0)
-    np.testing.assert_allclose(ax.transform(H), (H - H.mean(0)) @ (np.array([2, 1]) / np.sqrt(5)))
+    np.testing.assert_allclose(ax.transform(H)[:, 0], (H - H.mean(0)) @ (np.array([2, 1]) / np.sqrt(5)))
 
 
 def test_pca_by_hand_and_sign_rule():
@@ -41,9 +41,9 @@ def test_sign_rule_compares_positives_with_negatives_far_from_the_origin(method,
     moved = H + np.array(shift)
     ax = VAxis(method).fit(moved, S)
     np.testing.assert_allclose(ax.direction_, ref, atol=1e-9)
-    pos = ax.transform(moved)
+    pos = ax.transform(moved)[:, 0]
     assert pos[S > 0].min() > pos[S < 0].max()
-    np.testing.assert_allclose(pos, VAxis(method).fit(H, S).transform(H), atol=1e-6)
+    np.testing.assert_allclose(pos, VAxis(method).fit(H, S).transform(H)[:, 0], atol=1e-6)
 
 
 def test_lda_matches_explicit_inverse():
@@ -203,11 +203,18 @@ def test_parameters_are_validated_in_fit_not_init():
 
 
 def test_binary_labels_follow_the_sign_rule():
-    # 0/1 labels: 0 is the negative group; the neutral row (label between) is ignored by mean-diff
-    y = np.array([2, 2, 0, 0, 1])
-    a, b = VAxis().fit(H, y), VAxis().fit(H, S)
-    np.testing.assert_allclose(a.direction_, b.direction_)
-    assert a.neutral_ == pytest.approx(b.neutral_)
+    # two classes: the smaller label is the negative group, whatever the labels are
+    for y in (np.array([1, 1, 0, 0]), np.array(["pos", "pos", "neg", "neg"]), np.array([2.0, 2.0, 1.0, 1.0])):
+        a, b = VAxis().fit(H[:4], y), VAxis().fit(H[:4], S[:4])
+        np.testing.assert_allclose(a.direction_, b.direction_)
+        assert a.neutral_ == 0.0 and list(a.classes_) == sorted(set(y.tolist()))
+        assert list(a.predict(H[:4])) == list(y)
+    # signs keep their neutral texts; three classes that are not signs are refused (one direction, two ends)
+    assert VAxis().fit(H, S).neutral_ == pytest.approx(0.0) and list(VAxis().fit(H, S).classes_) == [-1, 0, 1]
+    with pytest.raises(ValueError, match="Only binary"):
+        VAxis().fit(H, np.array([2, 2, 0, 0, 1]))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        VAxis().fit(H, np.array([0.5, 0.7, 0.1, 0.2, 0.3]))
 
 
 def test_layer_rule_sees_a_layer_only_after_standardising():
@@ -233,3 +240,74 @@ def test_pooling_rule_is_fixed_per_model_kind():
         "minilm": "mean", "smollm2-135m": "mean-no-first", "gemma3-270m": "mean-no-first"}
     assert llm.tiny_model("causal").default_pooling == "mean-no-first"
     assert llm.tiny_model("encoder").default_pooling == "mean"
+
+
+def _valence_texts(seed: int = 3, n: int = 60, d: int = 12):
+    """n texts sorted by class (negatives first), a valence signal in dims 2.., none in dims 0 and 1."""
+    rng = np.random.default_rng(seed)
+    y = np.repeat([0, 1], n // 2)
+    x = rng.normal(size=(n, d)) + 1.5 * (2 * y - 1)[:, None] * (np.arange(d) >= 2)
+    return x, y
+
+
+def test_vaxis_is_classifier_like_in_scikit_learn():
+    """Issue #26 item 4: transform is (n, 1) so a Pipeline step can follow; decision_function is 1-D (roc_auc
+    scorer); classifier tags (cross_val_score stratifies, so sorted labels give no one-class fold)."""
+    from sklearn.base import is_classifier
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import roc_auc_score
+    from sklearn.model_selection import StratifiedKFold, check_cv, cross_val_score
+    from sklearn.pipeline import make_pipeline
+
+    x, y = _valence_texts()
+    ax = VAxis().fit(x, y)
+    pos = ((x - x.mean(0)) @ ax.direction_)  # the position, computed here by hand
+    assert ax.transform(x).shape == (60, 1) and ax.decision_function(x).shape == (60,)
+    np.testing.assert_allclose(ax.transform(x)[:, 0], pos)
+    np.testing.assert_allclose(ax.decision_function(x), pos - ax.neutral_)
+    np.testing.assert_array_equal(ax.predict(x), np.where(pos - ax.neutral_ > 0, 1, 0))
+    assert list(ax.get_feature_names_out()) == ["vaxis_position"]
+    pipe = make_pipeline(VAxis(), LogisticRegression()).fit(x, y)  # a step after VAxis
+    assert pipe.predict_proba(x).shape == (60, 2)
+    assert is_classifier(VAxis()) and isinstance(check_cv(5, y, classifier=is_classifier(VAxis())), StratifiedKFold)
+    auc = cross_val_score(VAxis(), x, y, scoring="roc_auc", cv=5)
+    assert np.isfinite(auc).all() and auc.mean() > 0.9
+    by_hand = [roc_auc_score(y[te], VAxis().fit(x[tr], y[tr]).decision_function(x[te]))
+               for tr, te in StratifiedKFold(5).split(x, y)]
+    np.testing.assert_allclose(auc, by_hand)
+    d = cross_val_score(VAxis(), x, y)  # default score (d'), default folds: stratified, no one-class fold
+    assert np.isfinite(d).all() and (d > 0).all()
+
+
+def test_save_load_clone_keeps_the_reference_transform_and_the_file_name(tmp_path):
+    """Issue #26 item 4: after save/load, clone + refit keeps the reference standardisation (positions used to change
+    6.86 -> 1.64), and save("ax.v1") writes ax.v1, not ax.npz."""
+    from sklearn.base import clone
+
+    from vaxis.text.reference_texts import standardize
+
+    rng = np.random.default_rng(4)
+    ref = rng.normal(size=(3, 40, 8)) * np.r_[400.0, 300.0, np.ones(6)]
+    nine = rng.normal(size=(3, 9, 8)) * np.r_[400.0, 300.0, np.ones(6)] + 2.0 * SIGNS[None, :, None]
+    ax = VAxis(layer=1, reference=ref).fit(nine, SIGNS)
+    by_hand = VAxis().fit(standardize(nine, ref)[1], SIGNS).transform(standardize(nine, ref)[1])
+    np.testing.assert_allclose(ax.transform(nine), by_hand)
+    out = ax.save(tmp_path / "ax.v1")
+    assert out == tmp_path / "ax.v1" and sorted(p.name for p in tmp_path.iterdir()) == ["ax.v1"]
+    back = VAxis.load(tmp_path / "ax.v1")
+    np.testing.assert_allclose(back.transform(nine[1]), by_hand)
+    np.testing.assert_allclose(back.decision_function(nine[1]), ax.decision_function(nine))
+    assert list(back.classes_) == [-1, 0, 1] and back.neutral_ == ax.neutral_
+    refit = clone(back).fit(nine[1], SIGNS)
+    np.testing.assert_allclose(refit.transform(nine[1]), by_hand)
+    raw = VAxis().fit(nine[1], SIGNS).transform(nine[1])  # what a refit without the transform gives
+    assert not np.allclose(raw, by_hand)
+    with pytest.raises(ValueError, match="reference transform"):
+        VAxis(reference={"mean": np.zeros(8)}).fit(nine[1], SIGNS)
+    # the pair an older version wrote (<path>.npz + <path>.json) still loads
+    import json
+
+    np.savez(tmp_path / "old.npz", direction=ax.direction_, center=ax.center_, mean=ax.mean_, scale=ax.scale_)
+    (tmp_path / "old.json").write_text(json.dumps({"method": "mean-diff", "layer": 1, "shrinkage": 0.5,
+                                                   "neutral": ax.neutral_, "standardized": True}))
+    np.testing.assert_allclose(clone(VAxis.load(tmp_path / "old")).fit(nine[1], SIGNS).transform(nine[1]), by_hand)

@@ -331,11 +331,14 @@ def data_check(data_dir: str | os.PathLike) -> str:
     rdir = root / "After_remarks"
     if rdir.is_dir():
         subs = sorted(p.name for p in rdir.iterdir() if (p / "After_remarks.mat").is_file())
-        ratings = load_ratings(root, subs)
-        val = ratings[..., VALENCE_INDEX]
-        neg, pos = val[:, FACED_LABELS < 4].mean(), val[:, FACED_LABELS > 4].mean()
-        lines.append(f"ratings: {len(subs)} subjects OK; mean valence negative {neg:.2f}, positive {pos:.2f}")
-        sets["ratings"] = set(subs)
+        if subs:  # an After_remarks/ without any subNNN/After_remarks.mat is no data (not "0 subjects OK")
+            ratings = load_ratings(root, subs)
+            val = ratings[..., VALENCE_INDEX]
+            neg, pos = val[:, FACED_LABELS < 4].mean(), val[:, FACED_LABELS > 4].mean()
+            lines.append(f"ratings: {len(subs)} subjects OK; mean valence negative {neg:.2f}, positive {pos:.2f}")
+            sets["ratings"] = set(subs)
+        else:
+            lines.append("ratings: none (After_remarks/ holds no <subject>/After_remarks.mat)")
     else:
         lines.append("ratings: absent (After_remarks/)")
     if "de" in sets and "ratings" in sets:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,8 @@ __all__ = [
     "hash_file",
     "data_fingerprint",
     "atomic_write_bytes",
+    "temp_file",
+    "temp_dir",
     "load_arrays",
     "save_arrays",
     "cached_arrays",
@@ -110,11 +112,38 @@ def data_fingerprint(*arrays: Any) -> str:
     return h.hexdigest()[:16]
 
 
+def temp_file(folder: str | os.PathLike, prefix: str, suffix: str = ".tmp") -> tuple[int, Path]:
+    """Create a new, uniquely named file in ``folder`` and open it for writing: ``(fd, path)``.
+
+    Unlike :func:`tempfile.mkstemp` (always mode 0600) the file gets the user's umask (mode ``0o666 & ~umask``),
+    so a cache or results folder shared through group permissions stays readable by the group."""
+    for _ in range(100):
+        path = Path(folder) / f"{prefix}{secrets.token_hex(6)}{suffix}"
+        try:
+            return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666), path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary name {prefix}*{suffix} in {folder}")
+
+
+def temp_dir(folder: str | os.PathLike, prefix: str) -> Path:
+    """Create a new, uniquely named folder in ``folder`` with the user's umask (:func:`tempfile.mkdtemp`: 0700)."""
+    for _ in range(100):
+        path = Path(folder) / f"{prefix}{secrets.token_hex(6)}"
+        try:
+            path.mkdir(mode=0o777)
+            return path
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"no free temporary folder name {prefix}* in {folder}")
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically: a temp file in the same folder, fsync, rename."""
+    """Write ``data`` to ``path`` atomically: a temp file in the same folder, fsync, rename. The file gets the
+    user's umask (not 0600), like any file the user writes."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = temp_file(path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
