@@ -289,7 +289,12 @@ def test_ch7_fold_jobs_reproduce_the_all_folds_call(ch6, tmp_path):
     for r in got["label_only"].itertuples():
         assert r.centroid_v_gain == pytest.approx(cv[(r.seed, r.fold)], abs=1e-9)
     assert [c["name"] for c in got["criteria"]] == ["basin_saturated", "residual_starved", "v_carries_accuracy",
-                                                    "supervision_does_not_pay"]
+                                                    "supervision_does_not_pay", "residual_load_bearing"]
+    per_subject = {(r.strategy, r.seed, r.fold, t): b for r in scores.itertuples()
+                   for t, b in zip(manifest[r.fold]["test"], r.subject_ba)}
+    assert len(got["subject_scores"]) == len(per_subject)
+    for r in got["subject_scores"].itertuples():      # the per-subject BAs the clustered criteria use
+        assert r.ba == pytest.approx(per_subject[(r.strategy, r.seed, r.fold, r.subject)], abs=1e-9)
     assert {"alignment", "control", "ce"} <= set(got["gradients"].kind)
     assert run(g, tmp_path / "ch7", executor="inline", progress=False).ran == 0
     bad = job_grid(dataclasses.replace(job, data_key="0" * 16), "vaxis.claims.saturation_jobs:fold_job", {"fold": [0]})

@@ -11,8 +11,9 @@ Decomposition of a penultimate representation space (d dimensions), from labelle
 
 Measurements: (a) :func:`saturation` (V-probe score vs what the class decision alone carries); (b)
 :class:`GradientRecorder` (share of an alignment loss's gradient w.r.t. the representation along ``v``, in the rest
-of the between-class span, and in the residual subspace, during training); (c) :func:`residual_readouts`
-(held-out balanced accuracy of fresh linear readouts on subspace projections).
+of the between-class span, and in the residual subspace, during training); (c) :func:`readout_scores`
+(held-out balanced accuracy of fresh linear readouts on subspace projections, pooled and per test subject: the
+residual ablated, only the residual kept).
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ from torch.nn import functional as F
 
 from vaxis.claims.alignment import N_HEAD, N_PEN
 
-__all__ = ["v_basis", "gradient_shares", "GradientRecorder", "saturation", "residual_readouts", "unit_reps"]
+__all__ = ["v_basis", "gradient_shares", "GradientRecorder", "saturation", "readout_scores", "residual_readouts",
+           "unit_reps"]
 
 
 def v_basis(rep, category, positions, tol: float = 1e-6):
@@ -215,17 +217,33 @@ def saturation(rep: np.ndarray, category: np.ndarray, subject: np.ndarray, pred:
             "centroid_v": float(spearmanr(cen @ v, pos)[0]), "saturation": probe / ceil if ceil > 0 else np.nan}
 
 
-def residual_readouts(rep: np.ndarray, category: np.ndarray, subject: np.ndarray, test_subjects: Sequence,
-                      positions: Sequence[float], C: float = 1.0) -> dict[str, float]:
-    """Held-out balanced accuracy of a fresh logistic readout on subspace projections of ``rep``.
+def readout_scores(rep: np.ndarray, category: np.ndarray, subject: np.ndarray, test_subjects: Sequence,
+                   positions: Sequence[float], C: float = 1.0) -> tuple[dict[str, float], pd.DataFrame]:
+    """Held-out balanced accuracy of a fresh logistic readout on subspace projections of ``rep``, pooled and per
+    test subject (one fit per view, on the training units only).
 
-    The V-direction and between-class span are estimated on the training units. ``full``; ``v_only`` (1-D);
-    ``v_removed``; ``between_only`` (residual removed: projection on the class-mean span); ``residual_only``
-    (projection on its complement). On the training units every class mean projects to the same point of the
-    residual subspace, so ``residual_only`` can only use what the training means do not span (or nothing).
+    The V-direction and between-class span are estimated on the training units of the training-z-scored
+    representation. Views: ``full`` (the label-only model's representation, the reference); ``v_only`` (1-D);
+    ``v_removed``; ``between_only`` (the within-class residual ablated: projection on the class-mean span);
+    ``residual_only`` (only the residual kept: projection on its complement). On the training units every class
+    mean projects to the same point of the residual subspace, so ``residual_only`` can only use what the training
+    means do not span (or nothing).
+
+    Parameters
+    ----------
+    rep : ndarray, shape (n_units, d)
+    category, subject : ndarray, shape (n_units,)
+    test_subjects : the held-out subjects (everything else fits the readouts and the subspaces)
+
+    Returns
+    -------
+    pooled : dict view -> BA over all test units
+    by_subject : DataFrame, one row per test subject (sorted): ``subject`` and one BA column per view
     """
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import balanced_accuracy_score
+
+    from vaxis.decoding.metrics import balanced_accuracy
 
     te = np.isin(subject, np.asarray(test_subjects))
     mu, sd = rep[~te].mean(0), rep[~te].std(0) + 1e-8
@@ -234,8 +252,16 @@ def residual_readouts(rep: np.ndarray, category: np.ndarray, subject: np.ndarray
     Pb = basis.T @ basis
     views = {"full": X, "v_only": (X @ v)[:, None], "v_removed": X - np.outer(X @ v, v),
              "between_only": X @ Pb, "residual_only": X - X @ Pb}
-    out = {}
+    yt, st, k = category[te], subject[te], int(category.max()) + 1
+    pooled, by_subject = {}, {"subject": np.unique(st)}
     for name, Z in views.items():
-        clf = LogisticRegression(C=C, max_iter=1000).fit(Z[~te], category[~te])
-        out[name] = float(balanced_accuracy_score(category[te], clf.predict(Z[te])))
-    return out
+        pred = LogisticRegression(C=C, max_iter=1000).fit(Z[~te], category[~te]).predict(Z[te])
+        pooled[name] = float(balanced_accuracy_score(yt, pred))
+        by_subject[name] = [balanced_accuracy(yt[st == s], pred[st == s], k) for s in by_subject["subject"]]
+    return pooled, pd.DataFrame(by_subject)
+
+
+def residual_readouts(rep: np.ndarray, category: np.ndarray, subject: np.ndarray, test_subjects: Sequence,
+                      positions: Sequence[float], C: float = 1.0) -> dict[str, float]:
+    """The pooled held-out balanced accuracies of :func:`readout_scores` (view -> BA)."""
+    return readout_scores(rep, category, subject, test_subjects, positions, C)[0]

@@ -1,7 +1,8 @@
 """Chapter 7 as sweep jobs: one job per fold trains the label-only model and every strategy (every seed), records
 where their gradients go (with a shuffled-target control at the same states) and measures each criterion of
-:mod:`vaxis.claims.saturation_criteria` on the fold's test subjects; :func:`collect` turns the folds into the
-criteria."""
+:mod:`vaxis.claims.saturation_criteria` on the fold's test subjects (per test subject where the criterion has
+per-subject values); :func:`collect` turns the folds into the criteria, with the test subject as the unit and the
+fold model as a cluster (or the corrected resampled t over folds for fold-level criteria)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,16 @@ import pandas as pd
 from vaxis.claims.alignment import STRATEGIES
 from vaxis.claims.alignment_jobs import fold_inputs
 from vaxis.claims.alignment_train import clip_arrays, train_conditions
-from vaxis.claims.saturation import GradientRecorder, residual_readouts, saturation, unit_reps
-from vaxis.claims.saturation_criteria import centroid_v_gain, criterion, v_readout_gain
+from vaxis.claims.saturation import GradientRecorder, readout_scores, saturation, unit_reps
+from vaxis.claims.saturation_criteria import (
+    CRITERIA,
+    ORDER,
+    centroid_v_gain,
+    fold_criterion,
+    subject_criterion,
+    v_readout_gain,
+    v_readout_gains,
+)
 from vaxis.decoding.stacking import StackConfig
 from vaxis.decoding.training import prepare
 from vaxis.runs.jobs import FacedJob, frame_from_jobs, one_thread, records
@@ -58,11 +67,14 @@ def fold_job(config: dict) -> dict:
     -------
     dict
         As :func:`vaxis.runs.jobs.records`: ``scores`` (strategy, weight, seed, fold, val_ba, test_ba), ``label_only``
-        (per seed: ``centroid_v_gain``, ``v_readout_gain`` and the descriptive
-        :func:`~vaxis.claims.saturation.saturation`
-        and :func:`~vaxis.claims.saturation.residual_readouts` values), ``gradients`` (mean shares per strategy x seed x
-        kind over the recorded steps, and ``paired_residual_gap``: the mean over steps of control minus alignment
-        residual share); ``d``; ``fold_manifest``; ``train_s``; ``analysis_s``.
+        (per seed: ``centroid_v_gain``, the pooled ``v_readout_gain`` and the descriptive
+        :func:`~vaxis.claims.saturation.saturation` and pooled :func:`~vaxis.claims.saturation.readout_scores`
+        values), ``gradients`` (mean shares per strategy x seed x kind over the recorded steps, and
+        ``paired_residual_gap``: the mean over steps of control minus alignment residual share),
+        ``subject_scores`` (strategy, seed, fold, subject, ba: every model's BA per test subject),
+        ``subject_readouts`` (label-only models per seed x test subject: the readouts' BA per view and
+        ``v_readout_gain``; no training beyond the fold's, readouts fit on training subjects only); ``d``;
+        ``fold_manifest``; ``train_s``; ``analysis_s``.
     """
     job = SaturationJob.from_config(config)
     eeg = job.load()
@@ -83,19 +95,26 @@ def fold_job(config: dict) -> dict:
     lo = np.flatnonzero(rows.strategy.to_numpy() == "label-only")
     reps, logits = unit_reps(state, view, rows)
     reps, logits = reps[lo], logits[lo]
-    stats = []
+    stats, per_subject = [], []
     for j, m in enumerate(lo):
-        r, pred = reps[j], logits[j].argmax(1)
-        stats.append({"seed": int(rows.seed[m]), "fold": job.fold,
+        r, pred, sd = reps[j], logits[j].argmax(1), int(rows.seed[m])
+        pooled, by_subject = readout_scores(r, view.category, view.groups, test, targets.positions)
+        gains = v_readout_gains(r, view.category, view.groups, test, targets.positions, seed=sd)
+        stats.append({"seed": sd, "fold": job.fold,
                       "centroid_v_gain": centroid_v_gain(r, view.category, view.groups, test, targets.positions,
-                                                         job.n_perm, seed=int(rows.seed[m])),
+                                                         job.n_perm, seed=sd),
                       "v_readout_gain": v_readout_gain(r, view.category, view.groups, test, targets.positions,
-                                                       seed=int(rows.seed[m])),
+                                                       seed=sd),
                       **saturation(r, view.category, view.groups, pred, test, targets.positions),
-                      **{f"readout_{k}": v for k, v in residual_readouts(r, view.category, view.groups, test,
-                                                                          targets.positions).items()}})
+                      **{f"readout_{k}": v for k, v in pooled.items()}})
+        per_subject.append(by_subject.merge(gains, on="subject").assign(
+            seed=sd, fold=job.fold, subject=lambda t: [view.subject_ids[i] for i in t.subject]))
     grads = _gradient_summary(rec.frame(), rows)
-    return {**records(scores=scores.drop(columns=["subject_ba"]), label_only=pd.DataFrame(stats), gradients=grads),
+    subject_scores = pd.DataFrame([(r.strategy, int(r.seed), int(r.fold), s, float(b)) for r in scores.itertuples()
+                                   for s, b in zip(fold["test"], r.subject_ba)],
+                                  columns=["strategy", "seed", "fold", "subject", "ba"])
+    return {**records(scores=scores.drop(columns=["subject_ba"]), label_only=pd.DataFrame(stats), gradients=grads,
+                      subject_scores=subject_scores, subject_readouts=pd.concat(per_subject, ignore_index=True)),
             "d": int(state["d"]), "fold_manifest": fold, "train_s": train_s,
             "analysis_s": time.time() - t1}
 
@@ -119,37 +138,54 @@ def _gradient_summary(g: pd.DataFrame, rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def collect(jobs: pd.DataFrame, strategies: Sequence[str]) -> dict:
-    """The four criteria (:func:`vaxis.claims.saturation_criteria.criterion` records) and the tables behind them.
+    """The five criteria (:func:`~vaxis.claims.saturation_criteria.subject_criterion` /
+    :func:`~vaxis.claims.saturation_criteria.fold_criterion` records, in
+    :data:`~vaxis.claims.saturation_criteria.ORDER`) and the tables behind them.
+
+    Per-subject criteria average the seeds inside each (fold, test subject) and take the fold model as the
+    cluster; fold-level criteria average the seeds inside a fold and use the corrected resampled t-test with the
+    manifest's mean training (train + validation) and test subject counts.
 
     Returns
     -------
     dict
-        ``criteria`` (list of records), ``per_fold`` (DataFrame: fold and each criterion's statistic), ``scores``,
-        ``label_only``, ``gradients`` (DataFrames over every fold), ``d``, ``manifest``, ``train_s``,
-        ``analysis_s``.
+        ``criteria`` (list of records; ``residual_load_bearing`` also carries ``keep_only``: the same record for
+        the readout with only the residual kept minus the full one), ``per_fold`` (DataFrame: fold and each
+        criterion's fold mean), ``scores``, ``label_only``, ``gradients``, ``subject_scores``, ``subject_readouts``
+        (DataFrames over every fold), ``d``, ``manifest``, ``train_s``, ``analysis_s``.
     """
     jobs = jobs.sort_values("fold")
-    tabs = {n: frame_from_jobs(jobs, n) for n in ("scores", "label_only", "gradients")}
-    sc, lo, gr = tabs["scores"], tabs["label_only"], tabs["gradients"]
-    base = sc[sc.strategy == "label-only"].set_index(["seed", "fold"]).test_ba
-    st = sc[sc.strategy.isin(list(strategies))]
-    gain = st.test_ba.to_numpy() - base.reindex(pd.MultiIndex.from_arrays([st.seed, st.fold])).to_numpy()
-    per_fold = pd.DataFrame({
-        "basin_saturated": lo.groupby("fold").centroid_v_gain.mean(),
-        "v_carries_accuracy": lo.groupby("fold").v_readout_gain.mean(),
-        "supervision_does_not_pay": pd.Series(gain, index=st.fold.to_numpy()).groupby(level=0).mean()})
-    if len(gr):
-        gaps = []
-        for f, rs in zip(jobs.fold, jobs.gradients):
-            q = pd.DataFrame(rs)
-            q = q[q.kind == "alignment"] if len(q) else q
-            gaps.append((int(f), float(np.nanmean(q.paired_residual_gap)) if len(q) else np.nan))
-        per_fold["residual_starved"] = pd.Series(dict(gaps))
-    else:
-        per_fold["residual_starved"] = np.nan
-    order = ["basin_saturated", "residual_starved", "v_carries_accuracy", "supervision_does_not_pay"]
-    crit = [criterion(n, per_fold[n].to_numpy()) for n in order]
+    names = ("scores", "label_only", "gradients", "subject_scores", "subject_readouts")
+    tabs = {n: frame_from_jobs(jobs, n) for n in names}
+    lo, ss, sr = tabs["label_only"], tabs["subject_scores"], tabs["subject_readouts"]
+    man = list(jobs.fold_manifest)
+    n_test = float(np.mean([len(f["test"]) for f in man]))
+    n_train = float(np.mean([len(f["train"]) + len(f.get("val", [])) for f in man]))
+    key = ["fold", "subject"]
+    base = ss[ss.strategy == "label-only"].groupby(key).ba.mean()
+    cost = (base - ss[ss.strategy.isin(list(strategies))].groupby(key).ba.mean()).rename("supervision_does_not_pay")
+    sub = sr.groupby(key)[["v_readout_gain", "full", "between_only", "residual_only"]].mean()
+    per_subject = pd.concat([sub.v_readout_gain.rename("v_carries_accuracy"), cost,
+                             (sub.full - sub.between_only).rename("residual_load_bearing"),
+                             (sub.residual_only - sub.full).rename("keep_only")], axis=1).reset_index()
+    per_fold = pd.DataFrame({"basin_saturated": lo.groupby("fold").centroid_v_gain.mean()})
+    gaps = {}
+    for f, rs in zip(jobs.fold, jobs.gradients):
+        q = pd.DataFrame(rs)
+        q = q[q.kind == "alignment"] if len(q) else q
+        gaps[int(f)] = float(np.nanmean(q.paired_residual_gap)) if len(q) and q.paired_residual_gap.notna().any() \
+            else np.nan
+    per_fold["residual_starved"] = pd.Series(gaps)
+    crit = []
+    for n in ORDER:
+        if CRITERIA[n].level == "fold":
+            crit.append(fold_criterion(n, per_fold[n].to_numpy(), n_train, n_test))
+        else:
+            crit.append(subject_criterion(n, per_subject[n], per_subject.subject, per_subject.fold))
+    keep = subject_criterion("residual_load_bearing", per_subject.keep_only, per_subject.subject, per_subject.fold)
+    crit[ORDER.index("residual_load_bearing")]["keep_only"] = {k: keep[k] for k in ("statistic", "ci_low", "ci_high",
+                                                                                      "mde", "p")}
+    per_fold = per_fold.join(per_subject.groupby("fold")[[n for n in ORDER if n not in per_fold]].mean())
     ds = {int(d) for d in jobs.d}
-    return {"criteria": crit, "per_fold": per_fold[order].reset_index(names="fold"), **tabs, "d": ds.pop(),
-            "manifest": list(jobs.fold_manifest), "train_s": float(jobs.train_s.sum()),
-            "analysis_s": float(jobs.analysis_s.sum())}
+    return {"criteria": crit, "per_fold": per_fold[ORDER].reset_index(names="fold"), **tabs, "d": ds.pop(),
+            "manifest": man, "train_s": float(jobs.train_s.sum()), "analysis_s": float(jobs.analysis_s.sum())}
