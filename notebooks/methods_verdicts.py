@@ -30,6 +30,15 @@
 # chapters' own structures (`vaxis.publish.calibration`): a synthetic cohort, two conditions that train the same cheap
 # classifier from independent seeds (no true difference), subject-disjoint folds, CV repeats and seeds as in the
 # chapters; then a planted difference to see the power.
+#
+# **Which chapter uses which test.** The clustered test wherever a per-subject score exists: chapter 4 (each held-out
+# subject's Spearman, the subject fold's map as the cluster, under both protocols), chapter 6 (strategy vs label-only
+# model), chapter 7's accuracy parts (`v_carries_accuracy`, `supervision_does_not_pay`, `residual_load_bearing`),
+# chapter 8 (ensembles vs comparators) and every baseline interval (on a fixed split, one fold: the seed replicates
+# are the clusters). Nadeau & Bengio's corrected resampled t where folds are the only unit: chapter 5's population
+# gain (every model of a fold shares its test subjects, and the statistic is a mean over the fold's models) and
+# chapter 7's fold-level parts (`basin_saturated`, `residual_starved`). Both are simulated below; the plain t over
+# subjects is shown as the anti-conservative contrast no chapter uses.
 
 # %% tags=["parameters"]
 n_runs = 200          # simulated cohorts per design (the rejection rate's SE is about 0.015 at 0.05)
