@@ -105,3 +105,31 @@ def test_loco_on_noise_features_scores_near_zero():
     assert abs(out["mean_rho"]) < 0.15, out["mean_rho"]
     assert abs(out["null_honest_mean"]) < 0.15, out["null_honest_mean"]
     assert out["p_honest"] > 0.05
+
+
+@pytest.mark.parametrize("kind", ["clip", "valence"])
+def test_cross_stimulus_map_cannot_score_by_recognising_the_clip(kind):
+    """Planted clip identity (each clip its own pattern, nothing shared by a category): the cross-subject map tracks
+    the positions, the cross-stimulus one falls to about 0. Planted valence (one pattern scaled by the position):
+    both track it."""
+    from vaxis.eeg.faced import clip_folds
+
+    rng = np.random.default_rng(2)
+    n_s, n_f = 20, 12
+    if kind == "clip":
+        sig = rng.normal(size=(28, n_f)) * 1.5
+    else:
+        sig = np.outer(TRUE_VALENCE[FACED_LABELS], rng.normal(size=n_f))
+    feats = rng.normal(size=(n_s, 28, n_f)) + sig[None]
+    cf = np.zeros(28, int)
+    for j, fold in enumerate(clip_folds(FACED_LABELS)):
+        cf[np.asarray(fold) - 1] = j
+    seen = evaluate_projection(feats, FACED_LABELS, TRUE_VALENCE, n_perm=20, n_folds=5, seed=0)
+    unseen = evaluate_projection(feats, FACED_LABELS, TRUE_VALENCE, n_perm=20, n_folds=5, seed=0, clip_fold=cf)
+    assert seen["protocol"] == "cross-subject" and unseen["protocol"] == "cross-stimulus"
+    assert np.isfinite(unseen["pred"]).all() and unseen["n_clusters"] == 5
+    assert seen["mean_rho"] > 0.3 and seen["ci"][0] > 0.2
+    if kind == "clip":
+        assert abs(unseen["mean_rho"]) < 0.15 and unseen["ci"][0] < 0.05, unseen["mean_rho"]
+    else:
+        assert unseen["mean_rho"] > 0.5 and unseen["ci"][0] > 0.3

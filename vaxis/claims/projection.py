@@ -14,7 +14,12 @@ Design (see PAPER.md, claim 4 and its cautions):
 * leave-one-category-out: a held-out category's clips are predicted by a map that never saw that category,
   which separates valence from category identity. Its prediction is the deviation from the training categories'
   mean position (the map's intercept is removed: it is the mean of the other eight positions, anti-correlated
-  with the held-out one, and alone would give rho = -0.92 on pure noise).
+  with the held-out one, and alone would give rho = -0.92 on pure noise);
+* cross-stimulus (``clip_fold`` given): every subject fold is crossed with the clip folds of
+  :func:`vaxis.eeg.faced.clip_folds`; each clip of a held-out subject is predicted by a map fitted without that
+  subject and without that clip, so the map cannot score by recognising the clip;
+* interval: the mean held-out Spearman with the test subject as the unit and the subject fold (the map that scored
+  it) as a cluster (:func:`vaxis.stats.clustered_paired_test`), as every EEG chapter does.
 """
 
 from __future__ import annotations
@@ -27,7 +32,7 @@ import numpy as np
 from scipy import stats as _st
 from threadpoolctl import threadpool_limits
 
-from vaxis.stats import bootstrap_ci, permutation_pvalue
+from vaxis.stats import bootstrap_ci, clustered_paired_test, permutation_pvalue
 
 __all__ = [
     "ALPHAS",
@@ -170,8 +175,8 @@ def _per_subject_scores(pred: np.ndarray, truth: np.ndarray) -> tuple[np.ndarray
 
 def evaluate_projection(feats: np.ndarray, clip_categories: np.ndarray, positions: np.ndarray,
                         n_perm: int = 1000, n_folds: int = 10, method: str = "ridge",
-                        alphas: np.ndarray = ALPHAS, n_inner: int = 5, loco: bool = False, seed: int = 0
-                        ) -> dict[str, Any]:
+                        alphas: np.ndarray = ALPHAS, n_inner: int = 5, loco: bool = False, seed: int = 0,
+                        clip_fold: np.ndarray | None = None) -> dict[str, Any]:
     """Cross-subject projection with the honest and the evaluation-only permutation nulls.
 
     Parameters
@@ -183,18 +188,24 @@ def evaluate_projection(feats: np.ndarray, clip_categories: np.ndarray, position
         Permutations of the category positions (each re-runs the whole fit).
     loco : bool
         Leave-one-category-out: each category's clips are predicted by a map trained without that category.
+    clip_fold : ndarray, shape (n_clips,), optional
+        Clip fold of every clip (cross-stimulus protocol): each clip is predicted by a map trained without its clip
+        fold (and without the test subjects). None: the cross-subject protocol (every clip in training).
 
     Returns
     -------
     dict with ``rho`` / ``r`` (n_subjects,) per held-out subject, ``mean_rho`` + ``ci``, ``null_honest``
     (n_perm,), ``p_honest``, ``null_eval_only`` (n_perm,), ``p_eval_only``, ``pred`` (n_subjects, n_clips),
-    ``alphas`` per fold, ``folds`` (list of subject index lists), ``perms``.
+    ``alphas`` per fold, ``folds`` (list of subject index lists), ``perms``, ``protocol``
+    (``cross-subject`` / ``cross-stimulus``), ``se`` (standard error of the mean Spearman) and ``n_clusters``.
     """
     with threadpool_limits(limits=1, user_api="blas"):  # small matrices: threads only contend on 2 cores
-        return _evaluate(feats, clip_categories, positions, n_perm, n_folds, method, alphas, n_inner, loco, seed)
+        return _evaluate(feats, clip_categories, positions, n_perm, n_folds, method, alphas, n_inner, loco, seed,
+                         clip_fold)
 
 
-def _evaluate(feats, clip_categories, positions, n_perm, n_folds, method, alphas, n_inner, loco, seed):
+def _evaluate(feats, clip_categories, positions, n_perm, n_folds, method, alphas, n_inner, loco, seed,
+              clip_fold=None):
     n_s, n_c, n_f = feats.shape
     cats = np.asarray(clip_categories, dtype=int)
     pos = np.asarray(positions, dtype=float)
@@ -204,15 +215,21 @@ def _evaluate(feats, clip_categories, positions, n_perm, n_folds, method, alphas
     X = feats.reshape(n_s * n_c, n_f)
     B = np.eye(k)[np.tile(cats, n_s)]  # one-hot category per row, (n_rows, k)
     subj, clip_cat = np.repeat(np.arange(n_s), n_c), np.tile(cats, n_s)
+    cf = np.zeros(n_c, int) if clip_fold is None else np.asarray(clip_fold, dtype=int)
+    row_cf = np.tile(cf, n_s)
     pred = np.full((n_s, n_c, C.shape[1]), np.nan)
     folds = subject_folds(n_s, n_folds)
     chosen = []
     for test in folds:
         train = np.setdiff1d(np.arange(n_s), test)
         groups = [np.arange(k)] if not loco else [np.array([c]) for c in range(k)]
-        for held in groups:
-            tr_rows = np.flatnonzero(np.isin(subj, train) & (~np.isin(clip_cat, held) if loco else True))
-            te_rows = np.flatnonzero(np.isin(subj, test) & np.isin(clip_cat, held))
+        for held, fold_c in ((h, c) for h in groups for c in np.unique(cf)):
+            on_clips = row_cf == fold_c
+            keep_tr = ~on_clips if clip_fold is not None else np.ones_like(on_clips)
+            tr_rows = np.flatnonzero(np.isin(subj, train) & (~np.isin(clip_cat, held) if loco else True) & keep_tr)
+            te_rows = np.flatnonzero(np.isin(subj, test) & np.isin(clip_cat, held) & on_clips)
+            if te_rows.size == 0:
+                continue
             p, a = _fit_predict(X, B, C, subj, train, tr_rows, te_rows, method, alphas, n_inner)
             if loco:
                 # predict the deviation from the training categories' mean, not the mean itself: the intercept of
@@ -227,10 +244,20 @@ def _evaluate(feats, clip_categories, positions, n_perm, n_folds, method, alphas
     rho_eval, _ = _per_subject_scores(np.broadcast_to(pred[:, :, :1], pred.shape), truth)
     null_eval = np.nanmean(rho_eval[:, 1:], axis=0)
     observed = float(np.nanmean(rho[:, 0]))
-    m, lo, hi = bootstrap_ci(rho[:, 0], seed=seed)
+    fold_of = np.empty(n_s, int)
+    for i, test in enumerate(folds):
+        fold_of[test] = i
+    ok = np.isfinite(rho[:, 0])
+    if ok.sum() >= 2 and len(np.unique(fold_of[ok])) >= 2:
+        ct = clustered_paired_test(rho[:, 0], np.arange(n_s), fold_of)
+        m, lo, hi, se, n_cl = ct["diff"], ct["ci_low"], ct["ci_high"], ct["se"], ct["n_clusters"]
+    else:
+        m, lo, hi = bootstrap_ci(rho[:, 0], seed=seed)
+        se, n_cl = float("nan"), len(folds)
     mr, rlo, rhi = bootstrap_ci(r[:, 0], seed=seed)
     return {
         "method": method, "loco": loco, "n_subjects": n_s, "n_perm": n_perm,
+        "protocol": "cross-subject" if clip_fold is None else "cross-stimulus", "se": se, "n_clusters": n_cl,
         "rho": rho[:, 0], "r": r[:, 0], "mean_rho": m, "ci": [lo, hi], "mean_r": mr, "ci_r": [rlo, rhi],
         "null_honest": null_honest, "p_honest": permutation_pvalue(observed, null_honest),
         "null_honest_mean": float(np.mean(null_honest)),
