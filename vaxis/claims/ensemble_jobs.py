@@ -5,9 +5,12 @@ the whole pool retrained from another seed: the replicates are the clusters of t
 fold's pool (:func:`vaxis.claims.ensemble.train_pool`) and scores every ensemble type at every size
 (:func:`vaxis.claims.ensemble.ensemble_table`), keeping each test subject's balanced accuracy.
 
-:func:`compare_ensembles` tests the headline ensemble against every same-size control and the DE + SVM re-run:
-test subjects as units, each trained pool (fold or replicate) a cluster (:func:`vaxis.stats.clustered_paired_test`),
-gains in BA points and relative %, Holm across all comparisons.
+ A FACED job also scores the comparator candidates on the fold's **validation** subjects
+(``validation``: the validation subjects split in two halves, the best single label-only member chosen on the
+first and scored on the second, and, in replicate 0, the DE + linear SVM trained on the fold's training subjects
+only and scored on the same second half), from which :func:`validation_scores` and
+:func:`vaxis.claims.ensemble_stats.choose_comparator` fix claim 8's comparator before any test score is read. The
+paired comparisons are in :mod:`vaxis.claims.ensemble_stats`.
 """
 
 from __future__ import annotations
@@ -19,16 +22,18 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vaxis.claims.ensemble import ensemble_table, seedv_view, train_pool
+from vaxis.claims.ensemble import ensemble_table, seedv_view, subject_scores, train_pool
+from vaxis.claims.ensemble_pool import seed_values
+from vaxis.decoding.baselines import CS, svm_baseline
 from vaxis.decoding.stacking import StackConfig, resolve_device
 from vaxis.decoding.training import make_manifest, prepare
 from vaxis.eeg.pipeline import as_pipeline
 from vaxis.runs.cache import data_fingerprint
 from vaxis.runs.jobs import FacedJob, frame_from_jobs, one_thread, records
 from vaxis.runs.sweep import check_data_key
-from vaxis.stats import clustered_paired_test, holm
 
-__all__ = ["EnsembleJob", "fold_job", "collect", "compare_ensembles", "subject_long"]
+__all__ = ["EnsembleJob", "fold_job", "collect", "validation_halves", "single_validation_ba", "svm_validation_ba",
+           "validation_scores"]
 
 
 @dataclass(frozen=True)
@@ -38,8 +43,12 @@ class EnsembleJob(FacedJob):
     ``dataset``: ``"faced"`` (the shared input pipeline) or ``"seedv"`` (SEED-V DE windows, ``normalisation``
     applied by the trainer, no smoothing). ``fold`` indexes :func:`vaxis.decoding.training.make_manifest` (``protocol``,
     ``k``, ``repeats``, ``splits``, ``val_fraction``, ``fold_seed``); ``replicate`` retrains the pool from seed
-    ``seed + 1000 * replicate`` (fixed splits). ``archs[0]`` is the main architecture (``main_seeds`` seeds and
-    ``n_bag`` bags); every architecture gives ``pool_seeds`` label-only members to the greedy pool.
+    ``seed + 1000 * replicate`` (fixed splits). ``archs[0]`` is the main architecture (the label-only seeds
+    ``main_seeds`` and ``n_bag`` bags); every architecture gives the label-only seeds ``pool_seeds`` to the greedy
+    pool. Seeds are values: what the chapter passes trains (an int ``n`` still means ``0..n-1``).
+    ``stimulus="unseen"``: the cross-stimulus manifest (subject folds x clip folds; ``fold`` indexes it).
+    ``svm_every``: the validation SVM keeps one training window in ``svm_every`` (as the reference re-run); it runs
+    for the tasks in ``svm_val_tasks`` only (the claim's task: about 4-7 s per fold on FACED).
     """
 
     dataset: str = "faced"
@@ -55,8 +64,11 @@ class EnsembleJob(FacedJob):
     seed: int = 0
     normalisation: str = "train-only"
     archs: list = field(default_factory=lambda: ["mlp", "linear", "dgcnn", "spatial_spectral"])
-    main_seeds: int = 10
-    pool_seeds: int = 5
+    main_seeds: list = field(default_factory=lambda: list(range(10)))
+    pool_seeds: list = field(default_factory=lambda: list(range(5)))
+    stimulus: str = "seen"
+    svm_every: int = 10
+    svm_val_tasks: list = field(default_factory=lambda: ["9class"])
     n_bag: int = 10
     n_aug: int = 0
     n_decor: int = 0
@@ -77,8 +89,13 @@ class EnsembleJob(FacedJob):
             eeg = self.load()
             view = prepare(eeg, task=self.task, input="window",
                            normalisation=as_pipeline(self.pipeline).trainer_normalisation)
+        extra = {}
+        if self.stimulus != "seen":
+            eeg = self.load_raw()
+            extra = {"stimulus": self.stimulus, "labels": list(map(int, eeg.labels)),
+                     "clip_ids": list(map(int, eeg.clip_ids))}
         man = make_manifest(view.subject_ids, self.protocol, k=self.k, seed=self.fold_seed,
-                            val_fraction=self.val_fraction, splits=self.splits, repeats=self.repeats)
+                            val_fraction=self.val_fraction, splits=self.splits, repeats=self.repeats, **extra)
         return view, man
 
 
@@ -91,20 +108,83 @@ def fold_job(config: dict) -> dict:
     dict
         ``table`` (:func:`~vaxis.claims.ensemble.ensemble_table` rows of this fold) and ``members``, as
         :func:`vaxis.runs.jobs.records`; ``test_subjects`` (the order of every row's ``subject_ba``); ``n_classes``;
-        ``settings`` (the pool's); ``fold_manifest``; ``device_used``; ``train_s``.
+        ``settings`` (the pool's, with the seed values trained); ``fold_manifest``; ``validation`` (the comparator
+        candidates' validation BAs, :func:`validation_halves`); ``svm_val_s``; ``device_used``; ``train_s``.
     """
     t0 = time.perf_counter()
     job = EnsembleJob.from_config(config)
     view, man = job.view_and_manifest()
     dev = resolve_device(job.device)
-    pool = train_pool(view, man, archs=tuple(job.archs), n_seeds=job.pool_seeds, main_seeds=job.main_seeds,
-                      n_bag=job.n_bag, n_aug=job.n_aug, n_decor=job.n_decor, config=StackConfig(**job.stack),
-                      hidden=job.hidden, seed=job.seed + 1000 * job.replicate, device=dev, folds=[job.fold])
+    pool = train_pool(view, man, archs=tuple(job.archs), n_seeds=seed_values(job.pool_seeds),
+                      main_seeds=seed_values(job.main_seeds), n_bag=job.n_bag, n_aug=job.n_aug, n_decor=job.n_decor,
+                      config=StackConfig(**job.stack), hidden=job.hidden, seed=job.seed + 1000 * job.replicate,
+                      device=dev, folds=[job.fold])
     tab = ensemble_table(pool, job.ensemble_size, seed=job.seed + 1000 * job.replicate)
+    half_a, half_b = validation_halves(pool.subj_val[job.fold])
+    val = {"single": single_validation_ba(pool, job.fold, half_a, half_b)}
+    t1 = time.perf_counter()
+    if job.dataset == "faced" and job.replicate == 0 and job.task in job.svm_val_tasks:   # replicate-free SVM
+        val["svm"] = svm_validation_ba(job.load_raw(), man[job.fold], job.task, job.pipeline, job.svm_every,
+                                       subjects=half_b)
     return {**records(table=tab, members=pool.members),
             "test_subjects": [str(s) for s in pd.unique(pool.subj_test[job.fold])],
             "n_classes": int(pool.n_classes), "settings": pool.settings, "fold_manifest": man[job.fold],
+            "validation": val, "svm_val_s": round(time.perf_counter() - t1, 3),
             "device_used": str(dev), "train_s": round(time.perf_counter() - t0, 3)}
+
+
+def validation_halves(subjects: Sequence[str]) -> tuple[list[str], list[str]]:
+    """A fold's validation subjects in two halves (sorted ids, alternating): the single model is chosen on the
+    first and both comparator candidates are scored on the second, so neither score is inflated by the choice.
+    With one validation subject both halves are that subject."""
+    subs = sorted(set(map(str, subjects)))
+    return (subs[0::2], subs[1::2]) if len(subs) >= 2 else (subs, subs)
+
+
+def single_validation_ba(pool, fold: int, choose_on: Sequence[str], score_on: Sequence[str]) -> float:
+    """The best label-only member chosen on validation subjects ``choose_on``, scored on ``score_on``: the mean of
+    those subjects' window BAs (no test subject enters)."""
+    m = pool.members[(pool.members.fold == fold) & (pool.members.kind == "seed")].member.to_numpy()
+    y, subj, lp = pool.y_val[fold], np.asarray(pool.subj_val[fold]).astype(str), pool.logp_val[fold]
+    a, b = np.isin(subj, list(choose_on)), np.isin(subj, list(score_on))
+    pick = lambda rows, i: float(np.mean(subject_scores(y[rows], lp[i][rows].argmax(1), subj[rows],  # noqa: E731
+                                                        pool.n_classes)))
+    best = int(m[int(np.argmax([pick(a, i) for i in m]))])
+    return pick(b, best)
+
+
+def svm_validation_ba(eeg, fold: dict, task: str, pipeline, every: int = 10, Cs: Sequence[float] = CS,
+                      subjects: Sequence[str] | None = None) -> float:
+    """The DE + linear SVM's BA on a fold's **validation** subjects (trained on its training subjects only, C
+    chosen inside them as in the re-run): the mean of the window BAs of ``subjects`` (default every validation
+    subject). A cross-stimulus fold's held-out clips are dropped first (never trained, validated or scored here).
+
+    Parameters
+    ----------
+    eeg : EEGData
+        Raw DE cohort (``x`` (n_subjects, n_clips, n_chans, n_windows, n_bands), ``labels``, ``clip_ids``).
+    fold : dict
+        One manifest entry (``train``, ``val``, optional ``test_clips``).
+    """
+    x, labels = np.asarray(eeg.x), np.asarray(eeg.labels)
+    cids = np.asarray(getattr(eeg, "clip_ids", np.arange(1, x.shape[1] + 1)))
+    keep = ~np.isin(cids, fold.get("test_clips") or [])
+    per: list[dict] = []
+    svm_baseline(x[:, keep], labels[keep], eeg.subject_ids, task=task, pipeline=pipeline, Cs=Cs, every=every,
+                 folds=[{"fold": int(fold["fold"]), "train": list(fold["train"]), "test": list(fold["val"])}],
+                 clip_ids=cids[keep], subject_scores=per)
+    want = set(map(str, fold["val"] if subjects is None else subjects))
+    return float(np.mean([r["balanced_accuracy"] for r in per if str(r["subject"]) in want]))
+
+
+def validation_scores(jobs: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Per task, the mean validation BA of each comparator candidate over the jobs (folds, replicates):
+    ``{task: {"single": ..., "svm": ...}}`` (no test score enters)."""
+    out: dict[str, dict[str, float]] = {}
+    for task, tj in jobs.groupby("task", sort=False):
+        vals = pd.DataFrame(list(tj.validation))
+        out[str(task)] = {c: float(vals[c].mean()) for c in vals.columns if vals[c].notna().any()}
+    return out
 
 
 def collect(jobs: pd.DataFrame) -> dict[str, pd.DataFrame]:
@@ -119,58 +199,4 @@ def collect(jobs: pd.DataFrame) -> dict[str, pd.DataFrame]:
             parts.append(t.assign(replicate=int(j.replicate), cluster=int(j.replicate) * 10_000 + int(j.fold),
                                   test_subjects=[j.test_subjects] * len(t)))
         out[task] = pd.concat(parts, ignore_index=True).assign(task=task)
-    return out
-
-
-def subject_long(table: pd.DataFrame, ensemble: str, size: int, combiner: str = "mean") -> pd.DataFrame:
-    """One row per cluster x test subject of one ensemble (``cluster``, ``fold``, ``subject``, ``ba``)."""
-    q = table[(table.ensemble == ensemble) & (table["size"] == size) & (table.combiner == combiner)]
-    if q.empty:
-        raise KeyError(f"no rows for ensemble {ensemble!r} at size {size} ({combiner})")
-    rows = [{"cluster": r.cluster, "fold": r.fold, "subject": s, "ba": b}
-            for r in q.itertuples() for s, b in zip(r.test_subjects, r.subject_ba)]
-    return pd.DataFrame(rows)
-
-
-def compare_ensembles(tables: dict[str, pd.DataFrame], headline: str, size: int,
-                      controls: Sequence[str] = ("single", "seed", "bagged", "pool-random"),
-                      svm: dict[str, pd.DataFrame] | None = None) -> pd.DataFrame:
-    """The headline ensemble at ``size`` against every control, per task.
-
-    Parameters
-    ----------
-    tables : {task: table}
-        :func:`collect`'s tables.
-    svm : {task: DataFrame}, optional
-        The DE + SVM re-run's per-subject scores (``fold``, ``subject``, ``balanced_accuracy``) on the same folds
-        (:meth:`vaxis.claims.reference.Reference.subject_scores`); paired with the headline in every replicate.
-
-    Returns
-    -------
-    DataFrame, one row per task x control: ``task``, ``control``, ``size``, ``headline_ba``, ``control_ba``,
-    ``gain_points`` (BA points), ``ci_low`` / ``ci_high`` (of the points), ``gain_relative`` (% of the control's
-    BA) with ``rel_ci_low`` / ``rel_ci_high``, ``p``, ``p_holm`` (Holm across every row), ``n`` (subjects),
-    ``n_clusters``.
-    """
-    rows = []
-    for task, tab in tables.items():
-        h = subject_long(tab, headline, size)
-        others = {c: subject_long(tab, c, 1 if c == "single" else size) for c in controls}
-        if svm is not None and task in svm:
-            s = svm[task].rename(columns={"balanced_accuracy": "ba"})[["fold", "subject", "ba"]]
-            others["svm"] = h[["cluster", "fold", "subject"]].merge(s, on=["fold", "subject"], how="left")
-        for name, c in others.items():
-            m = h.merge(c, on=["cluster", "subject"], suffixes=("", "_c"))
-            if len(m) != len(h) or m.ba_c.isna().any():
-                raise ValueError(f"{task} / {name}: the control's subjects do not pair with the headline's")
-            r = clustered_paired_test((m.ba - m.ba_c).to_numpy(), m.subject.to_numpy(), m.cluster.to_numpy())
-            cba = float(m.ba_c.mean())
-            rows.append({"task": task, "control": name, "size": size, "headline_ba": float(m.ba.mean()),
-                         "control_ba": cba, "gain_points": 100 * r["diff"], "ci_low": 100 * r["ci_low"],
-                         "ci_high": 100 * r["ci_high"], "gain_relative": 100 * r["diff"] / cba,
-                         "rel_ci_low": 100 * r["ci_low"] / cba, "rel_ci_high": 100 * r["ci_high"] / cba,
-                         "p": r["p"], "se_points": 100 * r["se"], "df": r["df"], "n": r["n"],
-                         "n_clusters": r["n_clusters"]})
-    out = pd.DataFrame(rows)
-    out["p_holm"] = holm(out.p.to_numpy())
     return out

@@ -14,10 +14,12 @@ import torch
 from torch.nn import functional as F
 
 from vaxis.decoding.decoders import DECODERS, build
+from vaxis.decoding.folds import fold_indices
 from vaxis.decoding.stacking import StackConfig, subsample_indices, train_stacked
 from vaxis.decoding.training import metrics, prepare
 
-__all__ = ["KINDS", "residual_basis", "principal_angles", "residual_distance", "diversity_matrix",
+__all__ = ["KINDS", "seed_values", "member_init", "batch_seed", "residual_basis", "principal_angles",
+           "residual_distance", "diversity_matrix",
            "ResidualDecorrelation", "residual_mix", "seedv_view", "Pool", "train_pool"]
 
 
@@ -170,16 +172,52 @@ class Pool:
     settings: dict
 
 
-def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linear"), n_seeds: int = 4,
-               n_bag: int = 4, n_aug: int = 4, n_decor: int = 4, config: StackConfig | None = None,
-               hidden: int = 32, decor_weight: float = 0.1, aug_fraction: float = 0.25, n_div: int = 2000,
-               k: int = 5, seed: int = 0, device: str | torch.device = "cpu",
-               folds: Sequence[int] | None = None, main_seeds: int | None = None) -> Pool:
+def seed_values(seeds: int | Sequence[int]) -> list[int]:
+    """Seeds as values: a sequence is kept as given (distinct non-negative ints); an int ``n`` means ``0..n-1``."""
+    vals = list(range(int(seeds))) if isinstance(seeds, (int, np.integer)) else [int(s) for s in seeds]
+    if len(set(vals)) != len(vals) or any(s < 0 for s in vals):
+        raise ValueError(f"seeds must be distinct non-negative integers, got {seeds!r}")
+    return vals
+
+
+def member_init(seed: int, arch_i: int, fold: int, kind: str, value: int) -> int:
+    """The weight-init seed of one member: ``value`` is its seed (kind ``seed``) or its rank (other kinds).
+
+    Values 0-9 keep the formula of the count-based pool (so runs with seeds ``0..n-1`` are unchanged); larger
+    values get a :class:`numpy.random.SeedSequence` draw of (seed, architecture, fold, kind, value), which cannot
+    collide with another member's formula value (it is offset above every one of them for base seeds below
+    40 000).
+    """
+    if 0 <= value < 10:
+        return seed * 100_000 + arch_i * 10_000 + 100 * fold + 10 * KINDS.index(kind) + value
+    draw = int(np.random.SeedSequence([seed, arch_i, fold, KINDS.index(kind), value]).generate_state(1)[0])
+    return 2 ** 32 + draw
+
+
+def batch_seed(seed: int, fold: int, kind: str, value: int) -> int:
+    """The batch-order seed of one member (same convention as :func:`member_init`; decor members share one)."""
+    if kind == "decor":
+        return 10_000 * (seed + 1) + 100 * fold
+    if 0 <= value < 10:
+        return 10_000 * (seed + 1) + 100 * fold + 1 + value
+    return 2 ** 32 + int(np.random.SeedSequence([seed, fold, 7, value]).generate_state(1)[0])
+
+
+def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linear"),
+               n_seeds: int | Sequence[int] = 4, n_bag: int = 4, n_aug: int = 4, n_decor: int = 4,
+               config: StackConfig | None = None, hidden: int = 32, decor_weight: float = 0.1,
+               aug_fraction: float = 0.25, n_div: int = 2000, k: int = 5, seed: int = 0,
+               device: str | torch.device = "cpu", folds: Sequence[int] | None = None,
+               main_seeds: int | Sequence[int] | None = None) -> Pool:
     """Train every member of every fold: one stacked pass per architecture.
 
-    ``archs[0]`` is the main architecture: it gets ``main_seeds`` (default ``n_seeds``) label-only seeds plus the
-    ``bag``, ``aug`` and ``decor`` members; every other architecture gets ``n_seeds`` label-only seeds (the
-    greedy pool is every label-only member). Members
+    ``archs[0]`` is the main architecture: it gets the label-only seeds ``main_seeds`` (default ``n_seeds``) plus
+    the ``bag``, ``aug`` and ``decor`` members; every other architecture gets the label-only seeds ``n_seeds`` (the
+    greedy pool is every label-only member). Seeds are values (:func:`seed_values`): ``main_seeds=[5, 6]`` trains
+    the members whose weights and batches are seeded from 5 and 6 (``members.seed`` records them); an int ``n``
+    means seeds ``0..n-1``. Cross-stimulus folds (a ``test_clips`` entry, from
+    :func:`vaxis.decoding.training.make_manifest` with ``stimulus="unseen"``): training and validation windows
+    exclude those clips, test windows are those clips only. Members
     train on the fold's training subjects, stop early on its validation subjects and are scored on its test
     subjects; normalisation ``view.normalisation`` (``train-only``: statistics of each member's own training set).
 
@@ -203,8 +241,9 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
     cfg = config or StackConfig(epochs=6, steps_per_epoch=25, max_val=1024)
     dev = torch.device(device)
     pos = {s: i for i, s in enumerate(view.subject_ids)}
-    sel = {p: [np.flatnonzero(np.isin(view.groups, [pos[s] for s in f[p] if s in pos])) for f in manifest]
-           for p in ("train", "val", "test")}
+    parts = [fold_indices(f, view.groups, np.asarray(view.clips), pos) for f in manifest]   # leakage-checked
+    sel = {p: [fi[p] for fi in parts] for p in ("train", "val", "test")}
+    seed_vals, main_vals = seed_values(n_seeds), seed_values(n_seeds if main_seeds is None else main_seeds)
     rng = np.random.default_rng(seed)
     X, y = view.X, np.asarray(view.y)
     banks = [residual_mix(X, y, view.groups, t, int(aug_fraction * len(t)), seed + 97 * f) if n_aug and f in keep
@@ -218,10 +257,11 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
     for a_i, arch in enumerate(archs):
         if DECODERS[arch].input != "window":
             raise ValueError(f"{arch!r} is not a window decoder")
-        n_lab = (main_seeds or n_seeds) if a_i == 0 else n_seeds
+        lab = main_vals if a_i == 0 else seed_vals
         plan = [(f, kind, r) for f in range(len(manifest))
-                for kind, n in (("seed", n_lab), ("bag", n_bag), ("aug", n_aug), ("decor", n_decor))
+                for kind, n in (("seed", len(lab)), ("bag", n_bag), ("aug", n_aug), ("decor", n_decor))
                 if a_i == 0 or kind == "seed" for r in range(n)]
+        value = lambda kind, r: lab[r] if kind == "seed" else r  # noqa: E731  (a seed member's seed, else rank)
         tr_idx, bseeds, groups = [], [], []
         for f, kind, r in plan:   # every fold's draws, in the full run's order (kept folds are trained below)
             tr = sel["train"][f]
@@ -232,7 +272,7 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
             elif kind == "aug":
                 tr = np.concatenate([tr, aug_idx[f]])
             tr_idx.append(tr)
-            bseeds.append(10_000 * (seed + 1) + 100 * f + (0 if kind == "decor" else 1 + r))
+            bseeds.append(batch_seed(seed, f, kind, value(kind, r)))
             groups.append(f if kind == "decor" else -1)
         # the validation subsample train_stacked would draw for the full stack, then only the kept folds' models
         va_idx = subsample_indices([sel["val"][f] for f, _, _ in plan], cfg.max_val, int(bseeds[0]))
@@ -242,7 +282,7 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
         if view.normalisation == "train-only":
             st = [(Xall[torch.as_tensor(t)].mean(0), Xall[torch.as_tensor(t)].std(0) + 1e-6) for t in tr_idx]
             mu, sd = torch.stack([s[0] for s in st]).to(dev), torch.stack([s[1] for s in st]).to(dev)
-        inits = [seed * 100_000 + a_i * 10_000 + 100 * f + 10 * KINDS.index(kind) + r for f, kind, r in plan]
+        inits = [member_init(seed, a_i, f, kind, value(kind, r)) for f, kind, r in plan]
         akw = {"n_chans": X.shape[-2], "n_bands": X.shape[-1], "n_classes": view.n_classes, "hidden": hidden}
         loss = (ResidualDecorrelation(np.array(groups), view.n_classes, decor_weight)
                 if a_i == 0 and n_decor > 1 else None)
@@ -256,12 +296,13 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
                     r_, lg = mod.rep_and_logits(norm(X[torch.as_tensor(ix)]))
                     out[part][(f, arch, kind, r)] = r_.numpy() if part == "rep" else torch.log_softmax(lg, -1).numpy()
             yv = y[sel["val"][f]]
-            rows.append({"fold": f, "kind": kind, "arch": arch, "rank": r,
+            rows.append({"fold": f, "kind": kind, "arch": arch, "rank": r, "seed": value(kind, r),
                          "val_ba": metrics(yv, out["logp_val"][(f, arch, kind, r)])["window"]["balanced_accuracy"]})
     members = pd.DataFrame(rows).sort_values(["fold", "arch", "kind", "rank"], kind="stable").reset_index(drop=True)
     members.insert(0, "member", members.groupby("fold").cumcount())
     P = Pool(members, {}, {}, {}, {}, {}, {}, {}, {}, manifest, view.n_classes, view.normalisation,
-             {"archs": list(archs), "n_seeds": n_seeds, "main_seeds": main_seeds or n_seeds, "n_bag": n_bag,
+             {"archs": list(archs), "n_seeds": len(seed_vals), "main_seeds": len(main_vals), "seeds": seed_vals,
+              "main_seed_values": main_vals, "n_bag": n_bag,
               "n_aug": n_aug, "n_decor": n_decor,
               "hidden": hidden, "decor_weight": decor_weight, "aug_fraction": aug_fraction, "k": k,
               "n_div": n_div, "config": dataclasses.asdict(cfg)})
