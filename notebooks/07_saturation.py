@@ -244,8 +244,9 @@ ours = "; ".join(f"{q.name} {q.estimate:+.3f} [{q.ci_low:+.3f}, {q.ci_high:+.3f}
 runtime_s = time.time() - t_start
 print(f"[{verdict.verdict.upper()}] {verdict.reason}\nruntime {runtime_s:.0f} s")
 scoreboard = [{"claim": 7, "title": "Saturation regularity: labels saturate the V basin, the residual is starved",
-               "paper": "formal statement + evidence", "ours": ours, "data": source, **verdict.fields(),
-               "power": power.as_dict(), "pipeline": pipeline.as_dict(), "parts": [q.as_dict() for q in parts],
+               "paper": "formal statement + evidence", "ours": ours, "data": source, "protocol": "cross-subject",
+               **verdict.fields(), "power": power.as_dict(), "pipeline": pipeline.as_dict(),
+               "parts": [q.as_dict() for q in parts],
                "headline": {"text": ", ".join(f"{q.name} {q.outcome}" for q in parts),
                             "label": "criteria that hold", "unit": f"of {len(parts)}",
                             "ours": sum(q.outcome == "holds" for q in parts), "baseline": None,

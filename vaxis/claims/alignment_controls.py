@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from vaxis.claims.alignment import STRATEGIES, AlignmentTargets
+from vaxis.claims.alignment_stats import adjusted_bounds
 from vaxis.claims.alignment_train import AlignmentRun, train_conditions
 from vaxis.decoding.stacking import StackConfig
 from vaxis.stats import clustered_paired_test, holm
@@ -111,7 +112,8 @@ def compare_controls(final_subjects: pd.DataFrame, control_subjects: pd.DataFram
     -------
     DataFrame
         One row per strategy x control: ``n`` subjects, ``real_ba``, ``control_ba``, ``diff`` (real - control),
-        ``ci_low``, ``ci_high``, ``p``, ``p_holm`` (Holm across every row), ``beats`` (diff > 0 and p_holm <
+        ``ci_low``, ``ci_high`` (95 %), ``ci_low_adj``, ``ci_high_adj`` (at the Bonferroni level alpha / rows,
+        Holm's first step), ``se``, ``df``, ``p``, ``p_holm`` (Holm across every row), ``beats`` (diff > 0 and p_holm <
         alpha) and ``geometry_evidence`` (the strategy beats every control in the table: the rule under which a
         distillation gain counts as evidence for the LLM geometry rather than label smoothing).
     """
@@ -125,13 +127,15 @@ def compare_controls(final_subjects: pd.DataFrame, control_subjects: pd.DataFram
         d = (r - c).rename("d").groupby(level=["fold", "subject"]).mean().reset_index()
         res = clustered_paired_test(d.d.to_numpy(), d.subject.to_numpy(), d.fold.to_numpy())
         rows.append({"strategy": name, "control": ctrl, "n": res["n"], "real_ba": float(r.mean()),
-                     "control_ba": float(c.mean()), **{k: res[k] for k in ("diff", "ci_low", "ci_high", "p")}})
-    cols = ["strategy", "control", "n", "real_ba", "control_ba", "diff", "ci_low", "ci_high", "p", "p_holm",
-            "beats", "geometry_evidence"]
+                     "control_ba": float(c.mean()), **{k: res[k] for k in ("diff", "ci_low", "ci_high", "se", "df",
+                                                                            "p")}})
+    cols = ["strategy", "control", "n", "real_ba", "control_ba", "diff", "ci_low", "ci_high", "ci_low_adj",
+            "ci_high_adj", "se", "df", "p", "p_holm", "beats", "geometry_evidence"]
     if not rows:
         return pd.DataFrame(columns=cols)
     out = pd.DataFrame(rows)
     out["p_holm"] = holm(out.p.to_numpy())
+    out["ci_low_adj"], out["ci_high_adj"] = adjusted_bounds(out["diff"], out.se, out["df"], alpha, len(out))
     out["beats"] = (out.p_holm < alpha) & (out["diff"] > 0)
     out["geometry_evidence"] = out.groupby("strategy").beats.transform("all")
     return out[cols].sort_values(["strategy", "control"], ignore_index=True)

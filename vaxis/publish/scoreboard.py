@@ -6,7 +6,8 @@ import json
 import os
 from pathlib import Path
 
-__all__ = ["PAPER_CLAIMS", "collect_rows", "render_scoreboard", "plot_scoreboard", "write_scoreboard"]
+__all__ = ["PAPER_CLAIMS", "collect_rows", "render_scoreboard", "plot_scoreboard", "write_scoreboard",
+           "parts_summary", "part_lines"]
 
 #: The eight claims with the paper's figure (PAPER.md); "ours" comes only from results files.
 PAPER_CLAIMS = {
@@ -30,7 +31,8 @@ def collect_rows(results_dir: Path) -> list[dict]:
         except json.JSONDecodeError as exc:
             raise ValueError(f"{path} is not valid JSON ({exc}); rerun its chapter") from exc
         for row in doc.get("scoreboard", []):
-            rows.append({**row, "chapter": doc.get("chapter", path.stem), "written_at": doc.get("written_at", "")})
+            rows.append({**row, "chapter": doc.get("chapter", path.stem), "written_at": doc.get("written_at", ""),
+                         "quick": bool(doc.get("quick", False))})
     have = {int(r["claim"]) for r in rows if "claim" in r}
     for claim, (title, paper) in PAPER_CLAIMS.items():
         if claim not in have:
@@ -51,6 +53,28 @@ def _headline(r: dict) -> str:
     return ours if len(ours) <= 110 else ours[:107].rsplit(" ", 1)[0] + " ..."
 
 
+def _num(x) -> str:
+    return "-" if x is None else f"{float(x):.3g}"
+
+
+def parts_summary(r: dict) -> str:
+    """The parts' outcomes of a row with ``parts``, e.g. ``'no_improvement holds; forced_reduces fails'`` ('' if
+    none)."""
+    return "; ".join(f"{p.get('name', '?')} {p.get('outcome', '?')}" for p in r.get("parts") or [])
+
+
+def part_lines(r: dict) -> list[str]:
+    """One compact markdown line per part: outcome, estimate [CI] against its margin, its MDE, and why."""
+    out = []
+    for p in r.get("parts") or []:
+        unit = f" {p['unit']}" if p.get("unit") else ""
+        why = f"; {p['reason']}" if p.get("reason") else ""
+        out.append(f"  - **{p.get('name', '?')}: {p.get('outcome', '?')}**: {_num(p.get('estimate'))} "
+                   f"[{_num(p.get('ci_low'))}, {_num(p.get('ci_high'))}]{unit}, margin {_num(p.get('margin'))}, "
+                   f"MDE {_num(p.get('mde'))}{why}")
+    return out
+
+
 def _mde(r: dict) -> str:
     pw = r.get("power") or {}
     if pw.get("mde") is None:
@@ -68,8 +92,13 @@ def render_scoreboard(rows: list[dict], figure: str | None = None) -> str:
     for r in rows:
         title = r.get("title") or PAPER_CLAIMS.get(int(r["claim"]), ("", ""))[0]
         lines.append("| " + " | ".join(_cell(x) for x in (
-            r["claim"], title, f"**{r.get('verdict', '')}**", _headline(r), _mde(r), r.get("data", ""))) + " |")
+            r["claim"], title, f"**{r.get('verdict', '')}**" + (" (quick run)" if r.get("quick") else ""),
+            _headline(r) + (f" (parts: {parts_summary(r)})" if r.get("parts") else ""), _mde(r),
+            r.get("data", ""))) + " |")
     out = "\n".join(lines) + "\n"
+    if any(r.get("quick") for r in rows):
+        out += ("\n*quick run*: the chapter ran with its small CI settings (`quick=True`); its verdict is a smoke test "
+                "of the pipeline, not the claim's result.\n")
     if figure:
         out += (f"\n```{{figure}} {figure}\n:name: scoreboard-figure\n\nEach claim's headline number from this build "
                 "(dot, with its 95% CI), the baseline that ran beside it in the same build (grey square) and the "
@@ -81,6 +110,8 @@ def render_scoreboard(rows: list[dict], figure: str | None = None) -> str:
                 f"- **data:** {r.get('data', '')}; chapter `{r.get('chapter', '')}`"]
         if r.get("rule"):
             body.append(f"- **rule (fixed before the run):** {r['rule']}")
+        if r.get("parts"):
+            body += ["- **parts** (each decided from its own interval; the verdict combines them):", *part_lines(r)]
         if r.get("reason"):
             body.append(f"- **why this verdict:** {r['reason']}")
         if r.get("power"):
