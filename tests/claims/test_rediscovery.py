@@ -108,3 +108,30 @@ def test_population_test_counts():
     assert r["statistic"] == 0.5 and r["n_split"] == 576
     assert r["p_split_kept"] == pytest.approx(1 / 576)
     assert r["p_unrestricted"] == pytest.approx((1 + 2) / 11)          # null 0.533 and 0.6 reach 0.5
+
+
+def test_probe_units_keep_training_clips_for_fitting_and_held_out_clips_for_scoring():
+    from vaxis.claims.rediscovery import probe_units
+
+    units = {"rep": np.arange(12.0)[:, None], "subject": np.repeat([0, 1, 2], 4), "clip": np.tile([1, 2, 3, 4], 3),
+             "category": np.tile([0, 1, 0, 1], 3)}
+    assert probe_units(units, {"fold": 0}, [2]) is units                     # cross-subject: every unit
+    kept = probe_units(units, {"fold": 0, "test_clips": [1, 2]}, [2])
+    pairs = set(zip(kept["subject"].tolist(), kept["clip"].tolist()))
+    assert pairs == {(0, 3), (0, 4), (1, 3), (1, 4), (2, 1), (2, 2)}
+
+
+def test_claim5_row_reads_the_population_and_names_its_protocol():
+    from vaxis.claims.rediscovery import claim5_inputs, scoreboard_row
+    from vaxis.publish import verdicts
+
+    res = {"n_models": 8, "population": {"p_unrestricted": 0.5, "p_split_kept": 0.4, "statistic": 0.2,
+                                         "null_mean": 0.19, "gain": 0.01, "gain_ci": [-0.03, 0.05]},
+           "rsa": {"p": 0.6, "mean": 0.0, "gain": 0.0, "gain_ci": [-0.04, 0.04]}}
+    assert claim5_inputs(res) == (0.5, 0.4, 0.6, 0.05, 0.04)
+    v = verdicts.claim5(*claim5_inputs(res), alpha=0.05, margin=0.10, source="faced")
+    assert v.verdict == "does not replicate"                                 # both upper bounds below the margin
+    pw = verdicts.Power(unit="fold", n=15, alpha=0.05, correction="none", mde=0.07, effect="Spearman")
+    row = scoreboard_row(res, v, pw, protocol="cross-stimulus", source="faced", pipeline={"normalisation": "x"})
+    assert row["protocol"] == "cross-stimulus" and "cross-stimulus" in row["title"]
+    assert row["verdict"] == v.verdict and row["headline"]["ci_high"] == pytest.approx(0.19 + 0.05)
