@@ -6,7 +6,10 @@ Measured side by side in one run (timings on these shared machines drift; the ra
 - ``batched, unsorted``: batches of 64 in the given order (each call sorts only within its own batch);
 - ``batched, sorted``: ``extract(..., batch_size=64)``, texts sorted by token length (vaxis's default path).
 
-Then bf16 vs fp32: the per-text cosine between the two precisions' hidden states at every layer.
+Then bf16 vs fp32: the per-text cosine between the two precisions' hidden states at every layer; a random-weight
+twin's extraction at chapter 2's ``control_n_texts`` (100) vs the pretrained model's n; and claim 1's 35-split
+test, the per-fold estimator loop (``layer_curve`` + ``choose_layer`` per split) vs the Gram-matrix path of
+:mod:`vaxis.text.layer_selection` (same numbers, checked), and the nested (selection-free) test on top.
 Texts: ~256 SST-2 dev sentences (``../shared/data/sentiment/sst2/dev.tsv``) of varied length, else generated ones.
 Target: sorted batched >= 5x one-at-a-time. Usage::
 
@@ -25,7 +28,9 @@ import torch
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from vaxis.text import llm  # noqa: E402
+from vaxis.text import axis, llm  # noqa: E402
+from vaxis.text import layer_selection as LS  # noqa: E402
+from vaxis.text.sentences import SIGNS, TEXTS  # noqa: E402
 
 SST2 = Path(__file__).resolve().parents[2] / "shared" / "data" / "sentiment" / "sst2" / "dev.tsv"
 
@@ -56,6 +61,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=256)
     ap.add_argument("--batch-size", type=int, default=64)
     ap.add_argument("--repeats", type=int, default=2)
+    ap.add_argument("--n-twin", type=int, default=100, help="texts a random-weight twin reads (chapter 2's default)")
     ap.add_argument("--n-naive", type=int, default=64, help="texts timed one at a time (a random subset)")
     ap.add_argument("--threads", type=int, default=0,
                     help="torch threads (0 = torch's default). On a busy shared machine 2 threads can be 10x slower "
@@ -96,6 +102,41 @@ def main() -> None:
     print(f"bf16 sorted batched: {r_bf16:.1f} texts/s ({r_bf16 / rates[f'batched {bs}, sorted']:.2f}x fp32)")
     print("bf16 vs fp32 cosine per layer (min over texts): "
           + " ".join(f"L{i}={c:.5f}" for i, c in enumerate(cos.min(axis=1))))
+    twin_and_selection(texts, args.n_twin, bs)
+
+
+def twin_and_selection(texts: list[str], n_twin: int, bs: int) -> None:
+    """The random-weight twin at ``n_twin`` texts vs all of them; the split tests, old loop vs Gram path."""
+    twin = llm.load_model("minilm", device="cpu", random_weights=True)
+    kw = dict(pooling="mean", use_cache=False, progress=False, batch_size=bs)
+    t0 = time.perf_counter()
+    llm.extract(twin, texts, **kw)
+    t_all = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    llm.extract(twin, texts[:n_twin], **kw)
+    t_few = time.perf_counter() - t0
+    print(f"random-weight twin: {len(texts)} texts {t_all:.2f} s, first {n_twin} {t_few:.2f} s "
+          f"({t_all / max(t_few, 1e-9):.1f}x less per benchmark)")
+    nine = llm.extract(llm.load_model("minilm", device="cpu"), list(TEXTS), **kw)
+    for name, h in (("minilm nine sentences", nine),
+                    ("31 layers x 576 dims (smollm2-135m-sized, random)",
+                     np.random.default_rng(0).normal(size=(31, 9, 576)))):
+        t0 = time.perf_counter()
+        old = []
+        for sp in LS.split_signs(SIGNS):
+            curve = axis.layer_curve(h, sp)
+            old.append(float(curve.loc[axis.choose_layer(h, sp, curve=curve), "heldout_margin"]))
+        t_old = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        new = LS.split_tests(h, SIGNS, nested=False)["selected"]
+        t_new = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        LS.split_tests(h, SIGNS, nested=True)
+        t_both = time.perf_counter() - t0
+        same = np.allclose(np.sort(old), np.sort([new["observed"], *new["null"]]), atol=1e-9)
+        print(f"35-split test, {name}: per-fold loop {t_old:.2f} s, Gram path {t_new:.3f} s "
+              f"({t_old / max(t_new, 1e-9):.0f}x; same numbers: {same}); + nested (selection-free) test "
+              f"{t_both:.2f} s")
 
 
 if __name__ == "__main__":

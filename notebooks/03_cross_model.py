@@ -26,15 +26,16 @@
 #   texts, averaged over the benchmarks (pooling all texts into one ranking mixes each benchmark's offset into the
 #   ranks; the pooled correlation is shown as a secondary row);
 # * the **random-weight floor**: how much a pretrained model agrees with an untrained twin (architecture and
-#   tokenisation alone); each pair of pretrained models is tested against it with a **paired bootstrap of the
-#   difference** (texts resampled within benchmarks, the same draws for every model);
+#   tokenisation alone); each pair of pretrained models is tested against it with a **bootstrap of the
+#   difference** (texts resampled within benchmarks, the same draws for every pretrained model; the floor, read on
+#   the first `control_n_texts` texts of each benchmark that the random-weight twins read, has its own draws);
 # * the nine sentences themselves: Spearman of their positions and **RSA** of their geometry (correlation
 #   distances at each model's chosen layer), which needs no shared axis.
 #
 # Text only: no EEG here.
 
 # %% tags=["parameters"]
-sentiment_dir = None # sentiment folder; None -> $VAXIS_SENTIMENT_DIR, else ../shared/data/sentiment
+sentiment_dir = None # sentiment folder; None -> $VAXIS_SENTIMENT_DIR, else ../shared, fetched or EMBEDDED SAMPLE
 models = ["minilm", "smollm2-135m", "gemma3-270m"]   # vaxis.text.llm.LINEUP_14 where a hub and a GPU are available
 control_models = None  # random-weight floors; None: a twin of every model (chapter 2's, cached)
 benchmark_names = ["sst2", "sst5", "rotten_tomatoes", "imdb", "tweeteval_sentiment"]  # names or files, as chapter 2
@@ -47,11 +48,15 @@ seed = 0
 n_boot = 1000
 llm_batch_size = None  # texts per forward pass; None: 16 on CPU, from free GPU memory on CUDA
 n_texts = 500        # pos/neg texts per benchmark (as chapter 2, so its cache serves this chapter)
+control_n_texts = 100  # the random-weight floors read only the first of those texts (as chapter 2; None: as many)
 max_tokens = 128     # as chapter 2
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
 # %%
+from vaxis.publish.reader import check_parameters, show_rule
+
+params = check_parameters(globals(), "03_cross_model")
 import time
 
 import matplotlib.pyplot as plt
@@ -63,6 +68,7 @@ from vaxis.publish.results import write_results
 from vaxis.stats import fmt_ci
 from vaxis.text import agreement as ag
 from vaxis.text import llm
+from vaxis.text import sentiment as B
 from vaxis.text import zeroshot as zs
 from vaxis.text.reference_texts import standardize
 
@@ -72,10 +78,12 @@ if quick:
     models, n_boot = models[:1], 200
 models = list(models)
 controls = list(models) if control_models is None else list(control_models)
+print(B.describe_data(benchmark_names, sentiment_dir, text_col=text_col, label_col=label_col, drop_empty=drop_empty))
 runs, failures, _ = zs.load_runs(models, controls, benchmark_names, quick, seed=seed, device=device,
                                  data_dir=sentiment_dir, cache_dir=cache_dir, batch_size=llm_batch_size,
                                  n_texts={"encoder": n_texts, "causal": n_texts}, max_tokens=max_tokens,
-                                 text_col=text_col, label_col=label_col, drop_empty=drop_empty)
+                                 control_n_texts=control_n_texts, text_col=text_col, label_col=label_col,
+                                 drop_empty=drop_empty)
 names = list(runs)
 is_real = np.array([k in models for k in names])
 real_names = [k for k in names if k in models]
@@ -86,17 +94,26 @@ print("could not load:", failures or "none")
 # ## Data and models
 #
 # The shared texts are every model's chapter-2 text sets (neutral texts included: agreement is about positions,
-# not labels), checked identical across models below.
+# not labels), checked identical across models below: pairs of pretrained models agree on all of them, every pair
+# with a random-weight model (the floor) on the first texts that every model read (the twins read only the first
+# `control_n_texts` binary texts of the same order).
 
 # %%
 bench = list(runs[names[0]]["sets"]) if names else []
+n_floor = {b: min(len(runs[k]["sets"][b]) for k in names) for b in bench}  # the prefix every model read
 for k in names:
     for b in bench:
-        assert runs[k]["sets"][b]["text"].equals(runs[names[0]]["sets"][b]["text"]), (k, b)
-positions = {b: np.stack([zs.project(runs[k]["axis"], runs[k]["hidden"][b]) for k in names]) for b in bench}
+        ref = runs[real_names[0] if real_names else names[0]]["sets"][b]["text"]
+        n_k = len(ref) if k in real_names else n_floor[b]
+        assert runs[k]["sets"][b]["text"].iloc[:n_k].reset_index(drop=True).equals(
+            ref.iloc[:n_k].reset_index(drop=True)), (k, b)
+proj = {k: {b: zs.project(runs[k]["axis"], runs[k]["hidden"][b]) for b in bench} for k in names}
+positions = {b: np.stack([proj[k][b] for k in real_names]) for b in bench} if real_names else {}
+floor_positions = {b: np.stack([proj[k][b][: n_floor[b]] for k in names]) for b in bench}
 nine = np.stack([zs.project(runs[k]["axis"], runs[k]["anchor"]) for k in names]) if names else np.zeros((0, 9))
 n_per_bench = {b: int(p.shape[1]) for b, p in positions.items()}
-print(f"shared texts: {sum(n_per_bench.values())} ({n_per_bench}) x {len(names)} models")
+print(f"shared texts: {sum(n_per_bench.values())} ({n_per_bench}) x {len(real_names)} pretrained models; "
+      f"floor pairs on the first {sum(n_floor.values())} ({n_floor}) x {len(names)} models")
 pd.DataFrame({"model": names, "pretrained": is_real, "layer": [runs[k]["layer"] for k in names],
               "pooling": [runs[k]["pooling"] for k in names], "n_layers": [runs[k]["n_layers"] - 1 for k in names]})
 
@@ -108,8 +125,9 @@ pd.DataFrame({"model": names, "pretrained": is_real, "layer": [runs[k]["layer"] 
 # %%
 n_pairs = len(real_names) * (len(real_names) - 1) // 2
 level = 1 - verdicts.TEXT_ALPHA / max(n_pairs, 1)
-power = verdicts.power_claim3(list(n_per_bench.values()), n_pairs) if n_per_bench else None
-print("rule:", verdicts.RULE_3)
+power = verdicts.power_claim3(list(n_per_bench.values()), n_pairs,
+                              n_floor=list(n_floor.values())) if n_per_bench else None
+show_rule(verdicts.RULE_3)
 print("power:", power.sentence() if power else "no text set")
 print(f"CI level for each pair: {level:.4f} (Bonferroni over {max(n_pairs, 1)} pair(s))")
 
@@ -117,9 +135,9 @@ print(f"CI level for each pair: {level:.4f} (Bonferroni over {max(n_pairs, 1)} p
 # ## Method and result: pairwise agreement
 
 # %%
-can_compare = len(names) > 1 and bench
+can_compare = len(names) > 1 and bench and len(real_names) > 0
 if can_compare:
-    agree = ag.agreement_boot(positions, n_boot=n_boot, seed=seed)
+    agree = ag.agreement_with_floor(positions, floor_positions, is_real, n_boot=n_boot, seed=seed)
     within = ag.floor_differences(agree["within"], agree["within_boot"], names, is_real, level=level)
     pooled = ag.floor_differences(agree["pooled"], agree["pooled_boot"], names, is_real, level=level)
     rho_9, lo_9, hi_9 = ag.spearman_matrix_ci(nine, n_boot=n_boot, seed=seed)
@@ -159,7 +177,7 @@ show
 
 # %% [markdown]
 # Table: each pair of pretrained models against the random-weight floor (the largest |agreement| of either model
-# with a random-weight model, `floor_with`): agreement within benchmarks, and the paired bootstrap CI of agreement
+# with a random-weight model, `floor_with`): agreement within benchmarks, and the bootstrap CI of agreement
 # minus floor (primary), and the same on the pooled ranking (secondary row), at the rule's Bonferroni level.
 
 # %%
@@ -194,7 +212,7 @@ if len(within):
 # %% [markdown]
 # Figure: left, Spearman correlation between models' V-axis positions within each benchmark, averaged over the
 # benchmarks; middle, RSA between the models' nine-sentence geometries; right, each pair of pretrained models:
-# agreement minus the random-weight floor with the paired bootstrap CI at the rule's level (dots: within
+# agreement minus the random-weight floor with the bootstrap CI at the rule's level (dots: within
 # benchmarks, squares: pooled), the dotted line the rule's margin. Random-weight rows are the floor: agreement that
 # owes nothing to training.
 #
@@ -218,11 +236,12 @@ print(f"forward calls this run: {n_fwd} (0 when chapter 2 ran first with the sam
 
 # %%
 write_results("03_cross_model", {
-    "data_source": "text",
+    "data_source": "text", "sentiment_data": B.data_tag(benchmark_names, sentiment_dir),
     "quick": quick, "seed": seed, "n_boot": n_boot, "level": level,
     "models": names, "pretrained": real_names, "failures": failures,
     "layers": {k: runs[k]["layer"] for k in names}, "pooling": {k: runs[k]["pooling"] for k in names},
     "n_per_benchmark": n_per_bench, "n_shared": int(sum(n_per_bench.values())),
+    "n_floor_per_benchmark": n_floor, "control_n_texts": control_n_texts,
     "spearman_within": {"rho": agree["within"], "per_benchmark": agree["per_benchmark"]} if agree else {},
     "spearman_pooled": {"rho": agree["pooled"]} if agree else {},
     "pairs_within": within.to_dict("records"), "pairs_pooled": pooled.to_dict("records"),
@@ -231,7 +250,8 @@ write_results("03_cross_model", {
     "forward_calls": n_fwd,
     "scoreboard": [{
         "claim": 3, "title": "The V-axis is consistent across LLMs", "paper": "14 LLMs agree",
-        "ours": ours, "data": f"{sum(n_per_bench.values()):,} benchmark texts + the nine sentences (text)",
+        "ours": ours, "data": f"{sum(n_per_bench.values()):,} benchmark texts + the nine sentences "
+                              f"(text, {B.data_tag(benchmark_names, sentiment_dir)})",
         **verdict.fields(), "power": power.as_dict() if power else None,
     }],
 }, results_dir)

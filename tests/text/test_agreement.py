@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
+from vaxis.text import agreement as ag
 from vaxis.text.agreement import pair_summary, rsa, rsa_matrix, spearman_matrix, spearman_matrix_ci
 
 
@@ -121,3 +122,24 @@ def test_floor_differences_find_shared_ordering_and_not_noise():
     assert (nd["diff_lo"] < 0).all()  # no shared ordering: no pair beats the floor
     none = floor_differences(out["within"], out["within_boot"], names[:3], is_real[:3] | True)
     assert (none["floor"] == 0).all()
+
+
+def test_agreement_with_floor_on_a_prefix():
+    """Pretrained pairs on all texts, every pair with a random-weight model on the prefix all models read."""
+    rng = np.random.default_rng(7)
+    v = {b: rng.normal(size=n) for b, n in (("a", 300), ("b", 200))}
+    real = {b: np.stack([x + rng.normal(scale=s, size=x.size) for s in (0.5, 0.8)]) for b, x in v.items()}
+    twin = {b: rng.normal(size=(1, 60)) for b in v}
+    every = {b: np.concatenate([real[b][:, :60], twin[b]]) for b in v}  # names: m1, m2, twin
+    is_real = np.array([True, True, False])
+    got = ag.agreement_with_floor(real, every, is_real, n_boot=80, seed=0)
+    full, pre = ag.agreement_boot(real, n_boot=80, seed=0), ag.agreement_boot(every, n_boot=80, seed=1)
+    np.testing.assert_allclose(got["within"][:2, :2], full["within"])
+    np.testing.assert_allclose(got["within"][:, 2], pre["within"][:, 2])
+    np.testing.assert_allclose(got["within_boot"][:, :2, :2], full["within_boot"])
+    np.testing.assert_allclose(got["pooled_boot"][:, 0, 2], pre["pooled_boot"][:, 0, 2])
+    assert got["n_real_texts"] == {"a": 300, "b": 200} and got["n_floor_texts"] == {"a": 60, "b": 60}
+    # the pair measured on all 500 texts is tighter than on the 120 of the prefix
+    d = ag.floor_differences(got["within"], got["within_boot"], ["m1", "m2", "t"], is_real)
+    d_pre = ag.floor_differences(pre["within"], pre["within_boot"], ["m1", "m2", "t"], is_real)
+    assert d.agreement_hi[0] - d.agreement_lo[0] < d_pre.agreement_hi[0] - d_pre.agreement_lo[0]

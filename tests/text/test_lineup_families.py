@@ -88,6 +88,6 @@ def test_tiny_family_runs_load_extract_axis_positions(family, tokenizer, tmp_pat
     refs = llm.extract(m, reference_texts()[:40], use_cache=False, progress=False)
     layer = layer_rule(h, refs)
     ax = VAxis(layer=layer, reference=refs).fit(h, SIGNS)
-    pos = ax.transform(h)
+    pos = ax.transform(h)[:, 0]
     assert pos.shape == (9,) and np.isfinite(pos).all()
     assert pos[SIGNS > 0].mean() > pos[SIGNS < 0].mean()  # the sign rule holds on any fitted axis

@@ -76,7 +76,7 @@ def test_standardising_rescues_an_axis_swamped_by_massive_dimensions():
     texts = _massive(rng, 400) + (2 * y - 1)[:, None] * signal
     raw = VAxis().fit(nine, SIGNS)
     std = VAxis(reference=ref).fit(nine, SIGNS)
-    auc_raw, auc_std = B.auroc(raw.transform(texts), y), B.auroc(std.transform(texts), y)
+    auc_raw, auc_std = B.auroc(raw.decision_function(texts), y), B.auroc(std.decision_function(texts), y)
     assert auc_std > 0.9 and auc_raw < 0.7, (auc_raw, auc_std)
     spread = dimension_spread(ref, top=2)
     assert set(spread["top_dims"]) == {3, 17}

@@ -45,7 +45,7 @@ def test_score_benchmarks_on_planted_axis():
     # the reference standardisation is what makes the axis work: without it dimension 1 swamps the fit
     raw = VAxis(layer=run["layer"]).fit(run["anchor"], SIGNS)
     y = run["sets"]["sst5"]["label"].to_numpy()
-    assert B.auroc(raw.transform(run["hidden"]["sst5"])[y >= 0], y[y >= 0]) < row.auroc
+    assert B.auroc(raw.decision_function(run["hidden"]["sst5"])[y >= 0], y[y >= 0]) < row.auroc
     curves = zs.layer_curves(run)
     assert len(curves) == run["n_layers"] and curves.auroc.min() > 0.85 and (curves.n == 40).all()
 
@@ -79,6 +79,47 @@ def test_transfer_summary_pairs_model_and_twin():
     assert alone.diff_lo is None and np.isnan(alone.twin_mean_auroc)
 
 
+def test_label_free_threshold_and_accuracy_side_by_side():
+    rng = np.random.default_rng(4)
+    run = _run(rng, shift=1.5)
+    run["anchor"][:, 4, 0] += 3.0  # a neutral sentence far on the positive side: its threshold does not transfer
+    table, _, _ = zs.score_benchmarks(run, n_boot=100, n_random=5)
+    row = table.iloc[0]
+    pos = zs.project(run["axis"], run["hidden"]["sst5"])
+    y = run["sets"]["sst5"]["label"].to_numpy()
+    assert row.threshold_label_free == pytest.approx(np.median(pos))  # all texts, neutral ones too, no label
+    b = y >= 0
+    assert row.accuracy_label_free == pytest.approx(np.mean((pos[b] > np.median(pos)) == (y[b] == 1)))
+    assert row.accuracy == pytest.approx(np.mean((pos[b] > row.threshold) == (y[b] == 1)))
+    assert row.accuracy < 0.7 < row.accuracy_label_free  # the misplaced neutral threshold hurts, the median not
+    assert row.accuracy_label_free_lo <= row.accuracy_label_free <= row.accuracy_label_free_hi
+
+
+def test_paired_lexicon_difference_and_choice():
+    rng = np.random.default_rng(5)
+    y = np.r_[np.zeros(150, int), np.ones(150, int)]
+    model, strong, weak = (y * d + rng.normal(size=300) for d in (0.6, 1.2, 0.2))
+    idx = zs.boot_indices(300, 400, seed=0, key="b")
+    draws = {k: {"b": zs.auroc_boot(s, y, idx)} for k, s in (("m", model), ("vader", strong), ("afinn", weak))}
+    pts = {k: {"b": B.auroc(s, y)} for k, s in (("m", model), ("vader", strong), ("afinn", weak))}
+    assert zs.better_lexicon({"afinn": pts["afinn"], "vader": pts["vader"]}) == "vader"
+    vs = zs.paired_diff(draws["m"], draws["vader"], pts["m"], pts["vader"], level=0.95)
+    d = draws["m"]["b"] - draws["vader"]["b"]
+    assert vs["diff"] == pytest.approx(pts["m"]["b"] - pts["vader"]["b"]) and vs["diff"] < 0
+    assert vs["ci_low"] == pytest.approx(np.nanquantile(d, 0.025)) and vs["ci_high"] < 0
+    # pairing: the paired interval is narrower than one from independent resamples of the lexicon
+    other = zs.auroc_boot(strong, y, zs.boot_indices(300, 400, seed=1, key="b"))
+    assert np.subtract(*np.quantile(d, [0.975, 0.025])) < np.subtract(*np.quantile(draws["m"]["b"] - other,
+                                                                                    [0.975, 0.025]))
+    table = pd.DataFrame([{"model": k, "benchmark": "b", "n": 300, "auroc": pts[k]["b"], "accuracy": 0.5,
+                           "accuracy_label_free": 0.6, "random_dir_hi": 0.55} for k in pts])
+    s = zs.transfer_summary(table, {"m": draws["m"]}, ["m"], {"m": None},
+                            lexicons={"vader": draws["vader"], "afinn": draws["afinn"]}).iloc[0]
+    assert s.lexicon == "vader" and s.lexicon_auroc == pytest.approx(pts["vader"]["b"])
+    assert s.vs_lexicon["ci_high"] == pytest.approx(vs["ci_high"]) and s.accuracy_label_free == 0.6
+    assert set(s.vs_lexicon) == {"diff", "ci_low", "ci_high"} and "b" in s.vs_lexicon_per_benchmark
+
+
 def test_layer_curves_tolerate_a_degenerate_layer():
     rng = np.random.default_rng(0)
     run = _run(rng)
@@ -102,6 +143,49 @@ def test_load_runs_records_failures_and_goes_on():
     assert runs == {}
     assert set(failures) == {"no-such-model-xyz", "also-missing-abc (random weights)"}
     assert all(":" in msg for msg in failures.values()) and set(seconds) == set(failures)
+
+
+@pytest.mark.parametrize("kw, error, match", [
+    (dict(models=list("minilm")), ValueError, "sliced into letters"),      # a string that went through list()
+    (dict(models="minilm"), TypeError, "list of names"),
+    (dict(control_models="minilm"), TypeError, "control_models"),
+    (dict(names=["sst2", "no_such_benchmark"]), ValueError, "unknown benchmark 'no_such_benchmark'"),
+    (dict(names="sst2"), TypeError, "benchmark names"),
+    (dict(n_texts="abc"), TypeError, "n_texts"),
+    (dict(n_texts={"encoder": "abc", "causal": 5}), TypeError, "n_texts\\['encoder'\\]"),
+    (dict(n_texts={"decoder": 5}), ValueError, "n_texts keys"),
+    (dict(n_texts=0), TypeError, "n_texts"),
+    (dict(batch_size=-1), TypeError, "batch_size"),
+    (dict(quick="yes"), TypeError, "quick"),
+])
+def test_load_runs_raises_on_bad_inputs_instead_of_calling_them_model_failures(kw, error, match):
+    args = dict(models=["no-such-model-xyz"], control_models=None, names=["sst2"], quick=True, **{})
+    args.update(kw)
+    with pytest.raises(error, match=match):
+        zs.load_runs(**args)
+
+
+def test_only_model_loading_errors_are_recorded(monkeypatch):
+    def boom(*a, **k):
+        raise KeyError("a bug, not a model that failed to load")
+
+    monkeypatch.setattr(zs, "model_states", boom)
+    with pytest.raises(KeyError):
+        zs.load_runs(["minilm"], [], ["sst2"], quick=True)
+
+    def oom(*a, **k):
+        raise RuntimeError("CUDA out of memory. Tried to allocate 2 GiB")
+
+    monkeypatch.setattr(zs, "model_states", oom)
+    runs, failures, _ = zs.load_runs(["minilm"], [], ["sst2"], quick=True)
+    assert runs == {} and "out of memory" in failures["minilm"]
+
+
+def test_unknown_model_is_a_model_load_error():
+    with pytest.raises(llm.ModelLoadError, match="cannot load model"):
+        llm.load_model("no-such-model-xyz", device="cpu", lazy=True)
+    with pytest.raises(TypeError):
+        llm.load_model(["minilm"], device="cpu")
 
 
 @pytest.fixture(scope="module")
@@ -138,3 +222,18 @@ def test_model_states_plan_on_a_user_file_and_no_recompute(tiny_folder, tmp_path
     np.testing.assert_array_equal(again["hidden"]["my_reviews"], run["hidden"]["my_reviews"])
     table, _, _ = zs.score_benchmarks(run, n_boot=50, n_random=10)
     assert table.benchmark.tolist() == ["my_reviews"] and "spearman" not in table
+
+
+def test_twins_read_a_prefix_of_the_models_texts(tiny_folder, tmp_path):
+    path = tmp_path / "reviews.tsv"
+    path.write_text("text\tlabel\n" + "".join(f"review {i} was {'good' if i % 2 else 'bad'}\t{i % 2}\n"
+                                              for i in range(60)))
+    runs, failures, _ = zs.load_runs([tiny_folder], None, [str(path)], quick=False, n_texts=40, control_n_texts=12,
+                                     device="cpu", cache_dir=tmp_path / "cache", n_curve=0)
+    assert not failures
+    model, twin = runs[tiny_folder]["sets"]["reviews"], runs[zs.twin_key(tiny_folder)]["sets"]["reviews"]
+    assert len(model) == 40 and len(twin) == 12
+    assert twin["text"].tolist() == model["text"].tolist()[:12]
+    assert runs[zs.twin_key(tiny_folder)]["hidden"]["reviews"].shape[0] == 12
+    with pytest.raises(TypeError, match="control_n_texts"):
+        zs.load_runs([tiny_folder], None, [str(path)], quick=False, control_n_texts="100")

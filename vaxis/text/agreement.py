@@ -21,6 +21,7 @@ from scipy import stats as _st
 from scipy.spatial.distance import pdist
 
 __all__ = [
+    "agreement_with_floor",
     "spearman_matrix",
     "spearman_matrix_ci",
     "distance_matrix",
@@ -203,6 +204,40 @@ def agreement_boot(positions: dict[str, np.ndarray], n_boot: int = 1000, seed: i
     return {"within": _mean_rank_corr(parts), "within_boot": np.concatenate(within),
             "pooled": spearman_matrix(np.concatenate(parts, axis=1)), "pooled_boot": np.concatenate(pooled),
             "per_benchmark": {b: spearman_matrix(p) for b, p in zip(names, parts)}}
+
+
+def agreement_with_floor(real: dict[str, np.ndarray], every: dict[str, np.ndarray], is_real: np.ndarray,
+                         n_boot: int = 1000, seed: int = 0) -> dict[str, np.ndarray]:
+    """:func:`agreement_boot` when the random-weight models read fewer texts than the pretrained ones.
+
+    Pairs of pretrained models are measured on all their texts (``real``); every pair that involves a random-weight
+    model (the floor) on the shared prefix that all models read (``every``: each benchmark's first texts, the same
+    seeded order). The two sets of bootstrap draws are independent resamples, so a difference between a pretrained
+    pair and the floor (:func:`floor_differences`) is unpaired there: a wider, conservative interval.
+
+    Parameters
+    ----------
+    real : dict of ndarray, each shape (n_real, n_b): the pretrained models' positions (rows in ``is_real`` order)
+    every : dict of ndarray, each shape (n_models, n_b_prefix): every model's positions of the prefix
+    is_real : ndarray of bool, shape (n_models,)
+
+    Returns
+    -------
+    dict as :func:`agreement_boot` over all ``n_models`` (``per_benchmark`` from the prefix, real pairs from all
+    texts), plus ``n_real_texts`` and ``n_floor_texts`` (dicts per benchmark)
+    """
+    is_real = np.asarray(is_real, dtype=bool)
+    full, pre = agreement_boot(real, n_boot=n_boot, seed=seed), agreement_boot(every, n_boot=n_boot, seed=seed + 1)
+    ix = np.ix_(np.flatnonzero(is_real), np.flatnonzero(is_real))
+    out = {k: np.array(pre[k], copy=True) for k in ("within", "pooled", "within_boot", "pooled_boot")}
+    for k in ("within", "pooled"):
+        out[k][ix] = full[k]
+        out[f"{k}_boot"][(slice(None), *ix)] = full[f"{k}_boot"]
+    per = {b: np.array(pre["per_benchmark"][b], copy=True) for b in pre["per_benchmark"]}
+    for b in per:
+        per[b][ix] = full["per_benchmark"][b]
+    return {**out, "per_benchmark": per, "n_real_texts": {b: int(np.shape(v)[1]) for b, v in real.items()},
+            "n_floor_texts": {b: int(np.shape(v)[1]) for b, v in every.items()}}
 
 
 def floor_differences(rho: np.ndarray, boot: np.ndarray, names: list[str], is_real: np.ndarray,

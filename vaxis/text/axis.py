@@ -16,6 +16,13 @@ scores well below chance; leave-pair-out does not; see the tests). Per layer the
 :mod:`vaxis.text.llm` (encoders ``mean``, causal LMs ``mean-no-first``) it is fixed before any benchmark is read, and
 the benchmark layer curves of chapter 2 are a diagnosis only.
 
+**Selection-free evidence (claim 1's verdict).** The margin at the rule's layer is optimistic: the layer was chosen
+to maximise it. :func:`nested_heldout` (:mod:`vaxis.text.layer_selection`) repeats the layer rule inside each
+leave-one-pair-out fold, on the seven training sentences only, so no held-out placement is read at a layer chosen
+with it; :func:`split_tests` ranks that selection-free margin of the valence split among the 35 four-vs-four splits,
+each through the same nested procedure (an exact permutation test), beside the selection-corrected
+:func:`partition_null`.
+
 **Permutation null.** :func:`partition_null` repeats the whole procedure, layer choice included, for each of the
 35 ways to split the eight non-neutral sentences into two groups of four (a split and its mirror image score the
 same): the exact p-value is the rank of the valence split among them.
@@ -25,7 +32,6 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -36,10 +42,12 @@ from vaxis.text.axis_estimator import (
     VAxis,
     signs_from_labels,
 )
+from vaxis.text.layer_selection import nested_heldout, pick_layer, split_tests
 from vaxis.text.reference_texts import reference_hidden, standardize
 from vaxis.text.sentences import CATEGORIES, SIGNS, TEXTS
 
 __all__ = ["METHODS", "VAxis", "signs_from_labels", "heldout_z", "heldout_positions", "layer_curve", "choose_layer",
+           "nested_heldout", "split_tests", "pick_layer",
            "layer_rule", "anchor_states", "lazy_model", "partition_null", "stability", "category_positions",
            "nine_hidden"]
 
@@ -163,7 +171,8 @@ def partition_null(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = 
 
     Every split of the non-neutral sentences into two equal groups (35 for 4 + 4; a split and its mirror image
     are the same test) goes through the full procedure: layer curve, :func:`choose_layer`, held-out margin at the
-    chosen layer. The p-value is the share of splits scoring at least as high as the valence split.
+    chosen layer. The p-value is the share of splits scoring at least as high as the valence split. (Computed by
+    :func:`vaxis.text.layer_selection.split_tests`: for mean-diff from the Gram matrices, same numbers.)
 
     Parameters
     ----------
@@ -172,29 +181,9 @@ def partition_null(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = 
     Returns
     -------
     dict with ``observed`` (float), ``null`` (ndarray (n_splits - 1,), the other splits' scores), ``p`` (float),
-    ``rank`` (1 = the valence split scores best) and ``n_splits``.
+    ``p_lower`` (the lower-tail p), ``rank`` (1 = the valence split scores best) and ``n_splits``.
     """
-    signs = np.asarray(signs)
-    idx = np.flatnonzero(signs != 0)
-    if (signs > 0).sum() != (signs < 0).sum():
-        raise ValueError("partition_null needs as many positive as negative texts")
-    k = len(idx) // 2
-    scores, observed = [], None
-    for group in combinations(idx[1:], k - 1):  # idx[0] always in the "negative" group: one split per mirror pair
-        s = np.zeros_like(signs)
-        s[idx] = 1
-        s[[idx[0], *group]] = -1
-        curve = layer_curve(hidden, s, method)
-        layer = choose_layer(hidden, s, method, tol, curve=curve)
-        score = float(curve.loc[layer, "heldout_margin"])
-        same = np.array_equal(s, signs) or np.array_equal(s, -signs)
-        if same:
-            observed = score
-        else:
-            scores.append(score)
-    null = np.array(scores)
-    return {"observed": observed, "null": null, "p": float((1 + np.sum(null >= observed)) / (1 + null.size)),
-            "rank": int(1 + np.sum(null > observed)), "n_splits": int(null.size + 1)}
+    return split_tests(hidden, signs, method, tol, nested=False)["selected"]
 
 
 def stability(hidden: np.ndarray, signs: np.ndarray = SIGNS, method: str = "mean-diff", n_boot: int = 200,
@@ -294,7 +283,7 @@ def category_positions(model_name: str, layer: int | None = None, method: str = 
     if layer is None:
         layer = st["layer"] if standardized else choose_layer(hidden, SIGNS, method)
     ax = VAxis(method, layer=layer, reference=ref).fit(hidden, SIGNS)
-    s = pd.Series(ax.transform(hidden), index=list(CATEGORIES), name=model_name)
+    s = pd.Series(ax.transform(hidden)[:, 0], index=list(CATEGORIES), name=model_name)
     s.attrs.update(layer=int(layer % hidden.shape[0]), pooling=st["pooling"], method=method,
                    standardized=bool(standardized))
     return s

@@ -28,6 +28,7 @@ from vaxis.text.models import (
     POOLINGS,
     REGISTRY,
     LoadedModel,
+    ModelLoadError,
     load_model,
     prepare_tokenizer,
     resolve_device,
@@ -35,7 +36,8 @@ from vaxis.text.models import (
 )
 
 __all__ = ["REGISTRY", "LINEUP_14", "POOLINGS", "LoadedModel", "load_model", "extract", "tiny_model",
-           "resolve_device", "auto_batch_size", "prepare_tokenizer", "LINEUP_MODEL_TYPES", "FORWARD_CALLS"]
+           "resolve_device", "auto_batch_size", "prepare_tokenizer", "LINEUP_MODEL_TYPES", "FORWARD_CALLS",
+           "ModelLoadError"]
 
 #: Number of batched forward passes run so far (cache hits add none); tests read it.
 FORWARD_CALLS = 0

