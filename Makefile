@@ -12,7 +12,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: book test setup sync vendor site-check benchmarks mutants publish clean doctor
+.PHONY: book test setup sync vendor site-check benchmarks mutants publish clean doctor lab
 
 setup: $(STAMP) _vendor/mathjax/tex-chtml.js
 
@@ -51,6 +51,17 @@ benchmarks: setup
 # make test). Report: _build/mutants/report.md. Some modules only: make mutants MUTANTS="stats axis"
 mutants: $(STAMP)
 	$(PY) tools/mutants.py $(if $(MUTANTS),--modules $(MUTANTS))
+
+# Interactive use: JupyterLab on the chapters' paired notebooks (notebooks/NN_*.ipynb), with the venv's `python3`
+# kernel, offline models, and the data folders (FACED only when VAXIS_FACED_DIR is set, else a synthetic cohort).
+# Results go to ./results as in `make book`. Example: make lab VAXIS_FACED_DIR=../shared/data/faced LAB_PORT=8890
+LAB_PORT ?= 8888
+lab: $(STAMP)
+	VAXIS_RESULTS="$${VAXIS_RESULTS:-$(CURDIR)/results}" \
+	VAXIS_SENTIMENT_DIR="$${VAXIS_SENTIMENT_DIR:-$(abspath $(CURDIR)/../shared/data/sentiment)}" \
+	$(if $(VAXIS_FACED_DIR),VAXIS_FACED_DIR="$(abspath $(VAXIS_FACED_DIR))") \
+	$(VENV)/bin/jupyter lab --notebook-dir="$(CURDIR)/notebooks" --port=$(LAB_PORT) \
+	  --MappingKernelManager.default_kernel_name=python3 $(if $(filter 0,$(shell id -u)),--allow-root)
 
 doctor: $(STAMP)
 	$(PY) -m vaxis.cli doctor

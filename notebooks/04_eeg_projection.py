@@ -53,6 +53,9 @@ results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
 # %% tags=["hide-input"]
+from vaxis.publish.reader import check_parameters, show_rule
+
+params = check_parameters(globals(), "04_eeg_projection")
 import time
 
 import matplotlib.pyplot as plt
@@ -101,7 +104,7 @@ pd.DataFrame(targets, index=list(eeg.categories)).round(3)
 # ## The rule, fixed before the run
 
 # %%
-print(verdicts.RULE_4.format(alpha=alpha, margin=margin))
+show_rule(verdicts.RULE_4.format(alpha=alpha, margin=margin))
 
 # %% [markdown]
 # ## Cross-subject tracking, honest null, leave-one-category-out

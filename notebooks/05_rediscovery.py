@@ -66,6 +66,7 @@ cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
 # %% tags=["hide-input"]
 from vaxis.publish.reader import check_parameters, show_rule
+
 params = check_parameters(globals(), "05_rediscovery")
 import time
 

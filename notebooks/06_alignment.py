@@ -66,6 +66,9 @@ results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
 # %% tags=["hide-input"]
+from vaxis.publish.reader import check_parameters, folder_name, show_rule
+
+params = check_parameters(globals(), "06_alignment")
 import time
 
 import matplotlib.pyplot as plt
@@ -104,7 +107,7 @@ if quick:
     seeds, n_folds, epochs, repeats = seeds[:1], 3, 5, 1
     if source == "synthetic" and eeg.n_subjects > 12:
         eeg, cut = eeg.subset(eeg.subject_ids[:12]), True
-print(f"DATA: {source_tag(source)} from {eeg.data_dir}: {eeg.n_subjects} subjects; input pipeline: "
+print(f"DATA: {source_tag(source)} from {folder_name(eeg.data_dir)}: {eeg.n_subjects} subjects; input pipeline: "
       f"{pipeline.describe()}; clip-level samples (mean over a clip's smoothed windows)")
 print(f"{arch}, hidden {hidden}, dropout {dropout}; {len(strategies)} strategies x their weights x seeds {seeds}; "
       f"{n_folds} folds x {repeats} repeat(s); <= {epochs} epochs, patience {patience}, batch {batch_size}, lr {lr}")
@@ -130,7 +133,7 @@ registry
 # ## The rule, fixed before the run
 
 # %%
-print(verdicts.rule6(len(strategies), margin))
+show_rule(verdicts.rule6(len(strategies), margin))
 
 # %% [markdown]
 # ## Reference decoders (shared by chapters 5-8)

@@ -73,6 +73,9 @@ results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
 # %% tags=["hide-input"]
+from vaxis.publish.reader import check_parameters, folder_name, show_rule
+
+params = check_parameters(globals(), "07_saturation")
 import time
 
 import matplotlib.pyplot as plt
@@ -102,7 +105,8 @@ if quick:
     seeds, n_folds, epochs = seeds[:2], 3, 5
     if source == "synthetic" and eeg.n_subjects > 12:
         eeg, cut = eeg.subset(eeg.subject_ids[:12]), True
-print(f"DATA: {source_tag(source)} from {eeg.data_dir}; {eeg.n_subjects} subjects; pipeline {pipeline.describe()}")
+print(f"DATA: {source_tag(source)} from {folder_name(eeg.data_dir)}; {eeg.n_subjects} subjects; "
+      f"pipeline {pipeline.describe()}")
 if source == "synthetic":
     print("*** SYNTHETIC data: every number below comes from a simulated cohort, not from human EEG. ***")
 targets = AlignmentTargets.from_llm(models[0], device=device, cache_dir=cache_dir)
@@ -121,7 +125,7 @@ print(f"{arch}, hidden {hidden}, seeds {seeds}, {n_folds} folds x {repeats} repe
 # ## The rule, fixed before the run
 
 # %%
-print(verdicts.RULE_7)
+show_rule(verdicts.RULE_7)
 
 # %% [markdown]
 # ## Reference decoders (shared by chapters 5-8)

@@ -84,6 +84,9 @@ results_dir = None       # None -> $VAXIS_RESULTS or ./results
 cache_dir = None         # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
 # %% tags=["hide-input"]
+from vaxis.publish.reader import check_parameters, folder_name, show_rule
+
+params = check_parameters(globals(), "08_residual_ensemble")
 import os
 import time
 
@@ -122,7 +125,8 @@ if quick:
 size, size2 = ensemble_sizes[0], max(ensemble_sizes)
 stack = {"epochs": epochs, "steps_per_epoch": steps_per_epoch, "batch_size": 256, "lr": 1e-3, "patience": 3,
          "max_val": 1024}
-print(f"DATA: {source_tag(source)} from {eeg.data_dir}; {eeg.n_subjects} subjects; pipeline {pipeline.describe()}")
+print(f"DATA: {source_tag(source)} from {folder_name(eeg.data_dir)}; {eeg.n_subjects} subjects; "
+      f"pipeline {pipeline.describe()}")
 design = (f"train/val/test split, {replicates} pool replicates" if protocol == "fixed"
           else f"{n_folds}-fold x {repeats} repeat(s)")
 print(f"protocol {protocol} ({design}); "
@@ -135,7 +139,7 @@ if source == "synthetic":
 # ## The rule, fixed before the run
 
 # %%
-print(verdicts.rule8(headline, size, protocol_name("seen"), alpha))
+show_rule(verdicts.rule8(headline, size, protocol_name("seen"), alpha))
 
 # %% [markdown]
 # ## Reference decoders: DE + SVM and the label-only MLP on the same folds
@@ -351,7 +355,7 @@ if not seedv_path:
         (seedv_path / ".complete").write_text("ok\n")
 sv = load_seedv(seedv_path)
 seedv_source = sv.source
-print(f"SEED-V DATA: {source_tag(seedv_source)} from {seedv_path}; {len(sv.subject_ids)} subjects")
+print(f"SEED-V DATA: {source_tag(seedv_source)} from {folder_name(seedv_path)}; {len(sv.subject_ids)} subjects")
 n_sfolds = min(seedv_folds, len(sv.subject_ids))
 sjob = EnsembleJob(dataset="seedv", data_dir=str(seedv_path),
                    data_key=data_fingerprint(*sv.windows("5class"), np.asarray(sv.subject_ids)),

@@ -48,6 +48,9 @@ seed = 0
 results_dir = None    # None -> $VAXIS_RESULTS or ./results
 
 # %% tags=["hide-input"]
+from vaxis.publish.reader import check_parameters
+
+params = check_parameters(globals(), "methods_verdicts")
 import time
 
 import matplotlib.pyplot as plt

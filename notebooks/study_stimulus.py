@@ -51,6 +51,9 @@ results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 
 # %% tags=["hide-input"]
+from vaxis.publish.reader import check_parameters
+
+params = check_parameters(globals(), "study_stimulus")
 import time
 
 import matplotlib.pyplot as plt

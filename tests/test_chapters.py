@@ -70,9 +70,15 @@ def _planted(stem: str, doc: dict) -> None:
         lo = doc["label_only"][0]
         assert lo["ba"] > 0.3, lo                          # 9-class chance is 0.111
         assert all(math.isfinite(s["diff"]) and s["ci_low"] <= s["diff"] <= s["ci_high"] for s in doc["strategies"])
+        assert all(isinstance(s["not_used"], bool) and s["beats_controls"] in (True, False, None)
+                   for s in doc["strategies"])
+        parts = doc["scoreboard"][0]["parts"]
+        assert [p["name"] for p in parts] == ["no_improvement", "forced_reduces"], parts
+        assert all({"outcome", "estimate", "ci_low", "ci_high", "margin", "mde"} <= set(p) for p in parts)
     elif stem.startswith("07"):
-        crit = {c["name"]: c for c in doc["criteria"]}
-        assert crit["basin_saturated"]["statistic"] > 0 and crit["basin_saturated"]["holds"] is True, crit
+        parts = {p["name"]: p for p in doc["scoreboard"][0]["parts"]}
+        assert len(parts) == 5 and {p["outcome"] for p in parts.values()} <= {"holds", "fails", "undecided"}
+        assert parts["basin_saturated"]["estimate"] > 0 and parts["basin_saturated"]["outcome"] == "holds", parts
     elif stem.startswith("08"):
         cmp = doc["comparisons"]
         assert {r["control"] for r in cmp} == {"single", "seed", "bagged", "pool-random", "svm"}
@@ -123,3 +129,52 @@ def test_ensemble_chapter_takes_the_fixed_split_with_all_123_subjects(tmp_path, 
     assert m["train"][0] == "sub000" and m["val"][:1] == ["sub080"]
     assert m["test"] == [f"sub{i}" for i in range(100, 123)]
     assert {r["n_clusters"] for r in doc["comparisons"]} == {2}          # the pool replicates are the clusters
+    for key in ("baseline", "label_only"):                                # issue 27: no interval of zero width
+        for e in doc[key]:
+            if e["protocol"] == "cross-subject":                            # (all test subjects at 1.0: the
+                assert e["ci_unit"] == "test subject"                          # data have zero width themselves)
+                assert e["ci_high"] > e["ci_low"] or e["ba"] in (0.0, 1.0), e
+    assert any(e["ci_high"] > e["ci_low"] for e in doc["baseline"] + doc["label_only"])
+    flat = [(path, lo, hi) for path, lo, hi in _intervals(doc) if not (lo == hi and lo in (0.0, 1.0))]
+    assert flat and all(hi > lo for _, lo, hi in flat), [x for x in flat if not x[2] > x[1]][:5]
+
+
+def _intervals(node, path="doc"):
+    """Every (path, ci_low, ci_high) pair of a results document (dicts with ci_low / ci_high, or a ``ci`` pair)."""
+    if isinstance(node, dict):
+        if isinstance(node.get("ci_low"), (int, float)) and isinstance(node.get("ci_high"), (int, float)):
+            yield path, float(node["ci_low"]), float(node["ci_high"])
+        for k, v in node.items():
+            yield from _intervals(v, f"{path}.{k}")
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _intervals(v, f"{path}[{i}]")
+
+
+@pytest.mark.integration
+def test_stimulus_page_reports_both_protocols_and_the_self_report_check(tmp_path, monkeypatch):
+    """The page "Emotion or stimulus?" (quick, synthetic): every decoder x task under both protocols, with CIs,
+    and the self-report check per model, in the results contract of issue 22."""
+    import papermill as pm
+
+    for var in ("VAXIS_FACED_DIR", "VAXIS_SEEDV_DIR"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("VAXIS_RESULTS", str(tmp_path / "results"))
+    nb = ROOT / "notebooks" / "study_stimulus.ipynb"
+    pm.execute_notebook(str(nb), str(tmp_path / nb.name), kernel_name="python3", cwd=str(ROOT), progress_bar=False,
+                        parameters={"quick": True, "device": "cpu", "executor": "inline",
+                                    "results_dir": str(tmp_path / "results")})
+    doc = json.loads((tmp_path / "results" / "stimulus.json").read_text())
+    assert doc["data_source"] == "synthetic" and doc["scoreboard"] == []
+    base = doc["baselines"]
+    assert {(b["model"], b["task"], b["protocol"]) for b in base} == {
+        (m, t, p) for m in ("DE + linear SVM (re-run, leakage-free)", "label-only DE-MLP")
+        for t in ("9class", "binary") for p in ("cross-subject", "cross-stimulus")}
+    for b in base:
+        assert {"ba", "ci_low", "ci_high", "n_subjects"} <= set(b) and b["ci_low"] <= b["ba"] <= b["ci_high"]
+    unseen = {b["task"]: b["ba"] for b in base if b["protocol"] == "cross-stimulus" and "SVM" in b["model"]}
+    assert unseen["9class"] > 0.3              # the synthetic cohort plants category patterns shared by their clips
+    rep = doc["self_report"]
+    assert {r["agreement"] for r in rep} == {"agrees", "disagrees", "difference"}
+    assert all({"model", "ba", "ci_low", "ci_high", "n_clips"} <= set(r) for r in rep)
+    assert len(doc["clip_folds"]) == 3 and sorted(sum(doc["clip_folds"], [])) == list(range(1, 29))

@@ -35,7 +35,8 @@ def test_chapters_have_parameters_cell_and_no_definitions():
         assert not [ln for ln in text.splitlines() if ln.startswith(("def ", "class "))], src.name
 
 
-GOOD = ('<html><body><main><p>ok</p><img src="../_images/a.png"><mjx-container>\\frac{1}{2}</mjx-container>'
+PROBE = '<body data-vaxis-layout="1 tables, 1 rules" data-vaxis-rules="1" data-vaxis-overflow="">'
+GOOD = (f'<html>{PROBE}<main><p>ok</p><img src="../_images/a.png"><mjx-container>\\frac{{1}}{{2}}</mjx-container>'
         '</main></body></html>')
 
 
@@ -52,6 +53,38 @@ def test_sitecheck_accepts_good_page():
 def test_sitecheck_flags_problems(bad, why):
     problems = sitecheck.check_dom(bad, is_chapter=True)
     assert problems and any(why in p for p in problems)
+
+
+def test_sitecheck_reads_the_layout_probe():
+    assert sitecheck.layout(GOOD) == {"layout": "1 tables, 1 rules", "rules": "1", "overflow": ""}
+    assert sitecheck.layout("<html><body><main></main></body></html>") is None
+    wide = GOOD.replace('data-vaxis-overflow=""', 'data-vaxis-overflow="table 1 (1400 px wide, column ends at 990 px)"')
+    assert sitecheck.check_dom(wide, is_chapter=False) == [
+        "wider than the page column: table 1 (1400 px wide, column ends at 990 px)"]
+    rule = GOOD.replace('data-vaxis-overflow=""', 'data-vaxis-overflow="rule block 1 (2400 px of content in 700 px)"')
+    assert any("rule block 1" in p for p in sitecheck.check_dom(rule, is_chapter=True))
+
+
+def test_sitecheck_needs_the_probe_on_the_scoreboard_and_a_rule_on_chapters():
+    bare = GOOD.replace(PROBE, "<body>")
+    assert sitecheck.check_dom(bare, is_chapter=False) == []                 # a plain page: nothing to measure
+    assert any("probe" in p for p in sitecheck.check_dom(bare, is_chapter=False, needs_layout=True))
+    assert any("probe" in p for p in sitecheck.check_dom(bare, is_chapter=True))
+    norule = GOOD.replace('data-vaxis-rules="1"', 'data-vaxis-rules="0"')
+    assert sitecheck.check_dom(norule, is_chapter=False) == []
+    assert any("no rule block" in p for p in sitecheck.check_dom(norule, is_chapter=True))
+
+
+def test_the_book_ships_the_reader_css_and_the_layout_probe():
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]
+    static = [ROOT / d for d in cfg["html_static_path"]]
+    for name in cfg["html_css_files"] + cfg["html_js_files"]:
+        assert any((d / name).is_file() for d in static), name
+    assert "vaxis-layout.js" in cfg["html_js_files"] and "vaxis.css" in cfg["html_css_files"]
+    js = (ROOT / "book" / "_static" / "vaxis-layout.js").read_text()
+    assert all(f"data-vaxis-{k}" in js for k in ("layout", "rules", "overflow")) and "vaxis-rule" in js
+    css = (ROOT / "book" / "_static" / "vaxis.css").read_text()
+    assert "pre-wrap" in css and "div.admonition.vaxis-rule" in css
 
 
 def test_every_parameter_is_visible_to_papermill():
@@ -80,6 +113,18 @@ def test_a_parameter_no_chapter_declares_fails_and_lists_the_declared_ones():
     assert "qiuck" in msg and "quick:" in msg and "05_rediscovery" in msg
 
 
+def test_a_bad_value_fails_the_build_before_any_chapter_runs():
+    from vaxis.publish.book import chapter_sources, check_params
+
+    srcs = chapter_sources(["01", "04"])
+    check_params({"quick": "false", "n_perm": 10}, srcs)                  # "false" is a boolean, n_perm only in 04
+    with pytest.raises(SystemExit) as err:
+        check_params({"models": "minilm", "n_perm": "many"}, srcs)
+    msg = str(err.value)
+    assert "01_v_axis: models must be a list" in msg and "04_eeg_projection: models must be a list" in msg
+    assert "04_eeg_projection: n_perm must be an integer" in msg and "01_v_axis: n_perm" not in msg
+
+
 def test_setup_cells_are_collapsed_in_the_staged_page(tmp_path):
     """The parameters cell and papermill's injected one get ``hide-input``; a narrative cell keeps its tags."""
     import nbformat
@@ -95,3 +140,33 @@ def test_setup_cells_are_collapsed_in_the_staged_page(tmp_path):
     _hide_setup(path)
     tags = [c.metadata.get("tags", []) for c in nbformat.read(str(path), as_version=4).cells]
     assert tags == [["parameters", "hide-input"], ["injected-parameters", "hide-input"], [], []]
+
+
+def test_widget_outputs_and_state_are_dropped_from_the_staged_page(tmp_path):
+    """With ipywidgets installed (for JupyterLab) tqdm draws widgets; a static page cannot run them."""
+    import nbformat
+
+    from vaxis.publish.book import WIDGET_MIME, _drop_widgets
+
+    nb = nbformat.v4.new_notebook()
+    bar = nbformat.v4.new_output("display_data", data={WIDGET_MIME: {"model_id": "x"}, "text/plain": "0%| | 0/3"})
+    text = nbformat.v4.new_output("stream", name="stdout", text="3\n")
+    nb.cells = [nbformat.v4.new_code_cell("list(tqdm(range(3)))", outputs=[bar, text]),
+                nbformat.v4.new_markdown_cell("m")]
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}}}
+    path = tmp_path / "ch.ipynb"
+    nbformat.write(nb, str(path))
+    assert _drop_widgets(path) == 1
+    back = nbformat.read(str(path), as_version=4)
+    assert [o["output_type"] for o in back.cells[0].outputs] == ["stream"] and "widgets" not in back.metadata
+    assert _drop_widgets(path) == 0
+    cfg = yaml.safe_load((ROOT / "_config.yml").read_text())["sphinx"]["config"]
+    assert cfg["nb_ipywidgets_js"] == {}                # myst-nb adds no CDN widget manager either
+
+
+def test_sitecheck_flags_scripts_from_the_network():
+    remote = GOOD.replace("<main>", '<script src="https://cdn.example/embed-amd.js"></script><main>')
+    assert sitecheck.check_dom(remote, is_chapter=True) == ["loads 1 script(s) from the network (the book must work "
+                                                           "offline)"]
+    local = GOOD.replace("<main>", '<script src="../_static/vaxis-layout.js"></script><main>')
+    assert sitecheck.check_dom(local, is_chapter=True) == []

@@ -44,9 +44,10 @@ def test_scoreboard_collates_and_fills_missing(tmp_path):
 def test_scoreboard_figure_from_headlines(tmp_path):
     row = {"claim": 8, "title": "e", "paper": "p", "ours": "o", "data": "faced", "verdict": "partly", "rule": "r",
            "power": POWER, "pipeline": {"normalisation": "per-subject", "smoothing": "lds-clip"},
+           "protocol": "cross-subject",
            "headline": {"label": "BA", "unit": "balanced accuracy", "ours": 0.40, "ci_low": 0.37, "ci_high": 0.43,
                         "baseline": 0.38, "baseline_label": "single", "paper": 0.42}}
-    ref = [{"name": "svm", "task": "9class", "ba": 0.37, "ci_low": 0.33, "ci_high": 0.42}]
+    ref = [{"name": "svm", "task": "9class", "ba": 0.37, "ci_low": 0.33, "ci_high": 0.42, "protocol": "cross-subject"}]
     results.write_results("08_e", {"scoreboard": [row], "baseline": ref, "label_only": ref}, tmp_path)
     out = scoreboard.write_scoreboard(tmp_path, tmp_path / "sb" / "scoreboard.md")
     assert (tmp_path / "sb" / "scoreboard.png").stat().st_size > 1000
@@ -65,10 +66,11 @@ def test_scoreboard_names_corrupt_file(tmp_path):
 
 def test_contract_fields_are_required(tmp_path):
     row = {"claim": 5, "title": "t", "paper": "p", "ours": "o", "data": "faced", "verdict": "partly", "rule": "r",
-           "power": POWER, "pipeline": {"normalisation": "per-subject", "smoothing": "lds-clip"}}
-    ref = [{"name": "svm", "task": "9class", "ba": 0.37, "ci_low": 0.33, "ci_high": 0.42}]
+           "power": POWER, "pipeline": {"normalisation": "per-subject", "smoothing": "lds-clip"},
+           "protocol": "cross-subject"}
+    ref = [{"name": "svm", "task": "9class", "ba": 0.37, "ci_low": 0.33, "ci_high": 0.42, "protocol": "cross-subject"}]
     results.write_results("05_x", {"scoreboard": [row], "baseline": ref, "label_only": ref}, tmp_path)
-    for drop, match in (("rule", "lacks"), ("power", "lacks"), ("pipeline", "pipeline")):
+    for drop, match in (("rule", "lacks"), ("power", "lacks"), ("pipeline", "pipeline"), ("protocol", "protocol")):
         with pytest.raises(ValueError, match=match):
             results.write_results("05_x", {"scoreboard": [{k: v for k, v in row.items() if k != drop}],
                                            "baseline": ref, "label_only": ref}, tmp_path)
@@ -77,4 +79,7 @@ def test_contract_fields_are_required(tmp_path):
                                        "baseline": ref, "label_only": ref}, tmp_path)
     with pytest.raises(ValueError, match="label_only"):
         results.write_results("05_x", {"scoreboard": [row], "baseline": ref}, tmp_path)
+    with pytest.raises(ValueError, match="protocol"):                  # every baseline entry names its protocol
+        results.write_results("05_x", {"scoreboard": [row], "baseline": [{**ref[0], "protocol": "kfold"}],
+                                       "label_only": ref}, tmp_path)
     results.write_results("05_x", {"scoreboard": [{"claim": 5, "verdict": "not run"}]}, tmp_path)   # nothing to check

@@ -34,9 +34,11 @@ BACK = ["book/reproducibility"]
 
 
 def chapter_sources(chapters: list[str] | None = None) -> list[Path]:
-    """Jupytext sources: the claims ``notebooks/NN_*.py`` (sorted), then the methods pages ``notebooks/methods_*.py``;
-    ``chapters`` filters by prefix (``"01"``, ``"methods"``)."""
-    srcs = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")) + sorted(NOTEBOOKS.glob("methods_*.py"))
+    """Jupytext sources: the study pages ``notebooks/study_*.py`` (executed first: their reference runs are reused by
+    chapters 4-8 from the sweep store), the claims ``notebooks/NN_*.py`` (sorted), then the methods pages
+    ``notebooks/methods_*.py``; ``chapters`` filters by prefix (``"01"``, ``"study"``, ``"methods"``)."""
+    srcs = (sorted(NOTEBOOKS.glob("study_*.py")) + sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))
+            + sorted(NOTEBOOKS.glob("methods_*.py")))
     if chapters:
         srcs = [s for s in srcs if any(s.name.startswith(c) for c in chapters)]
         if not srcs:
@@ -85,12 +87,13 @@ def render_toc() -> str:
     """``_toc.yml`` text: front matter, one chapter per notebook source, back matter."""
     srcs = chapter_sources()
     chapters = [f"book/chapters/{s.stem}" for s in srcs if s.stem[:2].isdigit()]
-    methods = [f"book/chapters/{s.stem}" for s in srcs if not s.stem[:2].isdigit()]
+    study = [f"book/chapters/{s.stem}" for s in srcs if s.stem.startswith("study_")]
+    methods = [f"book/chapters/{s.stem}" for s in srcs if s.stem.startswith("methods_")]
     doc = {
         "format": "jb-book",
         "root": FRONT[0],
         "parts": [
-            {"caption": "The study", "chapters": [{"file": f} for f in FRONT[1:]]},
+            {"caption": "The study", "chapters": [{"file": f} for f in FRONT[1:] + study]},
             {"caption": "Claims, one chapter each", "numbered": True, "chapters": [{"file": c} for c in chapters]},
             {"caption": "Reference", "chapters": [{"file": f} for f in methods + BACK]},
         ],
@@ -123,7 +126,10 @@ def declared_params(sources: list[Path]) -> dict[str, list[str]]:
 
 def check_params(params: dict, sources: list[Path]) -> None:
     """Raise ``SystemExit`` naming every parameter no selected chapter declares (a typo in ``PARAMS`` must not
-    pass silently), with the parameters the chapters do declare."""
+    pass silently), with the parameters the chapters do declare; then every value of the wrong kind for a chapter
+    that declares it (:func:`vaxis.publish.params.check_value`), before any chapter runs."""
+    from vaxis.publish.params import ParameterError, check_value, parameter_cell
+
     declared = declared_params(sources)
     unknown = sorted(set(params) - set(declared))
     if unknown:
@@ -131,6 +137,16 @@ def check_params(params: dict, sources: list[Path]) -> None:
                  "Declared parameters (chapters):"]
         lines += [f"  {k}: {', '.join(v)}" for k, v in sorted(declared.items())]
         raise SystemExit("\n".join(lines))
+    bad = []
+    for src in sources:
+        spec = parameter_cell(src.stem, src)
+        for name in sorted(set(params) & set(spec)):
+            try:
+                check_value(name, params[name], spec[name][0])
+            except ParameterError as err:
+                bad.append(f"  {src.stem}: {err}")
+    if bad:
+        raise SystemExit("bad parameter value(s):\n" + "\n".join(bad))
 
 
 def execute(src: Path, params: dict, log_output: bool = False) -> float:
@@ -152,6 +168,7 @@ def execute(src: Path, params: dict, log_output: bool = False) -> float:
         log_output=log_output, progress_bar=False, request_save_on_cell_execute=True,
     )
     _hide_setup(tmp)
+    _drop_widgets(tmp)
     os.replace(tmp, out)  # a chapter page only ever holds a complete, successful run
     return time.perf_counter() - t0
 
@@ -167,6 +184,29 @@ def _hide_setup(path: Path) -> None:
         if {"parameters", "injected-parameters"} & set(tags) and "hide-input" not in tags:
             tags.append("hide-input")
     nbformat.write(nb, str(path))
+
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def _drop_widgets(path: Path) -> int:
+    """Remove widget outputs (tqdm's progress bars, once ipywidgets is installed for JupyterLab) and the saved widget
+    state from a staged chapter: a static page cannot run them, and rendering them would load the widget manager from
+    a CDN into an offline book. Returns how many outputs were dropped."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    dropped = 0
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        keep = [o for o in cell.get("outputs", []) if WIDGET_MIME not in o.get("data", {})]
+        dropped += len(cell.outputs) - len(keep)
+        cell.outputs = keep
+    had_state = nb.metadata.pop("widgets", None) is not None
+    if dropped or had_state:
+        nbformat.write(nb, str(path))
+    return dropped
 
 
 def write_placeholder(src: Path) -> None:

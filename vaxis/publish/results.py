@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from vaxis import __version__
+from vaxis.publish.params import current_run
 from vaxis.runs.cache import atomic_write_bytes
 from vaxis.runs.store import to_jsonable
 
@@ -42,6 +43,8 @@ POWER_KEYS = ("unit", "n", "alpha", "correction", "mde", "effect")
 PIPELINE_KEYS = ("normalisation", "smoothing")
 REFERENCE_KEYS = ("name", "task", "ba", "ci_low", "ci_high")
 EEG_CLAIMS = (4, 5, 6, 7, 8)
+#: What an EEG row's test units had not seen (``vaxis.decoding.folds.protocol_name``).
+PROTOCOLS = ("cross-subject", "cross-stimulus")
 
 
 def check_contract(chapter: str, payload: Mapping[str, Any]) -> None:
@@ -71,12 +74,17 @@ def check_contract(chapter: str, payload: Mapping[str, Any]) -> None:
             pl = row.get("pipeline") or {}
             if any(k not in pl for k in PIPELINE_KEYS):
                 raise ValueError(f"{chapter}: claim {row.get('claim')} row lacks pipeline {PIPELINE_KEYS}")
+            if row.get("protocol") not in PROTOCOLS:
+                raise ValueError(f"{chapter}: claim {row.get('claim')} row must name its protocol, one of "
+                                 f"{PROTOCOLS}; got {row.get('protocol')!r}")
     run = [r for r in rows if r["verdict"] != "not run"]
     if run and all(int(r.get("claim", 0)) in (5, 6, 7, 8) for r in run):
         for key in ("baseline", "label_only"):
             entries = to_jsonable(payload.get(key) or [])
             if not entries or any(any(k not in e for k in REFERENCE_KEYS) for e in entries):
                 raise ValueError(f"{chapter}: top-level {key!r} must list {REFERENCE_KEYS} per task")
+            if any(e.get("protocol") not in PROTOCOLS for e in entries):
+                raise ValueError(f"{chapter}: every {key!r} entry must name its protocol, one of {PROTOCOLS}")
 
 
 def write_results(
@@ -92,14 +100,20 @@ def write_results(
         File stem, e.g. ``"01_v_axis"``.
     payload : mapping
         The chapter's figures; should hold ``data_source`` and a ``scoreboard`` list.
+
+    The file records ``quick`` (a run with the small CI settings, whose verdict the scoreboard labels as such):
+    the payload's own ``quick`` (or ``settings.quick``), else what ``check_parameters`` recorded for the chapter.
     """
     check_contract(chapter, payload)
+    quick = payload.get("quick", (payload.get("settings") or {}).get("quick", current_run(chapter).get("quick")))
     doc = {
         "chapter": chapter,
         "vaxis_version": __version__,
         "written_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         **to_jsonable(dict(payload)),
     }
+    if quick is not None:
+        doc["quick"] = bool(quick)
     path = results_root(results_dir) / f"{chapter}.json"
     atomic_write_bytes(path, json.dumps(doc, indent=2, allow_nan=False).encode())
     return path

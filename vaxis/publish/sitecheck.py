@@ -4,12 +4,17 @@
 
 For each page, Chromium renders it (MathJax included) and dumps the final DOM; a screenshot is saved.
 A page fails if it shows a traceback or error output, or raw TeX that MathJax did not typeset; a chapter
-page (``book/chapters/NN_*.html``) also fails if it holds no figure. Exit code 1 lists every failure.
+page (``book/chapters/NN_*.html``) also fails if it holds no figure. The book's layout probe
+(``book/_static/vaxis-layout.js``) records on ``<body>`` what is wider than the page column in the 1280 px window:
+a page fails if a book table (the scoreboard) or a rule block overflows; the scoreboard page and every chapter page
+fail if the probe did not run, and a chapter page if it shows no rule block. A page that loads a script from the
+network fails too (the book is read offline). Exit code 1 lists every failure.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
 import re
 import shutil
 import subprocess
@@ -25,6 +30,8 @@ CHROMIUM_FLAGS = [
 ]
 RAW_TEX = re.compile(r"\$\$|\\\(|\\\[|\\begin\{|\\frac|\\operatorname|\\mathbf|\\sum_")
 ERROR_MARKERS = ("Traceback (most recent call last)", "output traceback", "output error")
+_BODY = re.compile(r"<body\b[^>]*>", re.S)
+_REMOTE_SCRIPT = re.compile(r"<script\b[^>]*\ssrc=\"(https?:)?//[^\"]+\"", re.S)
 
 
 class _VisibleText(HTMLParser):
@@ -75,11 +82,31 @@ def render(page: Path, screenshot: Path | None, timeout: int = 60) -> str:
     return dom.stdout
 
 
-def check_dom(dom: str, is_chapter: bool) -> list[str]:
-    """Problems a reader would see in a rendered page's DOM."""
+def layout(dom: str) -> dict[str, str] | None:
+    """The layout probe's ``data-vaxis-*`` attributes of ``<body>`` (``overflow``, ``rules``, ``layout``); None when
+    the probe did not run."""
+    body = _BODY.search(dom)
+    attrs = dict(re.findall(r'data-vaxis-(\w+)="([^"]*)"', body.group(0))) if body else {}
+    return {k: html.unescape(v) for k, v in attrs.items()} if "layout" in attrs else None
+
+
+def check_dom(dom: str, is_chapter: bool, needs_layout: bool = False) -> list[str]:
+    """Problems a reader would see in a rendered page's DOM (``needs_layout``: the layout probe must have run)."""
     problems = []
     if not dom.strip():
         return ["Chromium returned an empty page"]
+    remote = _REMOTE_SCRIPT.findall(dom)
+    if remote:
+        problems.append(f"loads {len(remote)} script(s) from the network (the book must work offline)")
+    probe = layout(dom)
+    if probe is None:
+        if needs_layout or is_chapter:
+            problems.append("the layout probe (vaxis-layout.js) did not run: overflow not measured")
+    else:
+        if probe.get("overflow"):
+            problems.append(f"wider than the page column: {probe['overflow']}")
+        if is_chapter and probe.get("rules", "0") == "0":
+            problems.append("chapter page shows no rule block (vaxis.publish.reader.show_rule)")
     main = dom
     m = re.search(r'<main[^>]*>(.*)</main>', dom, re.S)
     if m:
@@ -108,7 +135,7 @@ def check_site(html_dir: Path, screenshots: Path | None) -> dict[str, list[str]]
         rel = page.relative_to(html_dir)
         is_chapter = rel.parts[:2] == ("book", "chapters") and re.match(r"\d\d_", page.name) is not None
         shot = screenshots / (str(rel).replace("/", "_") + ".png") if screenshots else None
-        report[str(rel)] = check_dom(render(page, shot), is_chapter)
+        report[str(rel)] = check_dom(render(page, shot), is_chapter, needs_layout=page.name == "claims.html")
     return report
 
 
