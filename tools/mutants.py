@@ -37,8 +37,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: module name -> (source file, functions / classes to mutate (None = whole module), fast tests that guard them)
 TARGETS: dict[str, tuple[str, tuple[str, ...] | None, tuple[str, ...]]] = {
-    "training": ("vaxis/decoding/training.py", ("subject_folds", "_check_disjoint", "make_manifest"),
+    "training": ("vaxis/decoding/folds.py", ("subject_folds", "_check_disjoint", "make_manifest", "fold_indices"),
                  ("tests/decoding/test_training.py::test_folds_are_subject_disjoint_and_cover",
+                  "tests/decoding/test_folds.py::test_cross_stimulus_manifest_crosses_subject_and_clip_folds",
+                  "tests/decoding/test_folds.py::test_fold_indices_never_train_on_a_test_subject_or_a_test_clip",
                   "tests/decoding/test_training.py::test_contiguous_folds_are_blocks_and_fixed_protocol",
                   "tests/decoding/test_training.py::test_shuffled_folds_follow_the_seed",
                   "tests/decoding/test_training.py::test_overlapping_manifest_raises_value_error",

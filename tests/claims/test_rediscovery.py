@@ -76,7 +76,9 @@ def _population(code: str, n_models=6, n_subjects=20, k=5, seed=0):
                          "ridge_sum": out["ridge"].tolist(), "rsa_sum": out["rsa"].tolist(), "n_models": 1,
                          "accuracy": [], "accuracy_columns": ["arch", "seed", "fold", "level"],
                          "centroids": {str(f): {"seed": 0, "train": [], "test": []}},
-                         "fold_manifests": [{"fold": f}], "train_s": 0.0, "probe_s": 0.0})
+                         "fold_manifests": [{"fold": f, "test": test.tolist(),
+                                             "train": sorted(set(range(n_subjects)) - set(test.tolist()))}],
+                         "train_s": 0.0, "probe_s": 0.0})
     res = collect(pd.DataFrame(jobs), [f"m{m}" for m in range(n_models)], [0], POS, N_PERM)
     pop, rsa = res["population"], res["rsa"]
     v = verdicts.claim5(pop["p_unrestricted"], pop["p_split_kept"], rsa["p"], pop["gain_ci"][1], rsa["gain_ci"][1])
