@@ -43,7 +43,7 @@
 # **Emotion or stimulus?** The same-clip protocol lets a decoder recognise the clip rather than the emotion, so the
 # headline and its comparator are also compared on clips no member saw (the cross-stimulus protocol: held-out
 # subjects x held-out clips), as a second scoreboard row with its own verdict and power. To keep the build's cost
-# small that row trains 9-class pools for `xstim_subject_folds` of the subject folds only (each crossed with the
+# small that row trains 9-class pools for `stimulus_subject_folds` of the subject folds only (each crossed with the
 # three clip folds; one pool per fold on the fixed split).
 #
 # **Protocol.** With all 123 FACED subjects in the folder the fixed split of the paper's prior best (train
@@ -67,9 +67,9 @@ n_folds = 10
 repeats = 1              # k-fold repeats (folds re-drawn per repeat)
 replicates = 3           # fixed split: pools retrained from other seeds (the clusters of the paired test)
 seedv_folds = 4
-xstim = True             # also run the cross-stimulus row (held-out subjects x held-out clips)
-xstim_subject_folds = 3  # subject folds (of the same n_folds-fold split) that get cross-stimulus pools, x 3 clip folds
-xstim_task = "9class"
+stimulus_row = True      # also run the cross-stimulus row (held-out subjects x held-out clips)
+stimulus_subject_folds = 3   # subject folds (of the n_folds-fold split) that get cross-stimulus pools, x 3 clip folds
+stimulus_task = "9class"
 seedv_amp = 0.03         # class signal of the synthetic SEED-V cohort, small so that it is not trivially separable
 epochs = 6
 steps_per_epoch = 30
@@ -119,7 +119,7 @@ if protocol is None:
 if quick:
     main_seeds, seeds, n_bag, ensemble_sizes, n_folds, seedv_folds = main_seeds[:3], seeds[:2], 3, [2, 3], 3, 3
     epochs, steps_per_epoch, repeats, replicates, archs = 2, 5, 1, 2, archs[:2]
-    xstim_subject_folds = min(xstim_subject_folds, 2)
+    stimulus_subject_folds = min(stimulus_subject_folds, 2)
     if source == "synthetic" and protocol == "kfold" and eeg.n_subjects > 12:
         eeg, cut = eeg.subset(eeg.subject_ids[:12]), True
 size, size2 = ensemble_sizes[0], max(ensemble_sizes)
@@ -295,43 +295,43 @@ pd.concat([ours_rows[["task", "method", "protocol", "metric", "result_pct", "sta
 # clip folds (clip j of every category held out; neutral's fourth clip in fold 0), so a test unit is a held-out
 # subject watching a held-out clip. Pools are trained on the training subjects' other clips, stop early and choose
 # on the validation subjects' other clips, and are scored on the held-out clips only. The comparator is fixed again
-# on validation subjects, under this protocol. To save build time only `xstim_subject_folds` subject folds (x 3 clip
-# folds) get pools, for `xstim_task` only (fixed split: one pool per clip fold, no replicates); the power line says
+# on validation subjects, under this protocol. To save build time only `stimulus_subject_folds` subject folds (x 3 clip
+# folds) get pools, for `stimulus_task` only (fixed split: one pool per clip fold, no replicates); the power line says
 # what this smaller design can see.
 
 # %%
 xrow = None
-if xstim:
-    xref = run_reference(eeg, pipeline, tasks=[xstim_task], protocol=protocol, k=n_folds, repeats=1, splits=splits,
+if stimulus_row:
+    xref = run_reference(eeg, pipeline, tasks=[stimulus_task], protocol=protocol, k=n_folds, repeats=1, splits=splits,
                          executor=executor, address=address, cache_dir=cache_dir, quick=quick, device=device,
                          cut=cut, stimulus="unseen")
     xcontract = xref.contract()
     xman = make_manifest(eeg.subject_ids, protocol, k=n_folds, seed=seed, splits=splits, stimulus="unseen",
                          labels=list(map(int, eeg.labels)), clip_ids=list(map(int, eeg.clip_ids)))
-    xfolds = [f["fold"] for f in xman if f["subject_fold"] < xstim_subject_folds]
+    xfolds = [f["fold"] for f in xman if f["subject_fold"] < stimulus_subject_folds]
     xjob = EnsembleJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, protocol=protocol, k=n_folds, repeats=1,
                                   splits=splits, fold_seed=seed, seed=seed, archs=list(archs),
                                   main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag,
                                   ensemble_size=size, stack=stack, device=device, stimulus="unseen",
-                                  svm_val_tasks=[xstim_task])
-    xgrid = job_grid(xjob, "vaxis.claims.ensemble_jobs:fold_job", {"task": [xstim_task], "fold": xfolds},
+                                  svm_val_tasks=[stimulus_task])
+    xgrid = job_grid(xjob, "vaxis.claims.ensemble_jobs:fold_job", {"task": [stimulus_task], "fold": xfolds},
                      name="08_residual_ensemble FACED cross-stimulus")
     xsweep, xjobs = run_checked(xgrid, chapter_store("08_residual_ensemble", cache_dir), executor, address, quick)
     xtables = collect(xjobs)
     xval = validation_scores(xjobs)
-    xcomparator = choose_comparator(xval[xstim_task])
-    xsvm = {xstim_task: xref.subject_scores("svm", xstim_task)}
+    xcomparator = choose_comparator(xval[stimulus_task])
+    xsvm = {stimulus_task: xref.subject_scores("svm", stimulus_task)}
     xcmp = compare_ensembles(xtables, headline, size, svm=xsvm, alpha=alpha)
-    xpg = part_gains(xtables[xstim_task], headline, size, xcomparator, xsvm[xstim_task], alpha=alpha)
+    xpg = part_gains(xtables[stimulus_task], headline, size, xcomparator, xsvm[stimulus_task], alpha=alpha)
     xga = xpg["gain_over_prior_best"]
     xpower = verdicts.Power(unit="test subject x held-out clips (each trained pool a cluster)", n=int(xga["n"]),
                             alpha=alpha, correction="Bonferroni over the 2 comparisons of parts A and B",
                             mde=xga["mde_relative"],
-                            effect=f"% of the comparator's BA (headline vs {xcomparator}, {xstim_task}, "
+                            effect=f"% of the comparator's BA (headline vs {xcomparator}, {stimulus_task}, "
                                    f"cross-stimulus, {len(xfolds)} pools)")
     print(f"{len(xjobs)} cross-stimulus jobs, {int(xjobs.train_s.sum())} s summed; sweep wall time "
           f"{xsweep.seconds:.0f} s; reference re-run {xref.wall_s:.0f} s")
-    print(f"comparator (validation BA {xval[xstim_task]}): {xcomparator}")
+    print(f"comparator (validation BA {xval[stimulus_task]}): {xcomparator}")
     print(xpower.sentence())
     display_x = xcmp.assign(**{"gain, points [CI]": [fmt_ci(r.gain_points, r.ci_low, r.ci_high, 2)
                                                       for r in xcmp.itertuples()]})
@@ -388,14 +388,14 @@ ours = (f"{headline} ensemble ({size}) BA {ga['headline_ba']:.3f} vs the compara
         f"{source_tag(seedv_source)}")
 print(f"[{verdict.verdict.upper()}] {verdict.reason}\n{ours}")
 
-if xstim:
+if stimulus_row:
     xverdict, xparts = verdicts.claim8(xga, xpg["from_residual_diversity"], alpha=alpha, headline=headline,
                                        size=size, protocol=protocol_name("unseen"), source=source, with_seedv=False)
     xgd = xpg["from_residual_diversity"]
     xours = (f"{headline} ({size}) BA {xga['headline_ba']:.3f} vs {xcomparator} {xga['control_ba']:.3f} on held-out "
              f"clips of held-out subjects: {fmt_ci(xga['gain_relative'], xga['rel_ci_low'], xga['rel_ci_high'], 1)} "
              f"% ({fmt_ci(xga['gain_points'], xga['ci_low'], xga['ci_high'], 2)} points); vs the seed ensemble "
-             f"{fmt_ci(xgd['gain_relative'], xgd['rel_ci_low'], xgd['rel_ci_high'], 1)} % ({xstim_task}, "
+             f"{fmt_ci(xgd['gain_relative'], xgd['rel_ci_low'], xgd['rel_ci_high'], 1)} % ({stimulus_task}, "
              f"{len(xfolds)} subject x clip folds)")
     print(f"cross-stimulus: [{xverdict.verdict.upper()}] {xverdict.reason}\n{xours}")
 runtime_s = round(time.time() - t_start, 1)
@@ -415,7 +415,7 @@ scoreboard = [{"claim": 8, "title": f"Ensembling across residual diversity: {pap
                             "ci_high": ga["control_ba"] + ga["ci_high"] / 100,
                             "baseline": ga["control_ba"], "baseline_label": comparator,
                             "paper": ga["control_ba"] * (1 + verdicts.CLAIM8_GAIN / 100)}}]
-if xstim:
+if stimulus_row:
     scoreboard.append({
         "claim": 8, "title": "Ensembling across residual diversity, on clips no member saw",
         "paper": paper8, "ours": xours, "data": source,
@@ -425,7 +425,7 @@ if xstim:
         "headline": {"text": f"{headline} ({size}) {xga['headline_ba']:.3f} vs {xcomparator} "
                              f"{xga['control_ba']:.3f}: {xga['gain_relative']:+.1f} % "
                              f"[{xga['rel_ci_low']:+.1f}, {xga['rel_ci_high']:+.1f}] (unseen clips)",
-                     "label": f"FACED {xstim_task} BA, unseen clips", "unit": "balanced accuracy",
+                     "label": f"FACED {stimulus_task} BA, unseen clips", "unit": "balanced accuracy",
                      "ours": xga["headline_ba"], "ci_low": xga["control_ba"] + xga["ci_low"] / 100,
                      "ci_high": xga["control_ba"] + xga["ci_high"] / 100, "baseline": xga["control_ba"],
                      "baseline_label": xcomparator, "paper": xga["control_ba"] * (1 + verdicts.CLAIM8_GAIN / 100)}})
@@ -439,13 +439,13 @@ write_results("08_residual_ensemble", {
                    "validation_ba": val_scores[tasks[0]]},
     "validation_ba": val_scores, "parts": [p.as_dict() for p in parts], "reading_points": points.as_dict(),
     "part_gains": pg, "comparisons": comparisons, "comparisons_secondary": cmps[size2], "summary": summary,
-    "baseline": contract["baseline"] + (xcontract["baseline"] if xstim else []),
-    "label_only": contract["label_only"] + (xcontract["label_only"] if xstim else []),
+    "baseline": contract["baseline"] + (xcontract["baseline"] if stimulus_row else []),
+    "label_only": contract["label_only"] + (xcontract["label_only"] if stimulus_row else []),
     "manifest": man, "quoted_prior_results": quoted,
-    "cross_stimulus": None if not xstim else {
-        "protocol": protocol_name("unseen"), "task": xstim_task, "folds": xfolds,
-        "subject_folds": xstim_subject_folds, "comparator": {"name": xcomparator, "chosen_on": "validation",
-                                                            "validation_ba": xval[xstim_task]},
+    "cross_stimulus": None if not stimulus_row else {
+        "protocol": protocol_name("unseen"), "task": stimulus_task, "folds": xfolds,
+        "subject_folds": stimulus_subject_folds, "comparator": {"name": xcomparator, "chosen_on": "validation",
+                                                            "validation_ba": xval[stimulus_task]},
         "parts": [p.as_dict() for p in xparts], "part_gains": xpg, "comparisons": xcmp,
         "manifest": [xman[f] for f in xfolds], "sweep_s": xsweep.seconds},
     "seedv": {"comparisons": seedv_cmp, "n_folds": n_sfolds, "source": seedv_source},
@@ -467,7 +467,7 @@ write_results("08_residual_ensemble", {
 # - **Cross-stimulus validation** scores the validation subjects on the training clips (the held-out clips are
 #   never touched before the test), so it is a same-clip number: it fixes the comparator and stops training, but it
 #   overstates what carries to unseen clips.
-# - **Cross-stimulus row.** It trains pools for part of the subject folds only (`xstim_subject_folds`), so its
+# - **Cross-stimulus row.** It trains pools for part of the subject folds only (`stimulus_subject_folds`), so its
 #   power is lower than the same-clip row's (printed above).
 # - **Prior results** are quoted under other protocols, cohorts and (often leaking) normalisations.
 #

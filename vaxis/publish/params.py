@@ -43,10 +43,11 @@ NULLABLE: dict[str, str] = {
 CHOICES: dict[str, tuple] = {
     "protocol": ("kfold", "fixed"),
     "tasks": ("9class", "binary"),
+    "stimulus_task": ("9class", "binary"),
 }
 POSITIVE = {"n_boot", "n_perm", "n_folds", "repeats", "epochs", "n_texts", "max_tokens", "n_runs", "n_random",
             "llm_batch_size", "batch_size", "hidden", "threads", "folds_per_job", "steps_per_epoch", "seedv_folds",
-            "replicates", "n_bag"}
+            "replicates", "n_bag", "stimulus_n_folds", "stimulus_subject_folds", "control_n_texts"}
 ALSO_NONE = {"n_texts"}          # non-None defaults that also accept None ("read every row")
 STRICT_KEYS = {"train"}          # dict parameters whose keys must be among the default's
 _DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
