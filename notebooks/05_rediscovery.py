@@ -49,7 +49,7 @@ arch_settings = {"tcn": {"batch_size": 64, "hidden": 32}}   # a tcn sample is a 
 n_perm = 10_000      # unrestricted permutations (probe maps and RSA labels); the split-kept null is exact (576)
 stimulus_seeds = [0, 1]   # cross-stimulus population: these seeds x archs (held-out clips; see the page "Emotion or
                           # stimulus?")
-stimulus_n_folds = 5      # its subject folds, each crossed with the 3 clip folds
+stimulus_n_folds = 10     # its subject folds, each crossed with the 3 clip folds
 folds_per_job = None  # folds trained in one stacked job (None: all, the cheapest on CPUs: a job's cost hardly grows
                      # with its folds, which train together; 1 spreads the jobs over a cluster)
 alpha = 0.05
