@@ -184,3 +184,21 @@ def test_seedv_reader(tmp_path):
     (tmp_path / "EEG_DE_features/2_123.npz").write_bytes(b"PK\x03\x04trunc")
     with pytest.raises(ValueError, match="2_123.npz"):
         load_seedv(tmp_path)
+
+
+def test_synthetic_default_is_generated_once_and_never_seen_half_written(tmp_path, monkeypatch):
+    """Two processes asking for the default cohort at once: each gets a complete folder (it used to be written in
+    place, and a second process could read a file the first was still writing)."""
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("VAXIS_FACED_DIR", raising=False)
+    code = ("import sys; from vaxis.eeg.datasets import load_faced; e = load_faced(None, cache_dir=sys.argv[1]); "
+            "print(e.source, e.n_subjects, e.ratings is not None)")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True)
+             for _ in range(2)]
+    outs = [p.communicate(timeout=300)[0].split() for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert all(o[0] == "synthetic" and o[2] == "True" for o in outs) and outs[0] == outs[1]
+    folders = list((tmp_path / "synthetic").iterdir())
+    assert [f.name for f in folders if f.name.startswith(".")] == []         # no temporary folder left behind

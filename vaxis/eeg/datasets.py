@@ -167,9 +167,30 @@ def resolve_faced_dir(data_dir: str | os.PathLike | None = None,
 
     path = cache_root(cache_dir) / "synthetic" / f"faced_seed{SYNTHETIC_SEED}_n{SYNTHETIC_SUBJECTS}"
     if not (path / ".complete").is_file():
-        make_faced(path, n_subjects=SYNTHETIC_SUBJECTS, seed=SYNTHETIC_SEED, kinds=("de", "ratings"))
-        (path / ".complete").write_text("ok\n")
+        _make_synthetic_once(path, make_faced)
     return path, "synthetic"
+
+
+def _make_synthetic_once(path: Path, make_faced) -> None:
+    """Write the synthetic cohort into a private temporary folder, then rename it into place: a reader never sees a
+    half-written cohort, and of two processes generating it at once the second finds the first's (or its own)."""
+    import shutil
+    import uuid
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not (path / ".complete").is_file():   # left by an interrupted older version
+        shutil.rmtree(path, ignore_errors=True)
+    tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    try:
+        make_faced(tmp, n_subjects=SYNTHETIC_SUBJECTS, seed=SYNTHETIC_SEED, kinds=("de", "ratings"))
+        (tmp / ".complete").write_text("ok\n")
+        try:
+            os.rename(tmp, path)
+        except OSError:                                # another process put its complete copy there first
+            if not (path / ".complete").is_file():
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _subject_files(folder: Path, kind: str) -> dict[str, Path]:
