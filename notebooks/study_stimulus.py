@@ -66,6 +66,7 @@ from vaxis.claims.reference import run_reference
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.faced import clip_folds
 from vaxis.eeg.pipeline import DEFAULT
+from vaxis.publish import verdicts
 from vaxis.publish.plots import book_style, source_tag, titled
 from vaxis.publish.results import write_results
 from vaxis.stats import fmt_ci
@@ -217,17 +218,14 @@ for d in drops:
     name = d["model"].split(" (")[0]
     same, unseen = by[(name, d["task"], "cross-subject")], by[(name, d["task"], "cross-stimulus")]
     chance = 1 / 9 if d["task"] == "9class" else 0.5
-    verdict = ("above chance on unseen clips" if unseen["ci_low"] > chance else
-               "not distinguishable from chance on unseen clips")
+    reading = verdicts.unseen_clip_reading(unseen["ci_low"], unseen["ci_high"], chance)
     print(f"{name}, {d['task']}: same clips {fmt_ci(same['ba'], same['ci_low'], same['ci_high'])} -> unseen clips "
           f"{fmt_ci(unseen['ba'], unseen['ci_low'], unseen['ci_high'])} (chance {chance:.3f}); drop "
           f"{fmt_ci(d['drop'], d['ci_low'], d['ci_high'])} = {100 * d['share_of_signal']:.0f} % of the above-chance "
-          f"signal; {verdict}")
+          f"signal; {reading}")
 if not self_rows.empty:
     for r in self_rows[self_rows.agreement == "difference"].itertuples():
-        side = ("worse where the subject did not feel it (an emotion signature)" if r.ci_low > 0 else
-                "better where the subject did not feel it" if r.ci_high < 0 else
-                "no detectable difference (what a clip recogniser predicts)")
+        side = verdicts.self_report_reading(r.ci_low, r.ci_high)
         print(f"{r.model.split(' (')[0]}, {r.protocol}: agrees minus disagrees {fmt_ci(r.ba, r.ci_low, r.ci_high)} "
               f"on {r.n_clips} subject x clip units: {side}")
 runtime_s = time.time() - t_start

@@ -290,3 +290,13 @@ def test_claim7_an_interval_below_the_margin_never_holds():
     assert parts["supervision_does_not_pay"].outcome == "fails"
     for n, c in parts.items():                                    # every margin is named in the rule text
         assert f"{n} [" in V.RULE_7 and f"margin {c.margin:g} " in V.RULE_7
+
+
+def test_stimulus_page_readings_come_from_one_interval_each():
+    from vaxis.publish.verdicts import self_report_reading, unseen_clip_reading
+
+    assert unseen_clip_reading(0.161, 0.202, 1 / 9) == "above chance on unseen clips"
+    assert unseen_clip_reading(0.09, 0.13, 1 / 9).startswith("not distinguishable")
+    assert unseen_clip_reading(0.05, 0.10, 1 / 9).startswith("below")
+    assert self_report_reading(-0.066, 0.068).startswith("no detectable")
+    assert self_report_reading(0.01, 0.2).startswith("worse") and self_report_reading(-0.2, -0.01).startswith("better")

@@ -350,3 +350,22 @@ __all__ += ["TEXT_ALPHA"]
 __all__ += ["RULE_8", "CLAIM8_GAIN", "CLAIM8_DIVERSITY_SHARE", "rule8", "claim8", "claim8_points"]
 
 __all__ += ["RULE_7", "claim7", "claim7_parts"]
+
+
+# ------------------------------------------------------------------ the page "Emotion or stimulus?" (no claim)
+def unseen_clip_reading(ci_low: float, ci_high: float, chance: float) -> str:
+    """What a decoder's unseen-clip BA interval says against chance (one interval, one threshold)."""
+    side = interval_outcome(ci_low, ci_high, chance)
+    return {"above": "above chance on unseen clips", "below": "below chance on unseen clips",
+            "undecided": "not distinguishable from chance on unseen clips"}[side]
+
+
+def self_report_reading(ci_low: float, ci_high: float) -> str:
+    """What the agrees-minus-disagrees BA interval of the self-report check says (threshold 0)."""
+    side = interval_outcome(ci_low, ci_high, 0.0)
+    return {"above": "worse where the subject did not feel it (an emotion signature)",
+            "below": "better where the subject did not feel it",
+            "undecided": "no detectable difference (what a clip recogniser predicts)"}[side]
+
+
+__all__ += ["unseen_clip_reading", "self_report_reading"]
