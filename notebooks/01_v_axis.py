@@ -70,8 +70,9 @@ import pandas as pd
 
 import vaxis.publish.results
 from vaxis import stats
-from vaxis.publish import verdicts
+from vaxis.publish import rules, text_verdicts
 from vaxis.publish.plots import titled
+from vaxis.publish.scoreboard import ScoreboardRow
 from vaxis.text import axis, reference_texts
 from vaxis.text.sentences import CATEGORIES, SIGNS, sentence_table
 
@@ -90,12 +91,12 @@ sentence_table()
 #
 # ## The rule, fixed before the data
 #
-# The verdict rule and what nine sentences can detect, fixed in `vaxis.publish.verdicts` before any hidden state is
+# The verdict rule and what nine sentences can detect, fixed in `vaxis.publish.text_verdicts` before any hidden state is
 # read:
 
 # %%
-power = verdicts.power_claim1()
-show_rule(verdicts.RULE_1)
+power = text_verdicts.power_claim1()
+show_rule(text_verdicts.RULE_1)
 print("power:", power.sentence())
 
 # %% [markdown]
@@ -295,7 +296,7 @@ methods_table
 #
 # ## Verdict
 #
-# The rule printed at the top, applied to Table 2 (`vaxis.publish.verdicts.claim1`):
+# The rule printed at the top, applied to Table 2 (`vaxis.publish.text_verdicts.claim1`):
 
 # %%
 real = summary[~summary["random_weights"]].set_index("model")
@@ -306,7 +307,7 @@ claim_input = [{"model": m, "nested_margin": r["nested_margin"], "nested_pair_ac
                 "split_p": r["split_p"], "split_rank": int(r["split_rank"]),
                 "control_nested_margin": ctrl.loc[m, "nested_margin"] if m in ctrl.index else None}
                for m, r in real.iterrows()]
-verdict = verdicts.claim1(claim_input)
+verdict = text_verdicts.claim1(claim_input)
 loso_lo, boot_lo = real["loso_cos_min"].min(), real["boot_cos_lo"].min()
 ours = "; ".join(
     f"{m}: selection-free held-out pairs {16 * real.loc[m, 'nested_pair_accuracy']:.0f}/16 (random weights "
@@ -319,11 +320,11 @@ ours = "; ".join(
 print(f"verdict: {verdict.verdict}\nwhy: {verdict.reason}\n{ours}\n(min LOSO cosine across models {loso_lo:.3f}; "
       f"lowest bootstrap 2.5 % bound {boot_lo:.3f}; n = 9 sentences, {n_boot} bootstrap draws)")
 criteria = pd.DataFrame({
-    "nested test p <= 0.05 (selection-free)": real["nested_p"] <= verdicts.TEXT_ALPHA,
-    "selected test p <= 0.05 (selection-corrected)": real["split_p"] <= verdicts.TEXT_ALPHA,
+    f"nested test p <= {rules.TEXT_ALPHA:g} (selection-free)": real["nested_p"] <= rules.TEXT_ALPHA,
+    f"selected test p <= {rules.TEXT_ALPHA:g} (selection-corrected)": real["split_p"] <= rules.TEXT_ALPHA,
     "nested margin > twin's": real["nested_margin"] > ctrl["nested_margin"].reindex(real.index),
-    "exclusion (nested margin <= 0, lower-tail p <= 0.05)": (real["nested_margin"] <= 0)
-    & (real["nested_p_lower"] <= verdicts.TEXT_ALPHA),
+    f"exclusion (nested margin <= 0, lower-tail p <= {rules.TEXT_ALPHA:g})": (real["nested_margin"] <= 0)
+    & (real["nested_p_lower"] <= rules.TEXT_ALPHA),
     "shown only: held-out order at the chosen layer": real["heldout_order_ok"]})
 criteria
 
@@ -356,10 +357,10 @@ vaxis.publish.results.write_results("01_v_axis", {
                                                          "top_share_raw", "top_share_std")},
     } for m, r in real.iterrows()},
     "n_reference_texts": len(reference_texts.reference_texts()),
-    "verdict_rule": verdicts.RULE_1,
-    "scoreboard": [{"claim": 1, "title": "A V-axis read from nine sentences", "paper": "built from 9 sentences",
-                    "ours": ours, "data": "text (9 sentences, ours; 185 unlabelled reference texts)",
-                    **verdict.fields(), "power": power.as_dict()}],
+    "verdict_rule": text_verdicts.RULE_1,
+    "scoreboard": [ScoreboardRow(claim=1, title="A V-axis read from nine sentences", paper="built from 9 sentences",
+                                 ours=ours, data="text (9 sentences, ours; 185 unlabelled reference texts)",
+                                 **verdict.fields(), power=power)],
 }, results_dir)
 print(f"chapter runtime {time.perf_counter() - t_start:.0f} s")
 

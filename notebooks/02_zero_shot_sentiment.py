@@ -68,8 +68,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from vaxis.publish import verdicts
+from vaxis.publish import rules, text_verdicts
+from vaxis.publish.outcomes import Verdict
 from vaxis.publish.results import write_results
+from vaxis.publish.scoreboard import ScoreboardRow
 from vaxis.stats import fmt_ci
 from vaxis.text import llm
 from vaxis.text import sentiment as B
@@ -122,18 +124,18 @@ sets_table
 # %% [markdown]
 # ## The rule, fixed before the data
 #
-# The verdict rule (`vaxis.publish.verdicts.RULE_2`) and what this design can detect at the n above, before any text is
-# scored:
+# The verdict rule (`vaxis.publish.text_verdicts.RULE_2`) and what this design can detect at the n above, before any
+# text is scored:
 
 # %%
 first = next(iter(runs.values()))["sets"] if runs else {}
 n_pos = [int((df["label"] == 1).sum()) for df in first.values()]
 n_neg = [int((df["label"] == 0).sum()) for df in first.values()]
 twin_sets = next((runs[t]["sets"] for t in twins.values() if t), first)
-power = verdicts.power_claim2(n_pos, n_neg, n_models=max(len(real), 1),
+power = text_verdicts.power_claim2(n_pos, n_neg, n_models=max(len(real), 1),
                               n_pos_twin=[int((df["label"] == 1).sum()) for df in twin_sets.values()],
                               n_neg_twin=[int((df["label"] == 0).sum()) for df in twin_sets.values()]) if runs else None
-show_rule(verdicts.RULE_2)
+show_rule(text_verdicts.RULE_2)
 print("power:", power.sentence() if power else "no model loaded")
 
 # %% [markdown]
@@ -227,10 +229,10 @@ if len(curves):
 # ## Verdict
 
 # %%
-per_model = zs.transfer_summary(table, boots, real, twins, alpha=verdicts.TEXT_ALPHA, randoms=randoms,
+per_model = zs.transfer_summary(table, boots, real, twins, alpha=rules.TEXT_ALPHA, randoms=randoms,
                                 lexicons=lex_draws)
-verdict = verdicts.claim2(per_model.to_dict("records")) if len(per_model) else verdicts.Verdict(
-    "inconclusive", verdicts.RULE_2, "no pretrained model loaded")
+verdict = text_verdicts.claim2(per_model.to_dict("records")) if len(per_model) else Verdict(
+    "inconclusive", text_verdicts.RULE_2, "no pretrained model loaded")
 per_model_show = per_model.assign(
     mean_AUROC=[fmt_ci(a, lo, hi) for a, lo, hi in zip(per_model.mean_auroc, per_model.mean_auroc_lo,
                                                         per_model.mean_auroc_hi)],
@@ -285,13 +287,13 @@ results = {
     "vs_lexicon_per_benchmark": vs_lexicon_rows,
     "label_free_threshold": "median of each benchmark's own V-axis positions over all its texts (transductive)",
     "forward_calls": n_fwd, "seconds": elapsed,
-    "scoreboard": [{
-        "claim": 2, "title": "The V-axis transfers zero-shot to sentiment benchmarks",
-        "paper": "validated on sentiment benchmarks",
-        "ours": ours or "no model loaded",
-        "data": f"{', '.join(bench)} (text, {B.data_tag(benchmark_names, sentiment_dir)})",
-        **verdict.fields(), "power": power.as_dict() if power else None,
-    }],
+    "scoreboard": [ScoreboardRow(
+        claim=2, title="The V-axis transfers zero-shot to sentiment benchmarks",
+        paper="validated on sentiment benchmarks",
+        ours=ours or "no model loaded",
+        data=f"{', '.join(bench)} (text, {B.data_tag(benchmark_names, sentiment_dir)})",
+        **verdict.fields(), power=power,
+    )],
 }
 write_results("02_zero_shot", results, results_dir)
 

@@ -63,8 +63,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from vaxis.publish import verdicts
+from vaxis.publish import rules, text_verdicts
 from vaxis.publish.results import write_results
+from vaxis.publish.scoreboard import ScoreboardRow
 from vaxis.stats import fmt_ci
 from vaxis.text import agreement as ag
 from vaxis.text import llm
@@ -120,14 +121,14 @@ pd.DataFrame({"model": names, "pretrained": is_real, "layer": [runs[k]["layer"] 
 # %% [markdown]
 # ## The rule, fixed before the data
 #
-# The verdict rule (`vaxis.publish.verdicts.RULE_3`) and what this design can detect at the n above:
+# The verdict rule (`vaxis.publish.text_verdicts.RULE_3`) and what this design can detect at the n above:
 
 # %%
 n_pairs = len(real_names) * (len(real_names) - 1) // 2
-level = 1 - verdicts.TEXT_ALPHA / max(n_pairs, 1)
-power = verdicts.power_claim3(list(n_per_bench.values()), n_pairs,
+level = 1 - rules.TEXT_ALPHA / max(n_pairs, 1)
+power = text_verdicts.power_claim3(list(n_per_bench.values()), n_pairs,
                               n_floor=list(n_floor.values())) if n_per_bench else None
-show_rule(verdicts.RULE_3)
+show_rule(text_verdicts.RULE_3)
 print("power:", power.sentence() if power else "no text set")
 print(f"CI level for each pair: {level:.4f} (Bonferroni over {max(n_pairs, 1)} pair(s))")
 
@@ -201,7 +202,7 @@ if len(within):
     ax.errorbar(pooled["diff"], y - 0.12, xerr=[pooled["diff"] - pooled.diff_lo, pooled.diff_hi - pooled["diff"]],
                 fmt="s", capsize=3, color="grey", label="pooled (secondary)")
     ax.axvline(0, color="k", lw=0.8)
-    ax.axvline(verdicts.CLAIM3_MARGIN, color="tab:red", ls=":", label=f"margin {verdicts.CLAIM3_MARGIN}")
+    ax.axvline(rules.CLAIM3_MARGIN, color="tab:red", ls=":", label=f"margin {rules.CLAIM3_MARGIN}")
     ax.set_yticks(y, lab, fontsize=7)
     ax.set(xlabel="agreement minus random-weight floor (Spearman)", title="Pairs of pretrained models vs the floor")
     ax.legend(fontsize=7)
@@ -220,7 +221,7 @@ if len(within):
 
 # %%
 n_ctrl = int((~is_real).sum())
-verdict = verdicts.claim3(within.to_dict("records") if len(within) else [], len(real_names), n_ctrl)
+verdict = text_verdicts.claim3(within.to_dict("records") if len(within) else [], len(real_names), n_ctrl)
 if len(within):
     ours = (f"{len(real_names)} models, {sum(n_per_bench.values())} shared texts: within-benchmark Spearman "
             + "; ".join(f"{r.model_a}~{r.model_b} {r.agreement:+.3f} (minus floor {r.diff:+.3f} "
@@ -248,12 +249,12 @@ write_results("03_cross_model", {
     "spearman_nine": {"rho": rho_9, "ci_low": lo_9, "ci_high": hi_9} if can_compare else {},
     "rsa_nine": rsa9 if can_compare else [], "nine_positions": {k: nine[i] for i, k in enumerate(names)},
     "forward_calls": n_fwd,
-    "scoreboard": [{
-        "claim": 3, "title": "The V-axis is consistent across LLMs", "paper": "14 LLMs agree",
-        "ours": ours, "data": f"{sum(n_per_bench.values()):,} benchmark texts + the nine sentences "
-                              f"(text, {B.data_tag(benchmark_names, sentiment_dir)})",
-        **verdict.fields(), "power": power.as_dict() if power else None,
-    }],
+    "scoreboard": [ScoreboardRow(
+        claim=3, title="The V-axis is consistent across LLMs", paper="14 LLMs agree",
+        ours=ours, data=f"{sum(n_per_bench.values()):,} benchmark texts + the nine sentences "
+                        f"(text, {B.data_tag(benchmark_names, sentiment_dir)})",
+        **verdict.fields(), power=power,
+    )],
 }, results_dir)
 
 # %% [markdown]

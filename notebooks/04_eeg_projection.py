@@ -69,8 +69,10 @@ from vaxis.eeg.faced import clip_folds
 from vaxis.eeg.montage import plot_topomap_bands
 from vaxis.eeg.pipeline import DEFAULT, apply_pipeline
 from vaxis.publish import verdicts
+from vaxis.publish.outcomes import Power
 from vaxis.publish.plots import book_style, source_tag, titled
 from vaxis.publish.results import write_results
+from vaxis.publish.scoreboard import ScoreboardRow
 from vaxis.stats import fmt_ci, holm
 
 t_start = time.time()
@@ -227,38 +229,38 @@ for m in names:
         # MDE of each design: the gain over the honest null a test at alpha / n_targets (Holm's first step) detects
         # with power 0.8, from the mean Spearman's clustered standard error
         mdes = {d: float((za + z80) * x["se"]) for d, x in (("all", r), ("loco", lo_))}
-        power = verdicts.Power(unit="held-out subject (mean Spearman over its clips), subject fold as cluster",
-                               n=int(r["n_subjects"]), alpha=alpha,
-                               correction=f"Holm over {len(names)} LLM targets, per design and protocol",
-                               mde=max(mdes.values()),
-                               effect=(f"Spearman gain over the honest null (all categories {mdes['all']:.3f}, "
-                                       f"leave-one-category-out {mdes['loco']:.3f})"))
+        power = Power(unit="held-out subject (mean Spearman over its clips), subject fold as cluster",
+                      n=int(r["n_subjects"]), alpha=alpha,
+                      correction=f"Holm over {len(names)} LLM targets, per design and protocol",
+                      mde=max(mdes.values()),
+                      effect=(f"Spearman gain over the honest null (all categories {mdes['all']:.3f}, "
+                              f"leave-one-category-out {mdes['loco']:.3f})"))
         v = verdicts.claim4(adjusted[(m, protocol, 0)], adjusted[(m, protocol, 1)], gains["all"][2],
                             gains["loco"][2], alpha=alpha, margin=margin, source=source)
         print(f"{m}, {protocol}: {power.sentence()}")
         if max(mdes.values()) > margin:
             print(f"  -> this design cannot detect a gain of {margin} (its MDE is {max(mdes.values()):.3f}): "
                   "a non-significant result here is inconclusive, not a failure")
-        scoreboard.append({
-            "claim": 4, "title": f"EEG tracks the V-axis position ({m}, {protocol})", "protocol": protocol,
-            "paper": "significant tracking on 123 subjects",
-            "ours": (f"mean held-out Spearman {fmt_ci(r['mean_rho'], *r['ci'])} vs honest null "
-                     f"{r['null_honest_mean']:.3f} (p={r['p_honest']:.3f}, Holm {adjusted[(m, protocol, 0)]:.3f}), "
-                     f"n={r['n_subjects']} subjects; LOCO {lo_['mean_rho']:.3f} vs null {lo_['null_honest_mean']:.3f} "
-                     f"(p={lo_['p_honest']:.3f}, Holm {adjusted[(m, protocol, 1)]:.3f}); eval-only "
-                     f"p={r['p_eval_only']:.3f} (dishonest)"
-                     + ("" if llm_names else f"; no LLM positions ({'; '.join(notes.values())})")),
-            "data": source, **v.fields(), "power": power.as_dict(), "pipeline": pipeline.as_dict(),
-            "gain": {d: dict(zip(("mean", "ci_low", "ci_high"), g)) for d, g in gains.items()},
-            "p_holm": {"all": adjusted[(m, protocol, 0)], "loco": adjusted[(m, protocol, 1)]},
-            "headline": {"text": f"{protocol}: rho {r['mean_rho']:.2f} vs honest null {r['null_honest_mean']:.2f} "
-                                 f"(Holm p {adjusted[(m, protocol, 0)]:.2g}); "
-                                 f"LOCO {lo_['mean_rho']:.2f} vs {lo_['null_honest_mean']:.2f}",
-                         "label": f"EEG -> V-axis ({m}, {protocol})", "unit": "held-out Spearman",
-                         "ours": r["mean_rho"], "ci_low": r["ci"][0], "ci_high": r["ci"][1],
-                         "baseline": r["null_honest_mean"], "baseline_label": "honest null", "paper": None}})
+        scoreboard.append(ScoreboardRow(
+            claim=4, title=f"EEG tracks the V-axis position ({m}, {protocol})", protocol=protocol,
+            paper="significant tracking on 123 subjects",
+            ours=(f"mean held-out Spearman {fmt_ci(r['mean_rho'], *r['ci'])} vs honest null "
+                  f"{r['null_honest_mean']:.3f} (p={r['p_honest']:.3f}, Holm {adjusted[(m, protocol, 0)]:.3f}), "
+                  f"n={r['n_subjects']} subjects; LOCO {lo_['mean_rho']:.3f} vs null {lo_['null_honest_mean']:.3f} "
+                  f"(p={lo_['p_honest']:.3f}, Holm {adjusted[(m, protocol, 1)]:.3f}); eval-only "
+                  f"p={r['p_eval_only']:.3f} (dishonest)"
+                  + ("" if llm_names else f"; no LLM positions ({'; '.join(notes.values())})")),
+            data=source, **v.fields(), power=power, pipeline=pipeline,
+            extra={"gain": {d: dict(zip(("mean", "ci_low", "ci_high"), g)) for d, g in gains.items()},
+                   "p_holm": {"all": adjusted[(m, protocol, 0)], "loco": adjusted[(m, protocol, 1)]}},
+            headline={"text": f"{protocol}: rho {r['mean_rho']:.2f} vs honest null {r['null_honest_mean']:.2f} "
+                              f"(Holm p {adjusted[(m, protocol, 0)]:.2g}); "
+                              f"LOCO {lo_['mean_rho']:.2f} vs {lo_['null_honest_mean']:.2f}",
+                      "label": f"EEG -> V-axis ({m}, {protocol})", "unit": "held-out Spearman",
+                      "ours": r["mean_rho"], "ci_low": r["ci"][0], "ci_high": r["ci"][1],
+                      "baseline": r["null_honest_mean"], "baseline_label": "honest null", "paper": None}))
 for row in scoreboard:
-    print(f"[{row['verdict'].upper()}] {row['title']}: {row['ours']}")
+    print(f"[{row.verdict.upper()}] {row.title}: {row.ours}")
 runtime_s = time.time() - t_start
 
 # %%

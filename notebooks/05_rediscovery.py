@@ -84,8 +84,10 @@ from vaxis.decoding.training import make_manifest
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
 from vaxis.publish import verdicts
+from vaxis.publish.outcomes import Power
 from vaxis.publish.plots import book_style, source_tag, titled
 from vaxis.publish.results import write_results
+from vaxis.publish.scoreboard import ScoreboardRow
 from vaxis.runs.jobs import chapter_store, job_grid
 from vaxis.runs.sweep import run_checked
 from vaxis.stats import bootstrap_ci, fmt_ci
@@ -207,10 +209,10 @@ pd.DataFrame(acc_rows)
 
 # %%
 pop, rsa = res["population"], res["rsa"]
-power = verdicts.Power(unit=f"fold (population mean over {n_models} models; Nadeau-Bengio corrected t)",
-                       n=int(pop["n_folds"]), alpha=alpha, correction="none (one population test; split-kept null "
-                       "and RSA reported beside it)", mde=pop["mde_se"],
-                       effect="Spearman (mean probe score minus the unrestricted null's mean)")
+power = Power(unit=f"fold (population mean over {n_models} models; Nadeau-Bengio corrected t)",
+              n=int(pop["n_folds"]), alpha=alpha, correction="none (one population test; split-kept null "
+              "and RSA reported beside it)", mde=pop["mde_se"],
+              effect="Spearman (mean probe score minus the unrestricted null's mean)")
 print(power.sentence())
 print(f"smallest detectable gain {pop['mde_se']:.3f} (from the gain's corrected standard error "
       f"{pop['gain_se']:.3f}) vs the rule's margin {margin}")
@@ -296,8 +298,8 @@ fig.tight_layout()
 
 # %%
 verdict = verdicts.claim5(*claim5_inputs(res), alpha=alpha, margin=margin, source=source)
-scoreboard = [scoreboard_row(res, verdict, power, protocol="cross-subject", source=source,
-                             pipeline=pipeline.as_dict())]
+scoreboard = [ScoreboardRow.from_dict(scoreboard_row(res, verdict, power, protocol="cross-subject", source=source,
+                                                     pipeline=pipeline.as_dict()))]
 print(f"[{verdict.verdict.upper()}] {verdict.reason}")
 
 # %% [markdown]
@@ -318,9 +320,9 @@ grid_x = job_grid(job_x, "vaxis.claims.rediscovery:fold_job", {"arch": list(reve
 sweep_x, jobs_x = run_checked(grid_x, chapter_store("05_rediscovery", cache_dir), executor, address, quick)
 res_x = collect(jobs_x, archs, stimulus_seeds, pos, n_perm, map_seed=seed, alpha=alpha)
 pop_x, rsa_x = res_x["population"], res_x["rsa"]
-power_x = verdicts.Power(unit=f"fold (population mean over {res_x['n_models']} models; Nadeau-Bengio corrected t)",
-                         n=int(pop_x["n_folds"]), alpha=alpha, correction="none (one population test per protocol)",
-                         mde=pop_x["mde_se"], effect="Spearman (mean probe score minus the unrestricted null's mean)")
+power_x = Power(unit=f"fold (population mean over {res_x['n_models']} models; Nadeau-Bengio corrected t)",
+                n=int(pop_x["n_folds"]), alpha=alpha, correction="none (one population test per protocol)",
+                mde=pop_x["mde_se"], effect="Spearman (mean probe score minus the unrestricted null's mean)")
 print(power_x.sentence())
 acc_x = res_x["accuracy"]
 print(f"{res_x['n_models']} models x {len(folds_x)} folds ({stimulus_n_folds} subject x 3 clip folds), 9-class "
@@ -330,8 +332,8 @@ verdict_x = verdicts.claim5(*claim5_inputs(res_x), alpha=alpha, margin=margin, s
 if pop_x["mde_se"] > margin:
     print(f"this population cannot detect a gain of {margin} (MDE {pop_x['mde_se']:.3f}): a non-significant result "
           "here is inconclusive")
-scoreboard.append(scoreboard_row(res_x, verdict_x, power_x, protocol="cross-stimulus", source=source,
-                                 pipeline=pipeline.as_dict()))
+scoreboard.append(ScoreboardRow.from_dict(scoreboard_row(res_x, verdict_x, power_x, protocol="cross-stimulus",
+                                                         source=source, pipeline=pipeline.as_dict())))
 print(f"[{verdict_x.verdict.upper()}] {verdict_x.reason}")
 runtime_s = time.time() - t_start
 print(f"runtime {runtime_s:.0f} s (reference {ref.wall_s:.0f} s, sweep {sweep.seconds:.0f} s, cross-stimulus sweep "

@@ -60,7 +60,7 @@ dropout = 0.0
 batch_size = 128
 lr = 3e-3
 alpha = 0.05
-margin = None        # equivalence margin and part A's margin (BA fraction); None -> verdicts.CLAIM6_MARGIN (1 point)
+margin = None        # equivalence margin and part A's margin (BA fraction); None -> rules.CLAIM6_MARGIN (1 point)
 control_seed = 0     # seed of the derangement behind the shuffled-geometry control
 results_dir = None   # None -> $VAXIS_RESULTS or ./results
 cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
@@ -90,15 +90,17 @@ from vaxis.claims.reference import run_reference
 from vaxis.decoding.training import make_manifest
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
-from vaxis.publish import verdicts
+from vaxis.publish import rules, verdicts
+from vaxis.publish.outcomes import Power
 from vaxis.publish.plots import book_style, source_tag, titled
 from vaxis.publish.results import write_results
+from vaxis.publish.scoreboard import ScoreboardRow
 from vaxis.runs.jobs import chapter_store, job_grid
 from vaxis.runs.sweep import run_checked
 
 t_start = time.time()
 book_style()
-margin = verdicts.CLAIM6_MARGIN if margin is None else float(margin)
+margin = rules.CLAIM6_MARGIN if margin is None else float(margin)
 strategies = list(STRATEGIES)
 eeg = load_faced(faced_dir, kind="de", cache_dir=cache_dir)
 source, cut, pipeline = eeg.source, False, DEFAULT
@@ -181,14 +183,14 @@ mde_b = float(np.median(fcmp.mde))                                    # part B: 
 unit = "test subject (seeds averaged; each fold's models a cluster)"
 for part, tab, mde_part in (("A (primary, used strategies)", live, mde_a), ("B (forced)", fcmp, mde_b)):
     if len(tab):
-        print(f"part {part}: " + verdicts.Power(unit=unit, n=int(tab.n.iloc[0]), alpha=alpha,
-                                                 correction=f"Holm over {len(tab)} strategies", mde=100 * mde_part,
-                                                 effect="BA points (median per-strategy MDE)").sentence())
-power = verdicts.Power(unit=unit, n=int(cmp.n.iloc[0]), alpha=alpha,
-                       correction=f"Holm over the {len(live)} used (primary) / {len(fcmp)} (forced) strategies",
-                       mde=100 * float(np.nanmax([mde_a, mde_b])),
-                       effect=f"BA points (median per-strategy MDE of the comparison deciding each part: A primary "
-                              f"{100 * mde_a:.2f}, B forced {100 * mde_b:.2f}; the larger shown)")
+        print(f"part {part}: " + Power(unit=unit, n=int(tab.n.iloc[0]), alpha=alpha,
+                                        correction=f"Holm over {len(tab)} strategies", mde=100 * mde_part,
+                                        effect="BA points (median per-strategy MDE)").sentence())
+power = Power(unit=unit, n=int(cmp.n.iloc[0]), alpha=alpha,
+              correction=f"Holm over the {len(live)} used (primary) / {len(fcmp)} (forced) strategies",
+              mde=100 * float(np.nanmax([mde_a, mde_b])),
+              effect=f"BA points (median per-strategy MDE of the comparison deciding each part: A primary "
+                     f"{100 * mde_a:.2f}, B forced {100 * mde_b:.2f}; the larger shown)")
 print(f"per-strategy MDE after Holm, BA points: primary {100 * live.mde.min():.2f}-{100 * live.mde.max():.2f}, "
       f"forced {100 * fcmp.mde.min():.2f}-{100 * fcmp.mde.max():.2f}; margin {100 * margin:g} point")
 n_fine, n_fine_forced = int((live.mde <= margin).sum()), int((fcmp.mde <= margin).sum())
@@ -198,7 +200,7 @@ print(f"MDE <= {100 * margin:g} BA point: {n_fine} of {len(live)} used strategie
          "or seeds (`-p repeats 3`): their non-significant differences stay 'inconclusive' unless the equivalence "
          "test decides them."))
 counts, counts_forced = count_outcomes(cmp), count_outcomes(fcmp)
-headline = pd.DataFrame({"paper": {"improved": 0, "unchanged": 9, "reduced": 16, "inconclusive": 0, "not_used": 0},
+headline = pd.DataFrame({"paper": {**rules.CLAIM6_PAPER_COUNTS, "inconclusive": 0, "not_used": 0},
                          "ours (grid with 0)": counts, "ours (forced, best non-zero weight)": counts_forced})
 print(headline.to_string())
 show = cmp[["strategy", "family", "variant_of", "weight", "share_zero", "ba", "diff", "ci_low", "ci_high", "p_holm",
@@ -282,14 +284,16 @@ ours = (f"grid with 0: {counts['improved']} improve / {counts['unchanged']} unch
 runtime_s = time.time() - t_start
 print(f"[{verdict.verdict.upper()}] {verdict.reason}")
 print(f"{ours}\nruntime {runtime_s:.0f} s")
-scoreboard = [{"claim": 6, "title": "25 alignment strategies do not improve decoding; 16/25 reduce it",
-               "paper": "0 improve / 9 unchanged / 16 reduce", "ours": ours, "data": source,
-               "protocol": "cross-subject", **verdict.fields(),
-               "power": power.as_dict(), "pipeline": pipeline.as_dict(), "parts": [p.as_dict() for p in parts],
-               "headline": {"text": f"{counts['improved']} improve / {counts['reduced']} reduce (forced: "
-                                    f"{counts_forced['reduced']} reduce) of {len(cmp)}; MDE {power.mde:.1f} BA points",
-                            "label": "strategies reduced (forced)", "unit": f"count of {len(cmp)}",
-                            "ours": counts_forced["reduced"], "baseline": None, "paper": 16}}]
+paper_red, paper_n = rules.CLAIM6_PAPER_REDUCED
+paper6 = rules.CLAIM6_PAPER_COUNTS
+scoreboard = [ScoreboardRow(
+    claim=6, title=f"{paper_n} alignment strategies do not improve decoding; {paper_red}/{paper_n} reduce it",
+    paper=f"{paper6['improved']} improve / {paper6['unchanged']} unchanged / {paper6['reduced']} reduce", ours=ours,
+    data=source, protocol="cross-subject", **verdict.fields(), power=power, pipeline=pipeline, parts=parts,
+    headline={"text": f"{counts['improved']} improve / {counts['reduced']} reduce (forced: "
+                      f"{counts_forced['reduced']} reduce) of {len(cmp)}; MDE {power.mde:.1f} BA points",
+              "label": "strategies reduced (forced)", "unit": f"count of {len(cmp)}",
+              "ours": counts_forced["reduced"], "baseline": None, "paper": paper_red})]
 record_cols = ["strategy", "family", "variant_of", "weight", "diff", "ci_low", "ci_high", "ci_low_adj", "ci_high_adj",
                "p_holm", "mde", "outcome", "not_used", "beats_controls"]
 write_results("06_alignment", {
@@ -297,7 +301,7 @@ write_results("06_alignment", {
     "llm": models[0], "seeds": list(seeds), "n_folds": n_folds, "repeats": repeats, "protocol": protocol,
     "epochs": epochs, "patience": patience, "batch_size": batch_size, "lr": lr, "pipeline": pipeline.as_dict(),
     "samples": "clip-level features (mean over a clip's smoothed windows)", "alpha": alpha, "margin": 100 * margin,
-    "counts": counts, "counts_forced": counts_forced, "paper_counts": {"improved": 0, "unchanged": 9, "reduced": 16},
+    "counts": counts, "counts_forced": counts_forced, "paper_counts": dict(rules.CLAIM6_PAPER_COUNTS),
     "n_distinct": n_distinct, "strategy_units": "diff, ci_low, ci_high, mde in BA points (as margin)",
     "strategies": strategy_records(cmp, record_cols + ["p_equivalence", "share_zero", "mde_forced"]),
     "strategies_forced": strategy_records(fcmp, record_cols + ["p_equivalence"]), "chosen_weights": run.chosen,

@@ -90,8 +90,10 @@ from vaxis.decoding.training import make_manifest
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
 from vaxis.publish import verdicts
+from vaxis.publish.outcomes import Power
 from vaxis.publish.plots import book_style, source_tag, titled
 from vaxis.publish.results import read_results, write_results
+from vaxis.publish.scoreboard import ScoreboardRow
 from vaxis.runs.jobs import chapter_store, job_grid
 from vaxis.runs.sweep import run_checked
 
@@ -169,9 +171,9 @@ for c in crit:
     print(f"{c['name']}: {c['test']}, n = {c['n']} ({c['n_clusters']} clusters), MDE {c['mde']:.3g} {c['unit']} "
           f"vs margin {c['threshold']:g} {c['unit']}")
 rc = next(c for c in crit if c["name"] == "residual_load_bearing")
-power = verdicts.Power(unit="test subject (fold models as clusters, seeds averaged)", n=int(rc["n"]), alpha=0.05,
-                       correction="none (five parts, each decided by its own interval)", mde=float(rc["mde"]),
-                       effect="BA (residual_load_bearing; every part states its own MDE in its own unit)")
+power = Power(unit="test subject (fold models as clusters, seeds averaged)", n=int(rc["n"]), alpha=0.05,
+              correction="none (five parts, each decided by its own interval)", mde=float(rc["mde"]),
+              effect="BA (residual_load_bearing; every part states its own MDE in its own unit)")
 print(power.sentence())
 parts = verdicts.claim7_parts(crit)
 table = pd.DataFrame(crit)[["name", "statistic", "ci_low", "ci_high", "threshold", "unit", "mde", "p", "test",
@@ -247,19 +249,18 @@ ours = "; ".join(f"{q.name} {q.estimate:+.3f} [{q.ci_low:+.3f}, {q.ci_high:+.3f}
                  f"{q.outcome}" for q in parts)
 runtime_s = time.time() - t_start
 print(f"[{verdict.verdict.upper()}] {verdict.reason}\nruntime {runtime_s:.0f} s")
-scoreboard = [{"claim": 7, "title": "Saturation regularity: labels saturate the V basin, the residual is starved",
-               "paper": "formal statement + evidence", "ours": ours, "data": source, "protocol": "cross-subject",
-               **verdict.fields(), "power": power.as_dict(), "pipeline": pipeline.as_dict(),
-               "parts": [q.as_dict() for q in parts],
-               "headline": {"text": ", ".join(f"{q.name} {q.outcome}" for q in parts),
-                            "label": "criteria that hold", "unit": f"of {len(parts)}",
-                            "ours": sum(q.outcome == "holds" for q in parts), "baseline": None,
-                            "paper": len(parts)}}]
+scoreboard = [ScoreboardRow(
+    claim=7, title="Saturation regularity: labels saturate the V basin, the residual is starved",
+    paper="formal statement + evidence", ours=ours, data=source, protocol="cross-subject", **verdict.fields(),
+    power=power, pipeline=pipeline, parts=parts,
+    headline={"text": ", ".join(f"{q.name} {q.outcome}" for q in parts), "label": "criteria that hold",
+              "unit": f"of {len(parts)}", "ours": sum(q.outcome == "holds" for q in parts), "baseline": None,
+              "paper": len(parts)})]
 write_results("07_saturation", {
     "data_source": source, "n_subjects": eeg.n_subjects, "arch": arch, "hidden": hidden, "d": d, "seeds": list(seeds),
     "n_folds": n_folds, "repeats": repeats, "protocol": protocol, "epochs": epochs, "patience": patience,
     "batch_size": batch_size, "lr": lr, "record_every": record_every, "weights": weight_of, "llm": models[0],
-    "pipeline": pipeline.as_dict(), "criteria": crit, "parts": scoreboard[0]["parts"], "per_fold": per_fold,
+    "pipeline": pipeline.as_dict(), "criteria": crit, "parts": scoreboard[0].parts, "per_fold": per_fold,
     "gradient_shares": share, "label_only_measures": lo, "analysis_seconds": res["analysis_s"],
     "baseline": contract["baseline"], "label_only": contract["label_only"],
     "manifest": res["manifest"], "train_seconds": res["train_s"], "runtime_s": runtime_s, "quick": quick,

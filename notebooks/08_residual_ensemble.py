@@ -102,9 +102,11 @@ from vaxis.decoding.training import make_manifest, protocol_name
 from vaxis.eeg.datasets import load_faced, load_seedv
 from vaxis.eeg.pipeline import DEFAULT
 from vaxis.eeg.synthetic import make_seedv
-from vaxis.publish import verdicts
+from vaxis.publish import rules, verdicts
+from vaxis.publish.outcomes import Power
 from vaxis.publish.plots import book_style, source_tag, titled
 from vaxis.publish.results import write_results
+from vaxis.publish.scoreboard import ScoreboardRow
 from vaxis.runs.cache import cache_root, data_fingerprint
 from vaxis.runs.jobs import chapter_store, job_grid
 from vaxis.runs.sweep import run_checked
@@ -215,13 +217,13 @@ cmps = {s: compare_ensembles(tables, headline, s, svm=svm_scores, alpha=alpha) f
 comparisons = cmps[size]
 pg = part_gains(tables[tasks[0]], headline, size, comparator, svm_scores[tasks[0]], alpha=alpha)
 ga = pg["gain_over_prior_best"]
-power = verdicts.Power(unit="test subject (each trained pool a cluster)", n=int(ga["n"]), alpha=alpha,
-                       correction="Bonferroni over the 2 comparisons of parts A and B (simultaneous intervals)",
-                       mde=ga["mde_relative"],
-                       effect=f"% of the comparator's BA (headline vs {comparator}, {tasks[0]}, cross-subject)")
+power = Power(unit="test subject (each trained pool a cluster)", n=int(ga["n"]), alpha=alpha,
+              correction="Bonferroni over the 2 comparisons of parts A and B (simultaneous intervals)",
+              mde=ga["mde_relative"],
+              effect=f"% of the comparator's BA (headline vs {comparator}, {tasks[0]}, cross-subject)")
 print(power.sentence())
-print(f"the paper's +{verdicts.CLAIM8_GAIN:g} % relative is {verdicts.CLAIM8_GAIN * ga['control_ba']:.1f} BA points "
-      f"here; +{verdicts.CLAIM8_GAIN:g} points is the absolute reading (MDE {ga['mde_points']:.2f} points)")
+print(f"the paper's +{rules.CLAIM8_GAIN:g} % relative is {rules.CLAIM8_GAIN * ga['control_ba']:.1f} BA points "
+      f"here; +{rules.CLAIM8_GAIN:g} points is the absolute reading (MDE {ga['mde_points']:.2f} points)")
 show = comparisons.assign(**{"gain, points [CI]": [fmt_ci(r.gain_points, r.ci_low, r.ci_high, 2)
                                                    for r in comparisons.itertuples()],
                              "gain, % [CI]": [fmt_ci(r.gain_relative, r.rel_ci_low, r.rel_ci_high, 1)
@@ -240,7 +242,7 @@ for ax, task in zip(axes_[0], tasks):
         ax.hlines(np.arange(len(c)) + (k - 0.5) * 0.4 * (len(cmps) > 1), c.ci_low, c.ci_high, color="0.4", lw=1)
     ax.axvline(0, color="k", ls=":")
     if task == tasks[0]:
-        ax.axvline(verdicts.CLAIM8_GAIN * ga["control_ba"], color="tab:red", ls="--", lw=1)
+        ax.axvline(rules.CLAIM8_GAIN * ga["control_ba"], color="tab:red", ls="--", lw=1)
     ax.set(xlabel=f"{headline} minus control (BA points, simultaneous CI)", ylabel="control",
            title=titled(f"FACED {task}: headline vs same-size controls", source))
 fig.tight_layout()
@@ -324,11 +326,11 @@ if stimulus_row:
     xcmp = compare_ensembles(xtables, headline, size, svm=xsvm, alpha=alpha)
     xpg = part_gains(xtables[stimulus_task], headline, size, xcomparator, xsvm[stimulus_task], alpha=alpha)
     xga = xpg["gain_over_prior_best"]
-    xpower = verdicts.Power(unit="test subject x held-out clips (each trained pool a cluster)", n=int(xga["n"]),
-                            alpha=alpha, correction="Bonferroni over the 2 comparisons of parts A and B",
-                            mde=xga["mde_relative"],
-                            effect=f"% of the comparator's BA (headline vs {xcomparator}, {stimulus_task}, "
-                                   f"cross-stimulus, {len(xfolds)} pools)")
+    xpower = Power(unit="test subject x held-out clips (each trained pool a cluster)", n=int(xga["n"]),
+                   alpha=alpha, correction="Bonferroni over the 2 comparisons of parts A and B",
+                   mde=xga["mde_relative"],
+                   effect=f"% of the comparator's BA (headline vs {xcomparator}, {stimulus_task}, "
+                          f"cross-stimulus, {len(xfolds)} pools)")
     print(f"{len(xjobs)} cross-stimulus jobs, {int(xjobs.train_s.sum())} s summed; sweep wall time "
           f"{xsweep.seconds:.0f} s; reference re-run {xref.wall_s:.0f} s")
     print(f"comparator (validation BA {xval[stimulus_task]}): {xcomparator}")
@@ -401,34 +403,32 @@ if stimulus_row:
 runtime_s = round(time.time() - t_start, 1)
 print(f"runtime {runtime_s} s")
 data_tag = source if seedv_source != "seedv" else f"{source} + seedv"
-paper8 = f"+{verdicts.CLAIM8_GAIN:g}% BA over the prior best on FACED"
-scoreboard = [{"claim": 8, "title": f"Ensembling across residual diversity: {paper8[:-9]}",
-               "paper": f"{paper8}; replicates on SEED-V", "ours": ours,
-               "data": data_tag, "protocol": protocol_name("seen"), **verdict.fields(),
-               "parts": [p.as_dict() for p in parts], "power": power.as_dict(), "pipeline": pipeline.as_dict(),
-               "comparator": {"name": comparator, "chosen_on": "validation"},
-               "headline": {"text": f"{headline} ({size}) {ga['headline_ba']:.3f} vs {comparator} "
-                                    f"{ga['control_ba']:.3f}: {ga['gain_relative']:+.1f} % "
-                                    f"[{ga['rel_ci_low']:+.1f}, {ga['rel_ci_high']:+.1f}]",
-                            "label": f"FACED {tasks[0]} BA", "unit": "balanced accuracy",
-                            "ours": ga["headline_ba"], "ci_low": ga["control_ba"] + ga["ci_low"] / 100,
-                            "ci_high": ga["control_ba"] + ga["ci_high"] / 100,
-                            "baseline": ga["control_ba"], "baseline_label": comparator,
-                            "paper": ga["control_ba"] * (1 + verdicts.CLAIM8_GAIN / 100)}}]
+paper8 = f"+{rules.CLAIM8_GAIN:g}% BA over the prior best on FACED"
+scoreboard = [ScoreboardRow(
+    claim=8, title=f"Ensembling across residual diversity: {paper8[:-9]}", paper=f"{paper8}; replicates on SEED-V",
+    ours=ours, data=data_tag, protocol=protocol_name("seen"), **verdict.fields(), parts=parts, power=power,
+    pipeline=pipeline, extra={"comparator": {"name": comparator, "chosen_on": "validation"}},
+    headline={"text": f"{headline} ({size}) {ga['headline_ba']:.3f} vs {comparator} "
+                      f"{ga['control_ba']:.3f}: {ga['gain_relative']:+.1f} % "
+                      f"[{ga['rel_ci_low']:+.1f}, {ga['rel_ci_high']:+.1f}]",
+              "label": f"FACED {tasks[0]} BA", "unit": "balanced accuracy",
+              "ours": ga["headline_ba"], "ci_low": ga["control_ba"] + ga["ci_low"] / 100,
+              "ci_high": ga["control_ba"] + ga["ci_high"] / 100,
+              "baseline": ga["control_ba"], "baseline_label": comparator,
+              "paper": ga["control_ba"] * (1 + rules.CLAIM8_GAIN / 100)})]
 if stimulus_row:
-    scoreboard.append({
-        "claim": 8, "title": "Ensembling across residual diversity, on clips no member saw",
-        "paper": paper8, "ours": xours, "data": source,
-        "protocol": protocol_name("unseen"), **xverdict.fields(), "parts": [p.as_dict() for p in xparts],
-        "power": xpower.as_dict(), "pipeline": pipeline.as_dict(),
-        "comparator": {"name": xcomparator, "chosen_on": "validation"},
-        "headline": {"text": f"{headline} ({size}) {xga['headline_ba']:.3f} vs {xcomparator} "
-                             f"{xga['control_ba']:.3f}: {xga['gain_relative']:+.1f} % "
-                             f"[{xga['rel_ci_low']:+.1f}, {xga['rel_ci_high']:+.1f}] (unseen clips)",
-                     "label": f"FACED {stimulus_task} BA, unseen clips", "unit": "balanced accuracy",
-                     "ours": xga["headline_ba"], "ci_low": xga["control_ba"] + xga["ci_low"] / 100,
-                     "ci_high": xga["control_ba"] + xga["ci_high"] / 100, "baseline": xga["control_ba"],
-                     "baseline_label": xcomparator, "paper": xga["control_ba"] * (1 + verdicts.CLAIM8_GAIN / 100)}})
+    scoreboard.append(ScoreboardRow(
+        claim=8, title="Ensembling across residual diversity, on clips no member saw",
+        paper=paper8, ours=xours, data=source,
+        protocol=protocol_name("unseen"), **xverdict.fields(), parts=xparts, power=xpower, pipeline=pipeline,
+        extra={"comparator": {"name": xcomparator, "chosen_on": "validation"}},
+        headline={"text": f"{headline} ({size}) {xga['headline_ba']:.3f} vs {xcomparator} "
+                          f"{xga['control_ba']:.3f}: {xga['gain_relative']:+.1f} % "
+                          f"[{xga['rel_ci_low']:+.1f}, {xga['rel_ci_high']:+.1f}] (unseen clips)",
+                  "label": f"FACED {stimulus_task} BA, unseen clips", "unit": "balanced accuracy",
+                  "ours": xga["headline_ba"], "ci_low": xga["control_ba"] + xga["ci_low"] / 100,
+                  "ci_high": xga["control_ba"] + xga["ci_high"] / 100, "baseline": xga["control_ba"],
+                  "baseline_label": xcomparator, "paper": xga["control_ba"] * (1 + rules.CLAIM8_GAIN / 100)}))
 write_results("08_residual_ensemble", {
     "data_source": source, "seedv_source": seedv_source, "n_subjects": eeg.n_subjects, "pipeline": pipeline.as_dict(),
     "protocol": protocol, "n_folds": n_folds if protocol == "kfold" else 1, "repeats": repeats,

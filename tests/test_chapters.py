@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from vaxis.publish.results import POWER_KEYS, VERDICTS
+from vaxis.publish.scoreboard import POWER_KEYS, VERDICTS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))

@@ -126,6 +126,7 @@ def test_probe_units_keep_training_clips_for_fitting_and_held_out_clips_for_scor
 def test_claim5_row_reads_the_population_and_names_its_protocol():
     from vaxis.claims.rediscovery import claim5_inputs, scoreboard_row
     from vaxis.publish import verdicts
+    from vaxis.publish.outcomes import Power
 
     res = {"n_models": 8, "population": {"p_unrestricted": 0.5, "p_split_kept": 0.4, "statistic": 0.2,
                                          "null_mean": 0.19, "gain": 0.01, "gain_ci": [-0.03, 0.05]},
@@ -133,7 +134,7 @@ def test_claim5_row_reads_the_population_and_names_its_protocol():
     assert claim5_inputs(res) == (0.5, 0.4, 0.6, 0.05, 0.04)
     v = verdicts.claim5(*claim5_inputs(res), alpha=0.05, margin=0.10, source="faced")
     assert v.verdict == "does not replicate"                                 # both upper bounds below the margin
-    pw = verdicts.Power(unit="fold", n=15, alpha=0.05, correction="none", mde=0.07, effect="Spearman")
+    pw = Power(unit="fold", n=15, alpha=0.05, correction="none", mde=0.07, effect="Spearman")
     row = scoreboard_row(res, v, pw, protocol="cross-stimulus", source="faced", pipeline={"normalisation": "x"})
     assert row["protocol"] == "cross-stimulus" and "cross-stimulus" in row["title"]
     assert row["verdict"] == v.verdict and row["headline"]["ci_high"] == pytest.approx(0.19 + 0.05)

@@ -4,10 +4,10 @@ import re
 
 import pytest
 
-from vaxis.publish import verdicts
+from vaxis.publish import text_verdicts, verdicts
 from vaxis.publish.reader import RuleBlock, data_line, folder_name, rule_block, rule_paragraphs, show_rule
 
-RULES = {n: getattr(verdicts, f"RULE_{n}") for n in range(1, 9)}
+RULES = {n: getattr(text_verdicts if n <= 3 else verdicts, f"RULE_{n}") for n in range(1, 9)}
 FIELDS = {"alpha": 0.05, "margin": 0.1, "margin_pts": 1.0, "min_reduced": 12, "headline": "greedy", "size": 5,
           "protocol": "fixed"}
 

@@ -1,4 +1,4 @@
-"""Every outcome of every verdict rule is reached from hand-made statistics."""
+"""Every outcome of every EEG claim's verdict rule (claims 4-8) is reached from hand-made statistics."""
 
 from __future__ import annotations
 
@@ -6,80 +6,8 @@ import math
 
 import pytest
 
+from vaxis.publish import rules
 from vaxis.publish import verdicts as V
-
-
-def test_power_fields_and_validation():
-    p = V.Power("fold (seeds averaged)", 10, 0.05, "Holm over 25", 0.012, "BA points")
-    d = p.as_dict()
-    assert d == {"unit": "fold (seeds averaged)", "n": 10, "alpha": 0.05, "correction": "Holm over 25",
-                 "mde": 0.012, "effect": "BA points", "power": 0.8}
-    assert "n = 10" in p.sentence() and "0.012" in p.sentence()
-    assert V.Power("u", 3, 0.05, "none", math.inf, "x").as_dict()["mde"] is None
-    with pytest.raises(ValueError):
-        V.Power("u", 0, 0.05, "none", 1.0, "x")
-    with pytest.raises(ValueError):
-        V.Power("u", 5, 1.5, "none", 1.0, "x")
-
-
-def test_verdict_rejects_unknown_outcome():
-    with pytest.raises(ValueError):
-        V.Verdict("maybe", "r", "x")
-    assert V.Verdict("partly", "r", "x").fields() == {"verdict": "partly", "rule": "r", "reason": "x"}
-
-
-@pytest.mark.parametrize("args, expected", [
-    ((0.12, 0.08, 0.16, 0.001), "replicates"),          # significant, CI reaches the margin 0.10
-    ((0.03, 0.01, 0.05, 0.004), "partly"),              # significant, CI excludes the margin
-    ((0.01, -0.02, 0.04, 0.40), "does not replicate"),  # not significant, CI excludes the margin
-    ((-0.05, -0.08, -0.02, 0.001), "does not replicate"),  # significant in the wrong direction
-    ((0.05, -0.03, 0.13, 0.20), "inconclusive"),        # not significant, CI holds the margin
-])
-def test_directional_reaches_every_outcome(args, expected):
-    v = V.directional(*args, alpha=0.05, margin=0.10, rule="R", unit="BA points")
-    assert v.verdict == expected and v.rule == "R" and v.reason
-
-
-def test_directional_synthetic_and_bad_input():
-    assert V.directional(0.5, 0.4, 0.6, 1e-6, alpha=0.05, margin=0.1, rule="R",
-                         source="synthetic").verdict == "inconclusive"
-    assert V.directional(float("nan"), 0, 1, 0.5, alpha=0.05, margin=0.1, rule="R").verdict == "inconclusive"
-    with pytest.raises(ValueError):
-        V.directional(0.1, 0.2, 0.1, 0.5, alpha=0.05, margin=0.1, rule="R")
-    with pytest.raises(ValueError):
-        V.directional(0.1, 0.0, 0.2, 0.5, alpha=0.05, margin=0.0, rule="R")
-
-
-def test_interval_outcome():
-    assert V.interval_outcome(0.2, 0.4, 0.1) == "above"
-    assert V.interval_outcome(-0.2, 0.05, 0.1) == "below"
-    assert V.interval_outcome(0.0, 0.2, 0.1) == "undecided"
-    assert V.interval_outcome(float("nan"), 0.2, 0.1) == "undecided"
-
-
-@pytest.mark.parametrize("args, expected", [
-    ((0.02, 0.01, 0.03, 0.01, 0.9), "improved"),
-    ((-0.02, -0.03, -0.01, 0.01, 0.9), "reduced"),
-    ((0.001, -0.004, 0.006, 0.8, 0.001), "unchanged"),
-    ((0.005, -0.02, 0.03, 0.6, 0.3), "inconclusive"),
-])
-def test_count_outcome(args, expected):
-    assert V.count_outcome(*args, alpha=0.05, margin=0.01) == expected
-
-
-@pytest.mark.parametrize("holds, expected", [
-    ([True, True, True], "replicates"),
-    ([True, False, None], "partly"),
-    ([False, False, False], "does not replicate"),
-    ([True, None, None], "inconclusive"),
-    ([False, None, False], "inconclusive"),
-])
-def test_criteria_outcome(holds, expected):
-    crit = [{"name": f"c{i}", "holds": h} for i, h in enumerate(holds)]
-    assert V.criteria_outcome(crit, "R").verdict == expected
-    assert V.criteria_outcome(crit, "R", source="synthetic").verdict == "inconclusive"
-    with pytest.raises(ValueError):
-        V.criteria_outcome([], "R")
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -127,7 +55,7 @@ def test_claim6_part_a_every_outcome(strategies, expected, est, lo, hi):
     a = V.claim6_parts(strategies, _c(0, 5, 16, 4), mde_primary=0.012, mde_forced=0.009)[0]
     assert a.name == "no_improvement" and a.outcome == expected
     assert (a.estimate, a.ci_low, a.ci_high) == pytest.approx((est, lo, hi))     # BA points
-    assert a.margin == pytest.approx(100 * V.CLAIM6_MARGIN) and a.mde == pytest.approx(1.2)
+    assert a.margin == pytest.approx(100 * rules.CLAIM6_MARGIN) and a.mde == pytest.approx(1.2)
 
 
 def test_claim6_all_not_used_is_undecided():
@@ -149,7 +77,7 @@ def test_claim6_part_b_every_outcome(forced, expected):
     b = V.claim6_parts(_FLAT, forced, mde_primary=0.012, mde_forced=0.009)[1]
     n = sum(forced.values())
     assert b.name == "forced_reduces" and b.outcome == expected
-    assert b.margin == math.floor(n / 2) + 1 == V.claim6_min_reduced(n)
+    assert b.margin == math.floor(n / 2) + 1 == rules.claim6_min_reduced(n)
     assert (b.estimate, b.ci_low, b.ci_high) == (forced["reduced"], forced["reduced"],
                                                  forced["reduced"] + forced["inconclusive"])
     assert b.mde == pytest.approx(0.9)       # the forced comparison's MDE, not the primary one's
@@ -195,7 +123,7 @@ def test_claim8_parts_reach_every_outcome(a, b, parts, expected):
     assert v.verdict == expected and "Claim 8" in v.rule
     assert [p.outcome for p in ps[:2]] == list(parts)
     assert [p.name for p in ps] == ["gain_over_prior_best", "from_residual_diversity", "replicates_on_seedv"]
-    assert ps[0].margin == V.CLAIM8_GAIN == 10.5 and ps[1].margin == pytest.approx(0.5 * 10.5)
+    assert ps[0].margin == rules.CLAIM8_GAIN == 10.5 and ps[1].margin == pytest.approx(0.5 * 10.5)
     assert ps[0].mde == 3.0 and set(ps[0].as_dict()) >= {"name", "outcome", "estimate", "ci_low", "ci_high",
                                                          "margin", "mde"}
     assert V.claim8(a, b, source="synthetic")[0].verdict == "inconclusive"
@@ -249,7 +177,7 @@ def test_claim4_every_outcome(args, expected):
 # ----------------------------------------------------------------------------------------------------- claim 7
 def _crit7(**intervals):
     """Claim 7's five criterion records; ``intervals[name] = (lo, hi)`` (default: an interval across the margin)."""
-    from vaxis.claims.saturation_criteria import CRITERIA
+    from vaxis.claims.saturation.criteria import CRITERIA
 
     out = []
     for n, c in CRITERIA.items():
@@ -259,7 +187,7 @@ def _crit7(**intervals):
 
 
 def test_claim7_parts_and_every_outcome():
-    from vaxis.claims.saturation_criteria import CRITERIA
+    from vaxis.claims.saturation.criteria import CRITERIA
 
     above = {n: (c.margin + 0.01, c.margin + 0.02) for n, c in CRITERIA.items()}
     below = {n: (c.margin - 0.02, c.margin - 0.01) for n, c in CRITERIA.items()}

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from vaxis.publish import verdicts as V
+from vaxis.publish import text_verdicts as V
 from vaxis.text import axis
 from vaxis.text import layer_selection as LS
 from vaxis.text.sentences import SIGNS

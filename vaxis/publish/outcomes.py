@@ -1,6 +1,21 @@
-"""The verdicts' shared machinery: the four outcomes, :class:`Verdict`, the :class:`Power` statement every EEG
-result carries, and the generic building blocks (:func:`directional`, :func:`interval_outcome`,
-:func:`count_outcome`, :func:`criteria_outcome`) the per-claim rules of :mod:`vaxis.publish.verdicts` use."""
+"""What a verdict rule decides and from what: the four outcomes (:data:`OUTCOMES`), :class:`Verdict`, the
+:class:`Power` statement every result carries, and the generic decisions (:func:`directional`,
+:func:`interval_outcome`, :func:`criteria_outcome`) the per-claim rules use (:mod:`vaxis.publish.text_verdicts` for
+claims 1-3, :mod:`vaxis.publish.verdicts` for claims 4-8; claims in parts: :mod:`vaxis.publish.parts`).
+
+The four outcomes:
+
+``replicates``
+    the data support the paper's claim at the size the rule names;
+``partly``
+    part of the claim holds (e.g. a real effect, but smaller than claimed and the claimed size is excluded);
+``does not replicate``
+    the data *exclude* the paper's effect: a confidence interval or an equivalence test against a margin named in
+    the rule. A non-significant result alone never gives this outcome;
+``inconclusive``
+    neither: the design could not tell (an interval that holds both no effect and the paper's effect). Synthetic
+    data always give ``inconclusive``: a simulator says nothing about the claim.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +23,8 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
 
-from vaxis.stats import count_outcome
-
-__all__ = ["OUTCOMES", "SYNTHETIC_REASON", "Power", "Verdict", "synthetic_verdict", "directional", "interval_outcome",
-           "count_outcome", "criteria_outcome", "PART_OUTCOMES", "Part", "part_from_interval", "combine_parts"]
+__all__ = ["OUTCOMES", "SYNTHETIC_REASON", "Power", "Verdict", "synthetic_verdict", "all_finite", "directional",
+           "interval_outcome", "criteria_outcome"]
 
 
 OUTCOMES = ("replicates", "partly", "does not replicate", "inconclusive")
@@ -91,7 +104,8 @@ def synthetic_verdict(rule: str) -> Verdict:
     return Verdict("inconclusive", rule, SYNTHETIC_REASON)
 
 
-def _finite(*xs: float) -> bool:
+def all_finite(*xs: float) -> bool:
+    """True when every ``x`` is a finite number (None, NaN and +-inf are not)."""
     return all(x is not None and math.isfinite(float(x)) for x in xs)
 
 
@@ -118,7 +132,7 @@ def directional(estimate: float, ci_low: float, ci_high: float, p: float, *, alp
         return synthetic_verdict(rule)
     if not margin > 0:
         raise ValueError(f"margin must be > 0, got {margin}")
-    if not _finite(estimate, ci_low, ci_high, p):
+    if not all_finite(estimate, ci_low, ci_high, p):
         return Verdict("inconclusive", rule, f"non-finite statistics (estimate {estimate}, CI [{ci_low}, {ci_high}], "
                                              f"p {p})")
     if ci_low > ci_high:
@@ -137,7 +151,7 @@ def directional(estimate: float, ci_low: float, ci_high: float, p: float, *, alp
 def interval_outcome(ci_low: float, ci_high: float, threshold: float) -> str:
     """Where a CI sits relative to a threshold: ``"above"`` (``ci_low > threshold``), ``"below"``
     (``ci_high < threshold``) or ``"undecided"`` (the CI holds it)."""
-    if not _finite(ci_low, ci_high):
+    if not all_finite(ci_low, ci_high):
         return "undecided"
     if ci_low > threshold:
         return "above"
@@ -166,96 +180,5 @@ def criteria_outcome(criteria: Sequence[Mapping], rule: str, source: str = "face
     if held and failed:
         return Verdict("partly", rule, reason)
     if len(failed) == len(criteria):
-        return Verdict("does not replicate", rule, reason)
-    return Verdict("inconclusive", rule, reason)
-
-
-# ------------------------------------------------------------------------------------------- claims with parts
-#: A part's outcome: the data show the part (``holds``), exclude it (``fails``), or cannot tell (``undecided``).
-PART_OUTCOMES = ("holds", "fails", "undecided")
-
-
-@dataclass(frozen=True)
-class Part:
-    """One named part of a claim with its own decision (the results contract's ``parts`` entries).
-
-    Attributes
-    ----------
-    name : str
-        Short identifier, e.g. ``"no_improvement"``.
-    outcome : str
-        One of :data:`PART_OUTCOMES`, reached only when the data show it.
-    estimate, ci_low, ci_high : float
-        The part's statistic and the interval that decided it (in the part's own unit).
-    margin : float
-        The threshold the interval was compared with (in the same unit); its origin is stated in the rule.
-    mde : float
-        The minimum detectable effect of the test that decides this part (same unit), at power 0.8.
-    unit : str
-        What the numbers are measured in, e.g. ``"BA points"``.
-    reason : str
-        One line: why this outcome (the comparison that fired, with its numbers).
-    """
-
-    name: str
-    outcome: str
-    estimate: float
-    ci_low: float
-    ci_high: float
-    margin: float
-    mde: float
-    unit: str = ""
-    reason: str = ""
-
-    def __post_init__(self) -> None:
-        if self.outcome not in PART_OUTCOMES:
-            raise ValueError(f"Part.outcome must be one of {PART_OUTCOMES}, got {self.outcome!r}")
-
-    def as_dict(self) -> dict:
-        """``{name, outcome, estimate, ci_low, ci_high, margin, mde, unit, reason}``; non-finite numbers -> None."""
-        d = asdict(self)
-        for k in ("estimate", "ci_low", "ci_high", "margin", "mde"):
-            v = d[k]
-            d[k] = None if v is None or not math.isfinite(float(v)) else float(v)
-        return d
-
-
-def part_from_interval(name: str, estimate: float, ci_low: float, ci_high: float, *, holds_above: float,
-                       mde: float, unit: str = "", what: str = "") -> Part:
-    """A part decided by one interval against one threshold, so it can never both hold and fail.
-
-    ``holds`` if the whole interval is above ``holds_above``; ``fails`` if the whole interval is below it;
-    ``undecided`` if it holds the threshold (or is not finite). For a part that holds when an effect is *small*
-    (e.g. "no improvement"), pass the negated statistic and interval.
-    """
-    side = interval_outcome(ci_low, ci_high, holds_above)
-    outcome = {"above": "holds", "below": "fails", "undecided": "undecided"}[side]
-    u = f" {unit}" if unit else ""
-    stats = (f"{estimate:+.4g}{u} [{ci_low:+.4g}, {ci_high:+.4g}] vs {holds_above:+.4g}{u}"
-             if _finite(estimate, ci_low, ci_high) else "non-finite interval")
-    verb = {"holds": "interval above the threshold", "fails": "interval below the threshold",
-            "undecided": "interval holds the threshold"}[outcome]
-    return Part(name, outcome, estimate, ci_low, ci_high, holds_above, mde, unit,
-                f"{what + ': ' if what else ''}{verb} ({stats})")
-
-
-def combine_parts(parts: Sequence[Part], rule: str, source: str = "faced") -> Verdict:
-    """The claim's verdict from its parts, one shared rule for every claim with parts.
-
-    All parts hold: ``replicates``; some hold and some fail: ``partly``; all fail: ``does not replicate``;
-    anything else (an undecided part with none failing, or undecided with none holding): ``inconclusive``.
-    Synthetic data: ``inconclusive``. The reason names each part's outcome.
-    """
-    if source == "synthetic":
-        return synthetic_verdict(rule)
-    if not parts:
-        raise ValueError("combine_parts needs at least one part")
-    out = [p.outcome for p in parts]
-    reason = "; ".join(f"{p.name} {p.outcome}" + (f" ({p.reason})" if p.reason else "") for p in parts)
-    if all(o == "holds" for o in out):
-        return Verdict("replicates", rule, reason)
-    if "holds" in out and "fails" in out:
-        return Verdict("partly", rule, reason)
-    if all(o == "fails" for o in out):
         return Verdict("does not replicate", rule, reason)
     return Verdict("inconclusive", rule, reason)

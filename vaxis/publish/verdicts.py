@@ -1,65 +1,33 @@
-"""Verdict rules: one pure function per claim turning a chapter's statistics into a verdict.
+"""The EEG claims' verdict rules (claims 4-8, chapters 4-8) and the stimulus page's readings: one pure function per
+claim turning a chapter's statistics into a :class:`~vaxis.publish.outcomes.Verdict`.
 
-The generic machinery is in :mod:`vaxis.publish.outcomes` and the text claims' rules (1-3) in
-:mod:`vaxis.publish.verdicts_text`; both are re-exported here. Every rule is fixed in code, before any chapter
-reads its data; its text (``RULES[claim]``) is printed by the
-chapter before the result and stored beside the verdict in ``results/<chapter>.json``. Four outcomes
-(:data:`OUTCOMES`):
-
-``replicates``
-    the data support the paper's claim at the size the rule names;
-``partly``
-    part of the claim holds (e.g. a real effect, but smaller than claimed and the claimed size is excluded);
-``does not replicate``
-    the data *exclude* the paper's effect: a confidence interval or an equivalence test against a margin named in
-    the rule. A non-significant result alone never gives this outcome;
-``inconclusive``
-    neither: the design could not tell (an interval that holds both no effect and the paper's effect). Synthetic
-    data always give ``inconclusive``: a simulator says nothing about the claim.
-
-The building blocks (:func:`directional`, :func:`interval_outcome`, :func:`count_outcome`,
-:func:`criteria_outcome`) are generic; the claim functions name the margins. :class:`Power` is the power statement
-every EEG result carries (unit of analysis, n, alpha, correction, minimum detectable effect).
+Every rule is fixed in code, before any chapter reads its data; its text (``RULE_4`` ... ``RULE_8``, or ``rule6`` /
+``rule8`` with the run's numbers filled in) is printed by the chapter before the result and stored beside the verdict
+in ``results/<chapter>.json``. The rules' numbers are named in :mod:`vaxis.publish.rules`; the outcomes and the
+generic decisions are in :mod:`vaxis.publish.outcomes`, the claims decided in parts combine them with
+:mod:`vaxis.publish.parts`; the text claims (1-3) are in :mod:`vaxis.publish.text_verdicts`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from vaxis.publish.outcomes import (
-    OUTCOMES,
-    SYNTHETIC_REASON,
-    Part,
-    Power,
-    Verdict,
-    _finite,
-    combine_parts,
-    count_outcome,
-    criteria_outcome,
-    directional,
-    interval_outcome,
-    part_from_interval,
-    synthetic_verdict,
-)
-from vaxis.publish.verdicts_text import (
-    CLAIM2_MARGIN,
-    CLAIM3_MARGIN,
-    RULE_1,
-    RULE_2,
-    RULE_3,
-    TEXT_ALPHA,
-    auroc_mde,
-    auroc_null_se,
-    claim1,
-    claim2,
-    claim3,
-    power_claim1,
-    power_claim2,
-    power_claim3,
+from vaxis.claims.saturation.criteria import CRITERIA
+from vaxis.publish.outcomes import Verdict, all_finite, interval_outcome, synthetic_verdict
+from vaxis.publish.parts import Part, combine_parts, part_from_interval
+from vaxis.publish.rules import (
+    CLAIM4_MARGIN,
+    CLAIM5_MARGIN,
+    CLAIM6_MARGIN,
+    CLAIM6_PAPER_REDUCED,
+    CLAIM8_DIVERSITY_SHARE,
+    CLAIM8_GAIN,
+    claim6_min_reduced,
 )
 
-__all__ = ["OUTCOMES", "Power", "Verdict", "directional", "interval_outcome", "count_outcome",
-           "criteria_outcome", "synthetic_verdict", "SYNTHETIC_REASON"]
+__all__ = ["RULE_4", "claim4", "RULE_5", "claim5", "RULE_6", "rule6", "claim6_parts", "claim6", "RULE_7",
+           "claim7_parts", "claim7", "RULE_8", "rule8", "claim8", "claim8_points", "unseen_clip_reading",
+           "self_report_reading"]
 
 
 # ------------------------------------------------------------------------------------- EEG claims (4-8)
@@ -74,7 +42,8 @@ RULE_5 = ("Claim 5 (rediscovery), fixed before the run. Population test over all
 
 
 def claim5(p_unrestricted: float, p_split_kept: float, p_rsa: float, gain_ci_high: float,
-           rsa_gain_ci_high: float, *, alpha: float = 0.05, margin: float = 0.10, source: str = "faced") -> Verdict:
+           rsa_gain_ci_high: float, *, alpha: float = 0.05, margin: float = CLAIM5_MARGIN,
+           source: str = "faced") -> Verdict:
     """Claim 5's verdict (:data:`RULE_5`) from the population test, its split-kept null and the RSA test.
 
     ``gain_ci_high`` / ``rsa_gain_ci_high``: upper 95 % bounds over folds of the mean (over models) probe score
@@ -84,26 +53,18 @@ def claim5(p_unrestricted: float, p_split_kept: float, p_rsa: float, gain_ci_hig
     if source == "synthetic":
         return synthetic_verdict(rule)
     tests = {"unrestricted": p_unrestricted, "split kept": p_split_kept, "RSA": p_rsa}
-    held = [k for k, p in tests.items() if _finite(p) and p < alpha]
+    held = [k for k, p in tests.items() if all_finite(p) and p < alpha]
     reason = ", ".join(f"p {k} = {p:.3g}" for k, p in tests.items())
     reason += f"; gain CI high {gain_ci_high:.3g}, RSA gain CI high {rsa_gain_ci_high:.3g}"
     if len(held) == 3:
         return Verdict("replicates", rule, f"all three tests significant ({reason})")
     if held:
         return Verdict("partly", rule, f"significant: {held} ({reason})")
-    if _finite(gain_ci_high, rsa_gain_ci_high) and gain_ci_high < margin and rsa_gain_ci_high < margin:
+    if all_finite(gain_ci_high, rsa_gain_ci_high) and gain_ci_high < margin and rsa_gain_ci_high < margin:
         return Verdict("does not replicate", rule, f"no test significant and both gains excluded above {margin} "
                                                    f"({reason})")
     return Verdict("inconclusive", rule, f"no test significant, but the CIs still hold a gain of {margin} ({reason})")
 
-
-#: Claim 6's margin: 1 BA point (fraction 0.01), the equivalence margin of the strategy comparisons fixed before the
-#: run (the smallest change in 9-class BA this book calls an improvement; the design is sized to detect it).
-CLAIM6_MARGIN = 0.01
-#: "Most strategies" read as more than half of those tested (the paper's 16 of 25 = 64 % is above it).
-CLAIM6_MAJORITY = 0.5
-#: The paper's count of forced reductions, for the rule text and the chapter's table.
-CLAIM6_PAPER_REDUCED = (16, 25)
 
 RULE_6 = ("Claim 6 (alignment), fixed before the run. Two parts, each decided from its own interval; test subjects "
           "as units (seeds averaged, each fold's models a cluster). A strategy whose weight chosen on validation "
@@ -128,11 +89,6 @@ RULE_6 = ("Claim 6 (alignment), fixed before the run. Two parts, each decided fr
           "fail: does not replicate; otherwise inconclusive). Synthetic data: inconclusive.")
 
 
-def claim6_min_reduced(n_strategies: int, majority: float = CLAIM6_MAJORITY) -> int:
-    """Forced reductions part B needs: the smallest count above ``majority`` of ``n_strategies`` (13 of 25)."""
-    return int(n_strategies * majority) + 1
-
-
 def rule6(n_strategies: int, margin: float = CLAIM6_MARGIN) -> str:
     """:data:`RULE_6` with its numbers for ``n_strategies`` tested strategies and ``margin`` (BA fraction)."""
     return RULE_6.format(margin_pts=100 * margin, paper_red=CLAIM6_PAPER_REDUCED[0], paper_n=CLAIM6_PAPER_REDUCED[1],
@@ -148,7 +104,7 @@ def claim6_parts(strategies: Sequence[Mapping], counts_forced: Mapping[str, int]
     strategies : sequence of mappings
         One per strategy: ``not_used`` (bool) and ``comparisons``, a list of ``{against, diff, ci_low, ci_high}``
         (BA fractions; bounds at the Bonferroni level) against ``"label-only"`` and each of its controls, e.g.
-        from :func:`vaxis.claims.alignment_stats.gain_inputs`.
+        from :func:`vaxis.claims.alignment.stats.gain_inputs`.
     counts_forced : mapping
         The forced comparison's counts (``reduced``, ``inconclusive``, ``improved``, ``unchanged``).
     mde_primary, mde_forced : float
@@ -160,7 +116,7 @@ def claim6_parts(strategies: Sequence[Mapping], counts_forced: Mapping[str, int]
     est, lo, hi = ((100 * max(g[k] for g in gains) for k in range(3)) if gains else (float("nan"),) * 3)
     m_pts, n_unused = 100 * margin, len(strategies) - len(used)
     stats = f"largest LLM gain {est:+.3g} BA points [{lo:+.3g}, {hi:+.3g}] over {len(used)} used strategies"
-    if not gains or not _finite(est, lo, hi):
+    if not gains or not all_finite(est, lo, hi):
         out_a, why = "undecided", f"no used strategy to test ({n_unused} not used)"
     elif lo > 0:
         out_a, why = "fails", f"an improvement that no control explains ({stats})"
@@ -185,14 +141,6 @@ def claim6(strategies: Sequence[Mapping], counts_forced: Mapping[str, int], *, m
     n = sum(int(counts_forced[k]) for k in ("improved", "unchanged", "reduced", "inconclusive"))
     return combine_parts(parts, rule6(n, margin), source=source)
 
-
-#: The paper's claim-8 effect: "+10.5 %" balanced accuracy over the prior best on FACED (PAPER.md), read as a
-#: relative gain (10.5 % of the comparator's BA) and, beside it, as 10.5 BA points.
-CLAIM8_GAIN = 10.5
-#: "The gain comes from residual diversity": more than half of the paper's gain (so ``0.5 * CLAIM8_GAIN`` %) must
-#: survive against the same-size seed ensemble, the control that differs from the headline only in how members
-#: are chosen; below that, most of the gain is plain ensembling.
-CLAIM8_DIVERSITY_SHARE = 0.5
 
 RULE_8 = ("Claim 8 (residual-diversity ensembles), fixed before the run. The headline ensemble ({headline}, {size} "
           "members, mean of probabilities) on FACED 9-class ({protocol}), test subjects as units, each trained "
@@ -230,7 +178,7 @@ def claim8(gain: Mapping, diversity: Mapping, seedv: Mapping | None = None, *, s
     gain, diversity : mapping
         Part A (headline vs the comparator fixed on validation) and part B (headline vs the same-size seed
         ensemble): ``gain_relative``, ``rel_ci_low``, ``rel_ci_high`` (%, simultaneous over the two) and
-        ``mde_relative`` (%), e.g. :func:`vaxis.claims.ensemble_stats.part_gains`.
+        ``mde_relative`` (%), e.g. :func:`vaxis.claims.ensemble.stats.part_gains`.
     seedv : mapping, optional
         The same fields for SEED-V (headline vs its single best model); used only if ``seedv_source == "seedv"``.
     with_seedv : bool
@@ -270,8 +218,6 @@ def claim8_points(gain_points: float, ci_low: float, ci_high: float, *, mde: flo
 
 
 def _rule7() -> str:
-    from vaxis.claims.saturation_criteria import CRITERIA
-
     each = "; ".join(f"({i}) {n} [{c.level}]: {c.statistic} (null: {c.null}), margin {c.margin:g} {c.unit} "
                      f"({c.origin})" for i, (n, c) in enumerate(CRITERIA.items(), 1))
     return ("Claim 7 (the saturation regularity), fixed before the run. Five criteria, each one statistic with one "
@@ -287,12 +233,9 @@ RULE_7 = _rule7()
 
 
 def claim7_parts(criteria: Sequence[Mapping]) -> list[Part]:
-    """Claim 7's parts, one per :data:`vaxis.claims.saturation_criteria.CRITERIA` entry (in its order), each
+    """Claim 7's parts, one per :data:`vaxis.claims.saturation.criteria.CRITERIA` entry (in its order), each
     decided from the record's interval (``statistic``, ``ci_low``, ``ci_high``, ``mde``, as written by
-    :mod:`vaxis.claims.saturation_jobs`) against the criterion's own margin."""
-    from vaxis.claims.saturation_criteria import CRITERIA
-    from vaxis.publish.outcomes import part_from_interval
-
+    :mod:`vaxis.claims.saturation.jobs`) against the criterion's own margin."""
     if [c["name"] for c in criteria] != list(CRITERIA):
         raise ValueError(f"claim 7 needs the criteria {list(CRITERIA)} in that order")
     return [part_from_interval(c["name"], c["statistic"], c["ci_low"], c["ci_high"],
@@ -302,7 +245,7 @@ def claim7_parts(criteria: Sequence[Mapping]) -> list[Part]:
 
 def claim7(criteria: Sequence[Mapping], source: str = "faced") -> Verdict:
     """Claim 7's verdict (:data:`RULE_7`): :func:`claim7_parts` combined by
-    :func:`vaxis.publish.outcomes.combine_parts`."""
+    :func:`vaxis.publish.parts.combine_parts`."""
     return combine_parts(claim7_parts(criteria), RULE_7, source=source)
 
 
@@ -317,39 +260,24 @@ RULE_4 = ("Claim 4 (EEG tracks the V-axis), fixed before the run. A cross-subjec
 
 
 def claim4(p_all: float, p_loco: float, gain_ci_high_all: float, gain_ci_high_loco: float, *, alpha: float = 0.05,
-           margin: float = 0.10, source: str = "faced") -> Verdict:
+           margin: float = CLAIM4_MARGIN, source: str = "faced") -> Verdict:
     """Claim 4's verdict (:data:`RULE_4`) from the honest-null p-values and the gains' upper CI bounds."""
     rule = RULE_4.format(alpha=alpha, margin=margin)
     if source == "synthetic":
         return synthetic_verdict(rule)
-    held = [k for k, p in (("all categories", p_all), ("leave-one-category-out", p_loco)) if _finite(p) and p < alpha]
+    held = [k for k, p in (("all categories", p_all), ("leave-one-category-out", p_loco))
+            if all_finite(p) and p < alpha]
     reason = (f"honest p all {p_all:.3g}, LOCO {p_loco:.3g}; gain CI high all {gain_ci_high_all:.3g}, LOCO "
               f"{gain_ci_high_loco:.3g}")
     if len(held) == 2:
         return Verdict("replicates", rule, f"both designs beat the honest null ({reason})")
     if held:
         return Verdict("partly", rule, f"only {held[0]} beats the honest null ({reason})")
-    if _finite(gain_ci_high_all, gain_ci_high_loco) and max(gain_ci_high_all, gain_ci_high_loco) < margin:
+    if all_finite(gain_ci_high_all, gain_ci_high_loco) and max(gain_ci_high_all, gain_ci_high_loco) < margin:
         return Verdict("does not replicate", rule, f"neither beats the honest null and both gains are excluded "
                                                    f"above {margin} ({reason})")
     return Verdict("inconclusive", rule, f"neither beats the honest null, but a gain of {margin} is not excluded "
                                          f"({reason})")
-
-
-# ===================================================================================================================
-# Text claims 1-3 (chapters 1-3): rules, verdicts and power statements. Self-contained: this section only uses
-# Power, Verdict and the module's imports.
-# ===================================================================================================================
-
-
-__all__ += ["RULE_1", "RULE_2", "RULE_3", "CLAIM2_MARGIN", "CLAIM3_MARGIN", "claim1", "claim2", "claim3",
-            "power_claim1", "power_claim2", "power_claim3", "auroc_mde", "auroc_null_se"]
-
-__all__ += ["TEXT_ALPHA"]
-
-__all__ += ["RULE_8", "CLAIM8_GAIN", "CLAIM8_DIVERSITY_SHARE", "rule8", "claim8", "claim8_points"]
-
-__all__ += ["RULE_7", "claim7", "claim7_parts"]
 
 
 # ------------------------------------------------------------------ the page "Emotion or stimulus?" (no claim)
@@ -367,5 +295,3 @@ def self_report_reading(ci_low: float, ci_high: float) -> str:
             "below": "better where the subject did not feel it",
             "undecided": "no detectable difference (what a clip recogniser predicts)"}[side]
 
-
-__all__ += ["unseen_clip_reading", "self_report_reading"]

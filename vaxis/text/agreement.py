@@ -4,7 +4,7 @@ All functions take plain arrays: ``positions`` of shape (n_models, n_items) (eac
 same shared texts) or per-model hidden states of the nine sentences, so they are model-agnostic and testable
 with constructed inputs.
 
-Chapter 3's test (:func:`agreement_boot`, :func:`floor_differences`, rule :data:`vaxis.publish.verdicts.RULE_3`):
+Chapter 3's test (:func:`agreement_boot`, :func:`floor_differences`, rule :data:`vaxis.publish.text_verdicts.RULE_3`):
 agreement is the Spearman correlation *within* each benchmark, averaged over benchmarks (pooling benchmarks would
 mix their offsets into the ranks); the pooled correlation is a secondary figure. Texts are resampled within each
 benchmark, with the same draws for every model, so each pair's difference to the random-weight floor is a paired

@@ -264,7 +264,7 @@ def transfer_summary(table: pd.DataFrame, boots: dict[str, dict[str, np.ndarray]
                      lexicons: dict[str, dict[str, np.ndarray]] | None = None) -> pd.DataFrame:
     """Per pretrained model: mean AUROC over its benchmarks, the paired difference to its random-weight twin and to
     the better lexicon, with percentile bootstrap CIs at level ``1 - alpha / len(real)`` (the statistics of
-    :func:`vaxis.publish.verdicts.claim2`), and mean accuracy at both thresholds.
+    :func:`vaxis.publish.text_verdicts.claim2`), and mean accuracy at both thresholds.
 
     Parameters
     ----------

@@ -1,5 +1,5 @@
 """The text claims' verdict rules (chapters 1-3) and their power statements: what nine sentences, a few hundred
-benchmark texts and a handful of models can detect. Re-exported by :mod:`vaxis.publish.verdicts`."""
+benchmark texts and a handful of models can detect. Their numbers are in :mod:`vaxis.publish.rules`."""
 
 from __future__ import annotations
 
@@ -10,31 +10,13 @@ from statistics import NormalDist
 
 import numpy as np
 
-from vaxis.publish.outcomes import (
-    Power,
-    Verdict,
-    _finite,
-    synthetic_verdict,
-)
-from vaxis.stats import auroc_mde, auroc_null_se
+from vaxis.publish.outcomes import Power, Verdict, all_finite, synthetic_verdict
+from vaxis.publish.rules import CLAIM3_MARGIN, TEXT_ALPHA
+from vaxis.stats import auroc_null_se
 from vaxis.text.layer_selection import split_power
 
-__all__ = ["CLAIM2_MARGIN", "CLAIM3_MARGIN", "TEXT_ALPHA", "RULE_1", "RULE_2", "RULE_3", "claim1", "claim2", "claim3",
-           "power_claim1", "auroc_null_se", "auroc_mde", "power_claim2", "power_claim3"]
-
-
-#: Chapter 2's margin is not a typed number: it is the better lexicon's AUROC on the same texts (VADER or AFINN,
-#: whichever has the higher mean AUROC over the benchmarks), the strongest label-free baseline measured in the same
-#: run. Kept for code that imported it: the typed 0.60 the rule used before issue 25; no rule reads it now.
-CLAIM2_MARGIN = 0.60
-
-
-#: Chapter 3's margin: agreement (Spearman) above the random-weight floor that the rule names as "agree".
-CLAIM3_MARGIN = 0.10
-
-
-#: Significance level of the text claims (before the Bonferroni split over models / pairs).
-TEXT_ALPHA = 0.05
+__all__ = ["RULE_1", "RULE_2", "RULE_3", "claim1", "claim2", "claim3", "power_claim1", "power_claim2",
+           "power_claim3"]
 
 
 RULE_1 = (
@@ -43,17 +25,21 @@ RULE_1 = (
     "the valence split, >= 1/35): NESTED (selection-free), the held-out margin of leave-one-pair-out with the layer "
     "re-chosen inside every fold from its seven training sentences, so no placement is read at a layer chosen with "
     "it; SELECTED (selection-corrected), the held-out margin at the layer the nine-sentence rule chose, every split "
-    "going through the same choice. A model HOLDS when both p <= 0.05 and its nested margin exceeds its random-weight "
-    "twin's (the same procedure); it is PARTIAL when either p <= 0.05 but it does not hold; it FAILS only on an "
+    f"going through the same choice. A model HOLDS when both p <= {TEXT_ALPHA:g} and its nested margin exceeds its "
+    "random-weight "
+    f"twin's (the same procedure); it is PARTIAL when either p <= {TEXT_ALPHA:g} but it does not hold; it FAILS only "
+    "on an "
     "exclusion: the nested margin is <= 0 (held-out sentences on the wrong side or at chance) and the valence split "
-    "ranks at the bottom of the 35 (lower-tail exact p <= 0.05); otherwise it is UNDECIDED. No point criterion at "
+    f"ranks at the bottom of the 35 (lower-tail exact p <= {TEXT_ALPHA:g}); otherwise it is UNDECIDED. No point "
+    "criterion at "
     "the selected layer decides anything. 'replicates': every model holds; 'partly': at least one model holds or is "
     "partial, but not all hold; 'does not replicate': every model fails; otherwise 'inconclusive'.")
 
 
 RULE_2 = (
     "Per pretrained model, over the benchmarks it read: its mean AUROC A (the V-axis fitted on the nine sentences "
-    "only) with a percentile bootstrap CI over texts at level 1 - 0.05/m (Bonferroni over the m pretrained models), "
+    f"only) with a percentile bootstrap CI over texts at level 1 - {TEXT_ALPHA:g}/m (Bonferroni over the m pretrained "
+    "models), "
     "the difference D = A - A_twin to its random-weight twin (the twin reads the first texts of the same seeded "
     "order, a prefix of the model's; its resamples are independent of the model's, so D's CI is unpaired) and the "
     "paired difference L = A - A_lex to the better lexicon (VADER or AFINN, whichever has the higher mean AUROC on "
@@ -61,7 +47,8 @@ RULE_2 = (
     "level. The model is SIGNIFICANT "
     "(above chance and controls) when D's CI lies above 0, A's CI lies above 0.5, and A beats random directions: of "
     "the n_random random directions (1,000 by default) in the same standardised space, each oriented by the nine "
-    "sentences like the axis, the share whose mean AUROC reaches A, (1 + k) / (1 + n_random), is at most 0.05/m. "
+    "sentences like the axis, the share whose mean AUROC reaches A, (1 + k) / (1 + n_random), is at most "
+    f"{TEXT_ALPHA:g}/m. "
     "The margin is the strongest label-free baseline measured on the same texts (the better lexicon's AUROC, not a "
     "typed number): the V-axis is 'above', 'at' or 'below the lexicons' as L's CI lies above 0, holds 0, or lies "
     "below 0. A model HOLDS when significant and not below the lexicons (what the rule names the paper's "
@@ -77,7 +64,8 @@ RULE_3 = (
     " the largest |agreement| of either model with a random-weight model. Per pair of pretrained models, the "
     "difference D = agreement - floor gets a stratified bootstrap CI (texts resampled within each benchmark, the same"
     " draws for every pretrained model; the floor measured on the first texts that every model read, the random-"
-    "weight models reading fewer, with its own draws) at level 1 - 0.05/p (Bonferroni over the p pairs). A pair "
+    f"weight models reading fewer, with its own draws) at level 1 - {TEXT_ALPHA:g}/p (Bonferroni over the p pairs). A "
+    "pair "
     "AGREES when D's CI lies above 0; it HOLDS when it agrees and D's CI still reaches the margin "
     f"{CLAIM3_MARGIN:.2f}, is SMALL when it agrees but D's CI lies below the margin, FAILS when it does not agree and "
     "D's CI lies below the margin, and is UNDECIDED otherwise. 'replicates': at least 3 pretrained models and every "
@@ -87,10 +75,10 @@ RULE_3 = (
 
 def _text_status(significant: bool, ci_high: float, margin: float, names: tuple[str, str, str, str]) -> str:
     """One unit's status under a directional rule: ``holds`` / ``small`` / ``fails`` / ``undecided`` (``names``)."""
-    reaches = _finite(ci_high) and ci_high >= margin
+    reaches = all_finite(ci_high) and ci_high >= margin
     if significant:
         return names[0] if reaches else names[1]
-    return names[3] if reaches or not _finite(ci_high) else names[2]
+    return names[3] if reaches or not all_finite(ci_high) else names[2]
 
 
 def _text_tally(statuses: dict[str, str], rule: str, hold: str, sig: tuple[str, ...], fail: str,
@@ -124,15 +112,15 @@ def claim1(models: Sequence[Mapping], source: str = "text") -> Verdict:
         return synthetic_verdict(RULE_1)
     statuses, detail = {}, {}
     for m in models:
-        nested = _finite(m["nested_p"]) and float(m["nested_p"]) <= TEXT_ALPHA
-        selected = _finite(m["split_p"]) and float(m["split_p"]) <= TEXT_ALPHA
+        nested = all_finite(m["nested_p"]) and float(m["nested_p"]) <= TEXT_ALPHA
+        selected = all_finite(m["split_p"]) and float(m["split_p"]) <= TEXT_ALPHA
         ctrl = m.get("control_nested_margin")
-        beats = ctrl is not None and _finite(ctrl, m["nested_margin"]) and float(m["nested_margin"]) > float(ctrl)
+        beats = ctrl is not None and all_finite(ctrl, m["nested_margin"]) and float(m["nested_margin"]) > float(ctrl)
         if nested and selected and beats:
             st = "holds"
         elif nested or selected:
             st = "partial"
-        elif (_finite(m["nested_margin"], m["nested_p_lower"]) and float(m["nested_margin"]) <= 0
+        elif (all_finite(m["nested_margin"], m["nested_p_lower"]) and float(m["nested_margin"]) <= 0
               and float(m["nested_p_lower"]) <= TEXT_ALPHA):
             st = "fails"
         else:
@@ -149,7 +137,7 @@ def claim1(models: Sequence[Mapping], source: str = "text") -> Verdict:
 def _vs_lexicon(m: Mapping) -> tuple[str, float | None]:
     """``("above" | "at" | "below" | "not measured", L's CI upper bound)`` of one model's :data:`RULE_2` entry."""
     vs = m.get("vs_lexicon")
-    if not vs or not _finite(vs.get("ci_low"), vs.get("ci_high")):
+    if not vs or not all_finite(vs.get("ci_low"), vs.get("ci_high")):
         return "not measured", None
     lo, hi = float(vs["ci_low"]), float(vs["ci_high"])
     return ("above" if lo > 0 else "below" if hi < 0 else "at"), hi
@@ -174,8 +162,8 @@ def claim2(models: Sequence[Mapping], source: str = "text") -> Verdict:
     level = TEXT_ALPHA / max(len(models), 1)
     for m in models:
         lo = m["mean_auroc_lo"]
-        has_twin = m.get("diff_lo") is not None and _finite(m.get("diff_lo"))
-        sig = bool(has_twin and m["diff_lo"] > 0 and _finite(lo) and lo > 0.5 and float(m["random_dir_p"]) <= level)
+        has_twin = m.get("diff_lo") is not None and all_finite(m.get("diff_lo"))
+        sig = bool(has_twin and m["diff_lo"] > 0 and all_finite(lo) and lo > 0.5 and float(m["random_dir_p"]) <= level)
         where, hi = _vs_lexicon(m)
         statuses[m["model"]] = ("undecided" if hi is None else
                                 _text_status(sig, hi, 0.0, ("holds", "small", "fails", "undecided")))
@@ -205,7 +193,7 @@ def claim3(pairs: Sequence[Mapping], n_real: int, n_controls: int, source: str =
     statuses, detail = {}, {}
     for p in pairs:
         key = f"{p['model_a']} ~ {p['model_b']}"
-        sig = _finite(p["diff_lo"]) and p["diff_lo"] > 0
+        sig = all_finite(p["diff_lo"]) and p["diff_lo"] > 0
         statuses[key] = _text_status(sig, p["diff_hi"], CLAIM3_MARGIN, ("holds", "small", "fails", "undecided"))
         detail[key] = f"D = {float(p['diff']):+.3f} [{float(p['diff_lo']):+.3f}, {float(p['diff_hi']):+.3f}]"
     if n_real < 3 or n_controls < 1:

@@ -8,7 +8,8 @@ from statistics import NormalDist
 import numpy as np
 import pytest
 
-from vaxis.publish import verdicts as V
+from vaxis.publish import text_verdicts as V
+from vaxis.stats import auroc_mde, auroc_null_se
 from vaxis.text.layer_selection import split_tests
 from vaxis.text.sentiment import auroc
 
@@ -130,12 +131,12 @@ def test_auroc_null_se_and_mde_by_simulation():
     rng = np.random.default_rng(0)
     y = np.r_[np.ones(60, int), np.zeros(40, int)]
     null = np.array([auroc(rng.normal(size=100), y) for _ in range(3000)])
-    assert null.std() == pytest.approx(V.auroc_null_se(60, 40), rel=0.06)
+    assert null.std() == pytest.approx(auroc_null_se(60, 40), rel=0.06)
     # at the MDE a normal-shift effect of that AUROC is found (|z| > 1.96 under the null SE) ~80 % of the time
-    mde = V.auroc_mde(250, 250)
+    mde = auroc_mde(250, 250)
     shift = np.sqrt(2) * NormalDist().inv_cdf(mde)  # AUROC = Phi(shift / sqrt 2)
     y = np.r_[np.ones(250, int), np.zeros(250, int)]
-    hits = [abs(auroc(rng.normal(size=500) + shift * y, y) - 0.5) / V.auroc_null_se(250, 250) > 1.96
+    hits = [abs(auroc(rng.normal(size=500) + shift * y, y) - 0.5) / auroc_null_se(250, 250) > 1.96
             for _ in range(600)]
     assert 0.72 < np.mean(hits) < 0.88
 
@@ -156,7 +157,7 @@ def test_power_statements():
     p2 = V.power_claim2([250] * 5, [250] * 5, n_models=3)
     assert p2.n == 500 and 0.04 < p2.mde < 0.07 and "Bonferroni over 3" in p2.correction
     small_twin = V.power_claim2([250] * 5, [250] * 5, n_models=3, n_pos_twin=[50] * 5, n_neg_twin=[50] * 5)
-    se = np.sqrt(5 * (V.auroc_null_se(250, 250) ** 2 + V.auroc_null_se(50, 50) ** 2)) / 5
+    se = np.sqrt(5 * (auroc_null_se(250, 250) ** 2 + auroc_null_se(50, 50) ** 2)) / 5
     z = NormalDist().inv_cdf
     assert small_twin.mde == pytest.approx((z(1 - 0.05 / 6) + z(0.8)) * se) and "twin on >= 100" in small_twin.effect
     assert p2.mde < small_twin.mde < 0.12
