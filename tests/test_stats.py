@@ -206,3 +206,39 @@ def test_t_interval_matches_scipy_and_refuses_to_exclude_with_one_value():
     ref = st.t.interval(0.9, f.size - 1, loc=f.mean(), scale=st.sem(f))
     assert m == pytest.approx(f.mean()) and (lo, hi) == pytest.approx(ref)
     assert t_interval([0.2])[1:] == (float("-inf"), float("inf"))
+
+
+# ---------------------------------------------------------------- random_permutations: the one permutation maker
+def _old_allowed(n_perm, n, seed):          # the former rediscovery.random_permutations / probes.make_maps draws
+    rng = np.random.default_rng(seed)
+    return np.array([rng.permutation(n) for _ in range(n_perm)]).reshape(n_perm, n)
+
+
+def _old_excluded(n_perm, n, seed):         # the former projection.draw_permutations
+    rng = np.random.default_rng(seed)
+    out = []
+    while len(out) < n_perm:
+        p = rng.permutation(n)
+        if not np.array_equal(p, np.arange(n)):
+            out.append(p)
+    return np.array(out, dtype=int).reshape(n_perm, n)
+
+
+@pytest.mark.parametrize("n_perm,n,seed", [(0, 9, 0), (50, 9, 1), (400, 3, 7), (1000, 2, 3)])
+def test_random_permutations_keep_the_former_makers_draws(n_perm, n, seed):
+    assert np.array_equal(stats.random_permutations(n_perm, n, seed, identity="allowed"), _old_allowed(n_perm, n, seed))
+    assert np.array_equal(stats.random_permutations(n_perm, n, seed, identity="excluded"),
+                          _old_excluded(n_perm, n, seed))
+
+
+def test_random_permutations_identity_rule():
+    ident = np.arange(2)
+    allowed = stats.random_permutations(200, 2, 0, identity="allowed")
+    excluded = stats.random_permutations(200, 2, 0, identity="excluded")
+    assert (allowed == ident).all(axis=1).any()                     # 1 in 2 draws is the identity
+    assert not (excluded == ident).all(axis=1).any() and excluded.shape == (200, 2)
+    assert all(sorted(p) == [0, 1] for p in excluded.tolist())
+    with pytest.raises(ValueError, match="identity"):
+        stats.random_permutations(5, 9, 0, identity="sometimes")
+    with pytest.raises(ValueError, match="non-identity"):
+        stats.random_permutations(5, 1, 0, identity="excluded")

@@ -14,6 +14,7 @@ import numpy as np
 from scipy import stats as _st
 
 __all__ = [
+    "random_permutations",
     "bootstrap_ci",
     "bootstrap_stat_ci",
     "permutation_pvalue",
@@ -95,6 +96,33 @@ def permutation_pvalue(observed: float, null: np.ndarray, alternative: str = "gr
     else:
         raise ValueError(f"alternative must be 'greater', 'less' or 'two-sided', got {alternative!r}")
     return float((1 + k) / (1 + null.size))
+
+
+def random_permutations(n_perm: int, n: int, seed: int = 0, *, identity: str) -> np.ndarray:
+    """``n_perm`` seeded random permutations of ``range(n)``, one ``rng.permutation(n)`` draw each.
+
+    Parameters
+    ----------
+    identity : {"allowed", "excluded"}
+        The rule on the identity permutation: ``"allowed"`` keeps every draw (the identity may occur, with
+        probability ``1 / n!`` per draw); ``"excluded"`` discards an identity draw and draws again (a null that
+        must never contain the observed labelling). The same seed gives the same non-identity draws either way.
+
+    Returns
+    -------
+    ndarray, shape (n_perm, n), int
+    """
+    if identity not in ("allowed", "excluded"):
+        raise ValueError(f"identity must be 'allowed' or 'excluded', got {identity!r}")
+    if identity == "excluded" and n < 2 and n_perm > 0:
+        raise ValueError(f"no non-identity permutation of {n} item(s)")
+    rng = np.random.default_rng(seed)
+    out: list[np.ndarray] = []
+    while len(out) < n_perm:
+        p = rng.permutation(n)
+        if identity == "allowed" or not np.array_equal(p, np.arange(n)):
+            out.append(p)
+    return np.array(out, dtype=int).reshape(n_perm, n)
 
 
 def paired_test(a: np.ndarray, b: np.ndarray, seed: int = 0, n_boot: int = 2000) -> dict[str, float]:

@@ -59,7 +59,7 @@ def test_explicit_folds_equal_kfold_and_overlap_is_refused():
     """``folds=`` (e.g. a manifest with validation subjects) trains on train + val and pairs with those folds."""
     import pytest
 
-    from vaxis.decoding.training import make_manifest
+    from vaxis.decoding.folds import make_manifest
 
     x, subs = _cohort()
     ref = svm_baseline(x, LABELS, subs, task="binary", normalisation="train-only", k=4, every=2)

@@ -66,7 +66,7 @@ def test_rep_is_logits_matches_behaviour(name):
 
 def test_aligned_decoder_logit_jacobian_uses_rep_is_logits():
     """The adapter's d logits / d representation equals autograd's, for a rep-is-logits and a head decoder."""
-    from vaxis.claims.alignment_train import AlignedDecoder
+    from vaxis.claims.common.conditions import AlignedDecoder
 
     for name in ("linear", "mlp"):
         dec = build(name, 30, 5, 9, hidden=8, seed=0).eval()

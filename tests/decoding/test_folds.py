@@ -7,7 +7,8 @@ import pytest
 
 from vaxis.decoding.baselines import svm_baseline
 from vaxis.decoding.folds import LeakageError, clip_labels, fold_indices, make_manifest, protocol_name
-from vaxis.decoding.training import evaluate, prepare
+from vaxis.decoding.training import evaluate
+from vaxis.decoding.training_data import prepare
 from vaxis.eeg.faced import FACED_LABELS, clip_folds
 
 SUBS = [f"sub{i:03d}" for i in range(12)]

@@ -8,8 +8,10 @@ import torch
 from sklearn.metrics import balanced_accuracy_score, f1_score
 
 from vaxis.decoding.decoders import build
+from vaxis.decoding.folds import make_manifest, subject_folds
+from vaxis.decoding.metrics import balanced_accuracy, macro_f1, metrics
 from vaxis.decoding.stacking import StackConfig, train_sequential, train_stacked
-from vaxis.decoding.training import balanced_accuracy, evaluate, macro_f1, make_manifest, metrics, subject_folds
+from vaxis.decoding.training import evaluate
 
 SUBS = [f"sub{i:03d}" for i in range(23)]
 
@@ -118,7 +120,7 @@ def test_repeated_manifest_by_its_documented_rules():
 
 def test_overlapping_manifest_raises_value_error():
     """A hand-made split that puts a subject in two parts, or in two test folds, is refused with ValueError."""
-    from vaxis.decoding.training import _check_disjoint
+    from vaxis.decoding.folds import _check_disjoint
 
     bad = {"train": SUBS[:15], "val": SUBS[15:18], "test": SUBS[14:]}         # sub014 in train and test
     with pytest.raises(ValueError, match="sub014"):

@@ -17,7 +17,7 @@ FAST = settings(max_examples=25, deadline=None, suppress_health_check=list(Healt
 @given(n=st.integers(2, 40), k=st.integers(2, 12), seed=st.integers(0, 1000), shuffle=st.booleans(),
        dup=st.integers(0, 3))
 def test_property_training_folds_subject_disjoint(n, k, seed, shuffle, dup):
-    training = pytest.importorskip("vaxis.decoding.training")
+    training = pytest.importorskip("vaxis.decoding.folds")
     subs = [f"sub{i:03d}" for i in np.random.default_rng(seed).permutation(n)]
     subs = subs + subs[:dup]  # repeated ids (e.g. one per window) collapse to one subject
     if k > n:
@@ -37,9 +37,9 @@ def test_property_training_folds_subject_disjoint(n, k, seed, shuffle, dup):
 @FAST
 @given(n=st.integers(2, 40), k=st.integers(2, 12))
 def test_property_projection_folds_subject_disjoint(n, k):
-    from vaxis.claims.projection import subject_folds
+    from vaxis.decoding.folds import index_folds
 
-    folds = subject_folds(n, k)
+    folds = index_folds(n, k)
     flat = np.concatenate(folds)
     assert len(folds) == min(k, n) and sorted(flat.tolist()) == list(range(n))
 
@@ -98,7 +98,7 @@ def test_chapter4_map_is_fitted_without_held_out_subjects():
     """Plant a feature that encodes each clip's position in the held-out subjects only: the map cannot use it."""
     from sklearn.linear_model import Ridge
 
-    from vaxis.claims.projection import evaluate_projection
+    from vaxis.claims.projection.maps import evaluate_projection
 
     rng = np.random.default_rng(0)
     n_s, n_c, n_f = 8, 18, 6
@@ -121,7 +121,7 @@ def test_chapter4_map_is_fitted_without_held_out_subjects():
 
 
 def test_rating_projection_fitted_without_held_out_subjects():
-    from vaxis.claims.projection import rating_projection
+    from vaxis.claims.projection.maps import rating_projection
 
     rng = np.random.default_rng(1)
     feats, ratings = rng.normal(size=(6, 12, 4)), rng.normal(size=(6, 12))

@@ -81,7 +81,7 @@ def test_cli_data_check_refuses_doctored_file(faced_dir, marker, capsys):
 @pytest.mark.parametrize("key", ["data", "label"])
 @pytest.mark.parametrize("name", ["os.system", "builtins.eval", "nested-dict", "builtins.open"])
 def test_load_seedv_refuses_doctored_npz(seedv_dir, marker, key, name):
-    from vaxis.eeg.datasets import load_seedv
+    from vaxis.eeg.seedv import load_seedv
 
     data, refused = _payload(marker, name)
     path = seedv_dir / "EEG_DE_features" / "1_123.npz"
@@ -101,7 +101,7 @@ def test_load_seedv_object_array_is_never_unpickled(seedv_dir, marker):
 
     from conftest import _Reduce
 
-    from vaxis.eeg.datasets import load_seedv
+    from vaxis.eeg.seedv import load_seedv
 
     path = seedv_dir / "EEG_DE_features" / "1_123.npz"
     evil = np.empty(1, dtype=object)

@@ -22,7 +22,8 @@ import pandas as pd
 import torch
 from threadpoolctl import threadpool_limits
 
-from vaxis.decoding.training import LeakageError, balanced_accuracy, metrics, subject_folds
+from vaxis.decoding.folds import LeakageError, subject_folds
+from vaxis.decoding.metrics import balanced_accuracy, metrics
 from vaxis.decoding.training_data import task_labels
 from vaxis.eeg.features import lds_smooth, normalise
 from vaxis.eeg.pipeline import Pipeline, as_pipeline

@@ -18,8 +18,8 @@ import numpy as np
 from vaxis.decoding.training_data import DataView
 from vaxis.eeg.faced import FACED_LABELS, clip_folds
 
-__all__ = ["STIMULUS", "protocol_name", "subject_folds", "LeakageError", "make_manifest", "save_manifest",
-           "clip_labels", "fold_indices"]
+__all__ = ["STIMULUS", "protocol_name", "subject_folds", "index_folds", "LeakageError", "make_manifest",
+           "save_manifest", "clip_labels", "fold_indices"]
 
 #: What a test unit has not seen: ``"seen"`` = held-out subjects watching the training clips (cross-subject);
 #: ``"unseen"`` = held-out subjects watching held-out clips (cross-stimulus). Results name it by
@@ -52,6 +52,20 @@ def subject_folds(subject_ids: Sequence[str], k: int = 10, seed: int = 0, shuffl
     folds = [{"fold": i, "train": sorted(set(subs) - set(b)), "test": sorted(b.tolist())} for i, b in enumerate(blocks)]
     _check_disjoint(folds, subs)
     return folds
+
+
+def index_folds(n_subjects: int, n_folds: int = 10) -> list[np.ndarray]:
+    """Contiguous subject-disjoint folds of subject *indices* ``0..n_subjects-1`` (held-out indices per fold),
+    ``min(n_folds, n_subjects)`` of them: the blocks :func:`subject_folds` cuts from a sorted id list.
+
+    Returns
+    -------
+    list of ndarray, each shape (n_test,), int
+    """
+    k = min(n_folds, n_subjects)
+    if k < 2:
+        raise ValueError(f"need at least 2 subjects for cross-subject folds, got {n_subjects}")
+    return list(np.array_split(np.arange(n_subjects), k))
 
 
 class LeakageError(ValueError):

@@ -20,30 +20,12 @@ import pandas as pd
 import torch
 
 from vaxis.decoding.decoders import DECODERS, build
-from vaxis.decoding.folds import (
-    STIMULUS,
-    LeakageError,
-    _check_disjoint,
-    clip_labels,
-    fold_indices,
-    make_manifest,
-    protocol_name,
-    save_manifest,
-    subject_folds,
-)
-from vaxis.decoding.metrics import (
-    balanced_accuracy,
-    macro_f1,
-    metrics,
-    subject_metrics,
-)
+from vaxis.decoding.folds import _check_disjoint, clip_labels, fold_indices, make_manifest
+from vaxis.decoding.metrics import metrics, subject_metrics
 from vaxis.decoding.stacking import StackConfig, resolve_device, subsample_indices, train_stacked
-from vaxis.decoding.training_data import DataView, prepare, task_labels
+from vaxis.decoding.training_data import DataView, prepare
 
-#: The fold design (:mod:`vaxis.decoding.folds`) is imported from here by older callers; its home is folds.py.
-__all__ = ["subject_folds", "make_manifest", "LeakageError", "STIMULUS", "protocol_name", "fold_indices",
-           "clip_labels", "balanced_accuracy", "macro_f1", "metrics", "evaluate", "EvalRun", "prepare", "task_labels",
-           "DataView", "save_manifest", "subject_metrics", "NEUTRAL", "_check_disjoint"]
+__all__ = ["evaluate", "EvalRun", "NEUTRAL"]
 
 NEUTRAL = 4
 
@@ -154,7 +136,7 @@ def evaluate(arch: str, data_or_arrays, protocol: str = "kfold", task: str = "9c
         the one of the full seeds x folds stack: the validation subsamples are drawn for every model of the
         full stack, in its order, then only the kept folds' models are trained. So fold ``f`` of
         ``evaluate(..., folds=[f])`` equals fold ``f`` of the full call (within float tolerance of the batched
-        arithmetic) and one fold can be one sweep job (:func:`vaxis.claims.probes.fold_job`). ``df`` and ``run``
+        arithmetic) and one fold can be one sweep job (:func:`vaxis.claims.common.probes.fold_job`). ``df`` and ``run``
         hold the kept folds only; ``run.manifest`` stays the full one.
     manifest : list of dict, optional
         Explicit folds (``fold``, ``train``, ``val``, ``test`` subject ids, e.g. one repeat of

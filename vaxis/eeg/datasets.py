@@ -29,6 +29,7 @@ from vaxis.eeg.faced import (
     VALENCE_INDEX,
 )
 from vaxis.eeg.safepickle import safe_load
+from vaxis.eeg.synthetic import make_faced
 
 __all__ = [
     "FACED_CATEGORIES",
@@ -40,10 +41,6 @@ __all__ = [
     "resolve_faced_dir",
     "data_check",
     "SYNTHETIC_SEED",
-    "SEEDV_CATEGORIES",
-    "SEEDV_SESSION_LABELS",
-    "SeedVData",
-    "load_seedv",
 ]
 
 SFREQ = FACED_SFREQ
@@ -162,7 +159,6 @@ def resolve_faced_dir(data_dir: str | os.PathLike | None = None,
         readme = path / "README.txt"
         synthetic = readme.is_file() and readme.read_text(errors="ignore").startswith("SYNTHETIC")
         return path, "synthetic" if synthetic else "faced"
-    from vaxis.eeg.synthetic import make_faced
     from vaxis.runs.cache import cache_root
 
     path = cache_root(cache_dir) / "synthetic" / f"faced_seed{SYNTHETIC_SEED}_n{SYNTHETIC_SUBJECTS}"
@@ -368,7 +364,3 @@ def data_check(data_dir: str | os.PathLike) -> str:
     if not sets:
         raise FileNotFoundError(f"{root}: no FACED data (EEG_Features/, Processed_data/, After_remarks/) found")
     return "\n".join(lines)
-
-
-# SEED-V lives in its own module; re-exported here so `vaxis.eeg.datasets` stays the one place to import readers.
-from vaxis.eeg.seedv import SEEDV_CATEGORIES, SEEDV_SESSION_LABELS, SeedVData, load_seedv  # noqa: E402

@@ -25,6 +25,7 @@ import numpy as np
 
 from vaxis.eeg.faced import FACED_BANDS, FACED_CATEGORIES, FACED_CHANNELS, FACED_LABELS, N_EEG_CHANNELS
 from vaxis.eeg.montage import channel_positions
+from vaxis.eeg.seedv import SEEDV_SESSION_LABELS
 
 __all__ = ["TRUE_VALENCE", "make_faced", "make_seedv", "toy_clips", "valence_pattern"]
 
@@ -215,7 +216,6 @@ def make_seedv(out_dir: str | os.PathLike, n_subjects: int = 3, seed: int = 0,
     -------
     dict with ``class_patterns`` (5, 62, 5), ``n_windows`` (45,), ``subject_ids``.
     """
-    from vaxis.eeg.datasets import SEEDV_SESSION_LABELS
 
     out = Path(out_dir) / "EEG_DE_features"
     out.mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vaxis.decoding.training import make_manifest
+from vaxis.decoding.folds import make_manifest
 from vaxis.stats import clustered_paired_test, corrected_resampled_ttest, mde_t
 
 __all__ = ["SimDesign", "SimResult", "simulate", "rejection_rate", "fold_test", "subject_test", "clustered_test"]

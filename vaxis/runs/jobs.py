@@ -1,15 +1,12 @@
-"""The fold-job kit: what every chapter's sweep job shares (config dataclasses, data loading, tables <-> records).
+"""The job kit, dataset-free: a job dataclass's config as JSON (:func:`jsonable`), its sweep grid (:func:`job_grid`,
+which reads the job's own worker function), a chapter's store, tables <-> job records, and the one-thread decorator.
 
-A chapter's training runs as sweep jobs (:mod:`vaxis.runs.sweep`), one per fold (or task x fold, arch x fold). Each job
-type is a frozen dataclass subclassing :class:`FacedJob`: its fields *are* the job's config (JSON-able), its
-defaults are written once, and ``Job.from_config(config)`` rebuilds it in the worker (unknown keys raise, so a typo
-in a grid never passes silently). :meth:`FacedJob.load` loads FACED the way the driver did (the same folder, the
-same subject cut, the data fingerprint checked, the shared input pipeline applied from the cache).
+The FACED job base (what a job loads) lives with the claims: :class:`vaxis.claims.common.jobs.FacedJob`.
 
 Driver side::
 
     job = ReferenceJob.for_cohort(eeg, pipeline=DEFAULT, cache_dir=cache_dir, task="9class")
-    grid = job_grid(job, "vaxis.claims.reference:repeat_job", axes={"task": tasks, "fold": folds}, name="reference")
+    grid = job_grid(job, axes={"task": tasks, "fold": folds}, name="reference")   # runs ReferenceJob.worker
     summary, table = run_checked(grid, chapter_store("reference", cache_dir), executor, address, quick)
 
 Worker side: ``job = ReferenceJob.from_config(config); eeg = job.load()``; results travel as
@@ -22,94 +19,46 @@ import dataclasses
 import functools
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
-from vaxis.eeg.datasets import load_faced
-from vaxis.eeg.pipeline import DEFAULT, apply_pipeline, as_pipeline
-from vaxis.runs.cache import cache_root, data_fingerprint
-from vaxis.runs.sweep import Grid, ResultStore, check_data_key
+from vaxis.runs.cache import cache_root
+from vaxis.runs.sweep import Grid, ResultStore
 
-__all__ = ["FacedJob", "job_grid", "chapter_store", "records", "frame_from_jobs", "gpu_share", "one_thread"]
-
-J = TypeVar("J", bound="FacedJob")
+__all__ = ["Job", "jsonable", "worker_path", "job_grid", "chapter_store", "records", "frame_from_jobs", "gpu_share",
+           "one_thread"]
 
 
-def _jsonable(v: Any) -> Any:
-    if isinstance(v, tuple):
-        return [_jsonable(x) for x in v]
+class Job(Protocol):
+    """What :func:`job_grid` needs of a job: its config, its device, and the function that runs it in a worker."""
+
+    device: str
+    worker: Callable[[dict], dict]
+
+    def config(self) -> dict[str, Any]: ...
+
+
+def jsonable(v: Any) -> Any:
+    """``v`` as JSON-able values: tuples as lists, mappings and dataclasses as dicts, numpy scalars as Python ones."""
+    if dataclasses.is_dataclass(v) and not isinstance(v, type):
+        return {f.name: jsonable(getattr(v, f.name)) for f in dataclasses.fields(v)}
+    if isinstance(v, (tuple, list)):
+        return [jsonable(x) for x in v]
     if isinstance(v, Mapping):
-        return {k: _jsonable(x) for k, x in v.items()}
+        return {k: jsonable(x) for k, x in v.items()}
     if isinstance(v, np.generic):
         return v.item()
     return v
 
 
-@dataclass(frozen=True)
-class FacedJob:
-    """Fields every FACED fold job shares.
-
-    Attributes
-    ----------
-    data_dir : str
-        A FACED folder every worker can read.
-    data_key : str
-        :func:`vaxis.runs.cache.data_fingerprint` of the raw ``x`` and subject ids after the cut (checked in the job).
-    cache_dir : str or None
-        Cache root (None: ``$VAXIS_CACHE``).
-    subjects : list of str or None
-        The subject ids the cohort is cut to (None: all).
-    pipeline : dict
-        The input pipeline (:meth:`vaxis.eeg.pipeline.Pipeline.as_dict`).
-    device : str
-    """
-
-    data_dir: str = ""
-    data_key: str = ""
-    cache_dir: str | None = None
-    subjects: list | None = None
-    pipeline: dict = field(default_factory=DEFAULT.as_dict)
-    device: str = "auto"
-
-    @classmethod
-    def for_cohort(cls: type[J], eeg, pipeline=None, cache_dir: str | os.PathLike | None = None,
-                   cut: bool = False, **fields: Any) -> J:
-        """The job config for cohort ``eeg`` (raw DE, as loaded): folder, fingerprint, pipeline, subject cut
-        (``cut=True`` when ``eeg`` is a subset of its folder)."""
-        if getattr(eeg, "pipeline", None) is not None:
-            raise ValueError("pass the raw cohort (before apply_pipeline): jobs apply the pipeline themselves")
-        return cls(data_dir=str(eeg.data_dir), data_key=data_fingerprint(eeg.x, np.asarray(eeg.subject_ids)),
-                   cache_dir=None if cache_dir is None else str(cache_dir),
-                   subjects=list(eeg.subject_ids) if cut else None,
-                   pipeline=as_pipeline(pipeline).as_dict(), **fields)
-
-    @classmethod
-    def from_config(cls: type[J], config: Mapping[str, Any]) -> J:
-        """Rebuild the job in a worker; raises ``TypeError`` naming unknown keys."""
-        names = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(config) - names)
-        if unknown:
-            raise TypeError(f"{cls.__name__}: unknown config keys {unknown}; known: {sorted(names)}")
-        return cls(**dict(config))
-
-    def config(self) -> dict[str, Any]:
-        """The JSON-able config (every field)."""
-        return {f.name: _jsonable(getattr(self, f.name)) for f in dataclasses.fields(self)}
-
-    def load_raw(self):
-        """FACED as the driver loaded it (raw DE), fingerprint checked."""
-        eeg = load_faced(self.data_dir, kind="de", cache_dir=self.cache_dir)
-        if self.subjects is not None:
-            eeg = eeg.subset(list(self.subjects))
-        check_data_key({"data_key": self.data_key, "data_dir": self.data_dir}, eeg.x, np.asarray(eeg.subject_ids))
-        return eeg
-
-    def load(self):
-        """FACED through the job's input pipeline (from the cache after the first job)."""
-        return apply_pipeline(self.load_raw(), self.pipeline, cache_dir=self.cache_dir)
+def worker_path(fn: Callable[[dict], dict]) -> str:
+    """The ``"module:function"`` string a sweep grid stores for ``fn`` (a module-level function)."""
+    name = getattr(fn, "__qualname__", "")
+    if not name or "." in name or "<" in name:
+        raise ValueError(f"a job's worker must be a module-level function, got {fn!r}")
+    return f"{fn.__module__}:{name}"
 
 
 def one_thread(fn: Callable[[dict], dict]) -> Callable[[dict], dict]:
@@ -139,14 +88,16 @@ def gpu_share(device: str, share: float = 0.5) -> dict[str, float]:
     return {"num_cpus": 1, "num_gpus": share if str(device).startswith("cuda") else 0}
 
 
-def job_grid(job: FacedJob, fn: str, axes: Mapping[str, Sequence], name: str = "") -> Grid:
-    """A sweep grid of ``job``'s type: the axes vary per job, every other field of ``job`` is fixed."""
+def job_grid(job: Job, axes: Mapping[str, Sequence], name: str = "") -> Grid:
+    """A sweep grid of ``job``'s type running ``type(job).worker``: the axes vary per job, every other field of
+    ``job`` is fixed."""
     cfg = job.config()
     unknown = set(axes) - set(cfg)
     if unknown:
         raise ValueError(f"axes {sorted(unknown)} are not fields of {type(job).__name__}")
     return Grid(axes={k: list(v) for k, v in axes.items()}, fixed={k: v for k, v in cfg.items() if k not in axes},
-                fn=fn, name=name, resources=gpu_share(job.device))
+                fn=worker_path(type(job).worker), name=name,
+                resources=gpu_share(job.device))
 
 
 def chapter_store(chapter: str, cache_dir: str | os.PathLike | None = None) -> ResultStore:

@@ -1,0 +1,1 @@
+"""Claim 4: a linear projection of EEG onto the LLM's valence axis (``maps``)."""

@@ -1,0 +1,1 @@
+"""The page "Emotion or stimulus?": the readings of the seen-clip and unseen-clip reference runs (``readings``)."""
