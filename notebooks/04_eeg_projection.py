@@ -63,7 +63,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-from vaxis.claims import projection as proj
+from vaxis.claims.common.vmap import clip_features, fit_full_map
+from vaxis.claims.projection import maps as proj
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.faced import clip_folds
 from vaxis.eeg.montage import plot_topomap_bands
@@ -81,7 +82,7 @@ if quick:
     models, n_perm = ["minilm"], min(n_perm, 100)
 eeg = load_faced(faced_dir, kind="de", cache_dir=cache_dir)
 source, pipeline = eeg.source, DEFAULT
-feats = proj.clip_features(apply_pipeline(eeg, pipeline, cache_dir=cache_dir).x, normalisation="per-subject")
+feats = clip_features(apply_pipeline(eeg, pipeline, cache_dir=cache_dir).x, normalisation="per-subject")
 valence = eeg.valence() if eeg.ratings is not None else None
 print(f"DATA: {source_tag(source)}")
 if source == "synthetic":
@@ -181,7 +182,7 @@ fig.tight_layout()
 # SD across subjects).
 
 # %%
-full = proj.fit_full_map(feats, eeg.labels, targets[primary], n_folds=n_folds)
+full = fit_full_map(feats, eeg.labels, targets[primary], n_folds=n_folds)
 n_ch, n_b = len(eeg.ch_names), len(eeg.bands)
 fig_w = plot_topomap_bands(full["weights"].reshape(n_ch, n_b), eeg.ch_names, eeg.bands,
                            title=titled(f"Map weights ({primary}, alpha={full['alpha']:g})", source),

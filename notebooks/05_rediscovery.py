@@ -76,11 +76,10 @@ import pandas as pd
 import seaborn as sns
 import torch
 
-from vaxis.claims.alignment import AlignmentTargets
-from vaxis.claims.rediscovery import RediscoveryJob, claim5_inputs, collect, scoreboard_row
-from vaxis.claims.reference import run_reference
+from vaxis.claims.common.strategies import AlignmentTargets
+from vaxis.claims.rediscovery.jobs import claim5_inputs, run_rediscovery, scoreboard_row
+from vaxis.claims.reference.baselines import run_reference
 from vaxis.decoding.baselines import leaky_reproduction
-from vaxis.decoding.training import make_manifest
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
 from vaxis.publish import verdicts
@@ -88,8 +87,6 @@ from vaxis.publish.outcomes import Power
 from vaxis.publish.plots import book_style, source_tag, titled
 from vaxis.publish.results import write_results
 from vaxis.publish.scoreboard import ScoreboardRow
-from vaxis.runs.jobs import chapter_store, job_grid
-from vaxis.runs.sweep import run_checked
 from vaxis.stats import bootstrap_ci, fmt_ci
 
 t_start = time.time()
@@ -163,7 +160,7 @@ ref_table
 
 # %% [markdown]
 # ## The population: architectures x seeds, labels only
-# One sweep job per architecture (x chunk of `folds_per_job` folds; `vaxis.claims.rediscovery.fold_job`) trains every
+# One sweep job per architecture (x chunk of `folds_per_job` folds; `vaxis.claims.rediscovery.jobs`) trains every
 # seed of that architecture on its folds at once with the stacked trainer (`vaxis.decoding.stacking`), scores the
 # held-out
 # subjects of each fold, and probes
@@ -178,18 +175,12 @@ ref_table
 # architecture are in the table below); run them with `device="cuda"`.
 
 # %%
-folds = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, splits=splits)]
-step = folds_per_job or len(folds)
-chunks = [folds[i:i + step] for i in range(0, len(folds), step)]
-job = RediscoveryJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, seeds=list(seeds), protocol=protocol, k=n_folds,
-                                splits=splits, train=train, arch_settings=arch_settings, positions=pos.tolist(),
-                                llm_rdm=llm_rdm.tolist(), n_perm=n_perm, map_seed=seed, device=device)
-# the jobs start in reverse order of `archs` (listed cheapest first), so the longest job (tcn) starts first and two
-# workers finish together
-grid = job_grid(job, "vaxis.claims.rediscovery:fold_job", {"arch": list(reversed(archs)), "folds": chunks},
-                name="05_rediscovery")
-sweep, jobs = run_checked(grid, chapter_store("05_rediscovery", cache_dir), executor, address, quick)
-res = collect(jobs, archs, seeds, pos, n_perm, map_seed=seed, alpha=alpha)
+sweep, res = run_rediscovery(eeg, pipeline, archs=archs, folds_per_job=folds_per_job, alpha=alpha, executor=executor,
+                             address=address, cache_dir=cache_dir, quick=quick, cut=cut, seeds=list(seeds),
+                             protocol=protocol, k=n_folds, splits=splits, train=train, arch_settings=arch_settings,
+                             positions=pos.tolist(), llm_rdm=llm_rdm.tolist(), n_perm=n_perm, map_seed=seed,
+                             device=device)
+folds = sorted(f["fold"] for f in res["manifest"])
 acc, n_models = res["accuracy"], res["n_models"]
 acc_rows = []
 for arch, g in acc[acc.level == "window"].groupby("arch", sort=False):
@@ -309,16 +300,13 @@ print(f"[{verdict.verdict.upper()}] {verdict.reason}")
 # subjects' held-out clips (one clip per category, two neutral in clip fold 0).
 
 # %%
-folds_x = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=stimulus_n_folds, splits=splits,
-                                            stimulus="unseen", labels=eeg.labels, clip_ids=eeg.clip_ids)]
-job_x = RediscoveryJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, seeds=list(stimulus_seeds), protocol=protocol,
-                                  k=stimulus_n_folds, splits=splits, train=train, arch_settings=arch_settings,
-                                  positions=pos.tolist(), llm_rdm=llm_rdm.tolist(), n_perm=n_perm, map_seed=seed,
-                                  device=device, stimulus="unseen")
-grid_x = job_grid(job_x, "vaxis.claims.rediscovery:fold_job", {"arch": list(reversed(archs)), "folds": [folds_x]},
-                  name="05_rediscovery cross-stimulus")
-sweep_x, jobs_x = run_checked(grid_x, chapter_store("05_rediscovery", cache_dir), executor, address, quick)
-res_x = collect(jobs_x, archs, stimulus_seeds, pos, n_perm, map_seed=seed, alpha=alpha)
+sweep_x, res_x = run_rediscovery(eeg, pipeline, archs=archs, alpha=alpha, name="05_rediscovery cross-stimulus",
+                                 executor=executor, address=address, cache_dir=cache_dir, quick=quick, cut=cut,
+                                 seeds=list(stimulus_seeds), protocol=protocol, k=stimulus_n_folds, splits=splits,
+                                 train=train, arch_settings=arch_settings, positions=pos.tolist(),
+                                 llm_rdm=llm_rdm.tolist(), n_perm=n_perm, map_seed=seed, device=device,
+                                 stimulus="unseen")
+folds_x = sorted(f["fold"] for f in res_x["manifest"])
 pop_x, rsa_x = res_x["population"], res_x["rsa"]
 power_x = Power(unit=f"fold (population mean over {res_x['n_models']} models; Nadeau-Bengio corrected t)",
                 n=int(pop_x["n_folds"]), alpha=alpha, correction="none (one population test per protocol)",

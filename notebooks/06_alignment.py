@@ -18,7 +18,7 @@
 # contrastive, topographic, ...) that add the LLM signal as supervision **do not improve** decoding;
 # **16 of 25 significantly reduce** accuracy (0 improve / 9 unchanged / 16 reduced).
 #
-# **What we test.** The 25 strategies of `vaxis.claims.alignment.STRATEGIES` (five families; 16 distinct ideas, the
+# **What we test.** The 25 strategies of `vaxis.claims.common.strategies` (five families; 16 distinct ideas, the
 # other 9 are variants: the same loss at another temperature, target or layer), each a loss term `weight x term`
 # added to the 9-class cross-entropy, trained under exactly the protocol of the label-only model: the same
 # clip-level features from the shared input pipeline, the same subject-disjoint folds, the same architecture, the
@@ -75,19 +75,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from vaxis.claims.alignment import STRATEGIES, AlignmentTargets, derangement
-from vaxis.claims.alignment_controls import CONTROL_FAMILY, compare_controls
-from vaxis.claims.alignment_jobs import AlignmentJob, collect
-from vaxis.claims.alignment_stats import (
+from vaxis.claims.alignment.controls import CONTROL_FAMILY, compare_controls
+from vaxis.claims.alignment.jobs import run_alignment
+from vaxis.claims.alignment.stats import (
     attach_controls,
     compare_strategies,
     count_outcomes,
     gain_inputs,
     strategy_records,
 )
-from vaxis.claims.alignment_train import subject_table
-from vaxis.claims.reference import run_reference
-from vaxis.decoding.training import make_manifest
+from vaxis.claims.alignment.train import subject_table
+from vaxis.claims.common.strategies import STRATEGIES, AlignmentTargets, derangement
+from vaxis.claims.reference.baselines import run_reference
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
 from vaxis.publish import rules, verdicts
@@ -95,8 +94,6 @@ from vaxis.publish.outcomes import Power
 from vaxis.publish.plots import book_style, source_tag, titled
 from vaxis.publish.results import write_results
 from vaxis.publish.scoreboard import ScoreboardRow
-from vaxis.runs.jobs import chapter_store, job_grid
-from vaxis.runs.sweep import run_checked
 
 t_start = time.time()
 book_style()
@@ -148,23 +145,20 @@ pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "ba
 
 # %% [markdown]
 # ## Train everything (one sweep job per fold)
-# Each fold is one job (`vaxis.claims.alignment_jobs.fold_job`): its V-map, every strategy at every weight for every
+# Each fold is one job (`vaxis.claims.alignment.jobs.fold_job`): its V-map, every strategy at every weight for every
 # seed and the label-only model in two stacked passes (the topographic strategies, which need input-layer penalties,
 # apart), the weight choice on its validation subjects, and the distillation controls below. Finished jobs are stored
 # under the cache, so a stopped run resumes; a job's id hashes every setting, the LLM targets, the data's fingerprint
 # and the package source.
 
 # %%
-folds = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, splits=splits, repeats=repeats)]
-job = AlignmentJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, k=n_folds, repeats=repeats, protocol=protocol,
-                              splits=splits, strategies=strategies, arch=arch, seeds=list(seeds), epochs=epochs,
-                              patience=patience, batch_size=batch_size, lr=lr, hidden=hidden, dropout=dropout,
-                              device=device, targets={"positions": np.asarray(targets.positions, float).tolist(),
-                                                      "embeddings": np.asarray(targets.embeddings, float).tolist()},
-                              controls=["shuffled", "uniform"], control_seed=control_seed)
-grid = job_grid(job, "vaxis.claims.alignment_jobs:fold_job", {"fold": folds}, name="06_alignment")
-sweep, jobs = run_checked(grid, chapter_store("06_alignment", cache_dir), executor, address, quick)
-run, forced_final, ctrl = collect(jobs)
+sweep, run, forced_final, ctrl = run_alignment(
+    eeg, pipeline, executor=executor, address=address, cache_dir=cache_dir, quick=quick, cut=cut, k=n_folds,
+    repeats=repeats, protocol=protocol, splits=splits, strategies=strategies, arch=arch, seeds=list(seeds),
+    epochs=epochs, patience=patience, batch_size=batch_size, lr=lr, hidden=hidden, dropout=dropout, device=device,
+    targets={"positions": np.asarray(targets.positions, float).tolist(),
+             "embeddings": np.asarray(targets.embeddings, float).tolist()},
+    controls=["shuffled", "uniform"], control_seed=control_seed)
 subjects = subject_table(run.final, run.manifest)
 print(f"trained {run.seconds['n_models']} models + {run.seconds['n_control_models']} control models in "
       f"{run.seconds['train'] + run.seconds['controls']:.0f} s (summed over the fold jobs; sweep wall time "

@@ -21,7 +21,7 @@
 # (the direction along which the nine class means covary with the LLM's V-axis positions), the rest of the
 # **between-class span** (the span of the centred class means, rank <= 8) and its orthogonal complement, the
 # **residual subspace**. The regularity then makes five claims that the data could contradict, each measured
-# against a null that could win (`vaxis.claims.saturation_criteria`) and decided from **one** 95 % interval against
+# against a null that could win (`vaxis.claims.saturation.criteria`) and decided from **one** 95 % interval against
 # **one** margin (above: holds; below: fails; across: undecided), so no interval can both hold and fail:
 #
 # 1. **basin_saturated**: label-only models already order held-out class centroids along `v` by the LLM's
@@ -83,10 +83,9 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from vaxis.claims.alignment import STRATEGIES, AlignmentTargets
-from vaxis.claims.reference import run_reference
-from vaxis.claims.saturation_jobs import SaturationJob, collect
-from vaxis.decoding.training import make_manifest
+from vaxis.claims.common.strategies import STRATEGIES, AlignmentTargets
+from vaxis.claims.reference.baselines import run_reference
+from vaxis.claims.saturation.jobs import run_saturation
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
 from vaxis.publish import verdicts
@@ -94,8 +93,6 @@ from vaxis.publish.outcomes import Power
 from vaxis.publish.plots import book_style, source_tag, titled
 from vaxis.publish.results import read_results, write_results
 from vaxis.publish.scoreboard import ScoreboardRow
-from vaxis.runs.jobs import chapter_store, job_grid
-from vaxis.runs.sweep import run_checked
 
 t_start = time.time()
 book_style()
@@ -140,22 +137,20 @@ pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "ba
 
 # %% [markdown]
 # ## Train and measure (one sweep job per fold)
-# Each job (`vaxis.claims.saturation_jobs.fold_job`) fits the fold's V-map, trains the label-only model and every
+# Each job (`vaxis.claims.saturation.jobs.fold_job`) fits the fold's V-map, trains the label-only model and every
 # strategy for every seed in two stacked passes (topographic strategies apart), records gradient shares of each
 # model's cross-entropy, its alignment term and the same term with shuffled targets at the same state, and computes
 # the criteria's statistics on the fold's test subjects. Finished jobs are stored under the cache.
 
 # %%
-folds = [f["fold"] for f in make_manifest(eeg.subject_ids, protocol, k=n_folds, splits=splits, repeats=repeats)]
-job = SaturationJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, k=n_folds, repeats=repeats, protocol=protocol,
-                               splits=splits, strategies=strategies, weights=weight_of, seeds=list(seeds), arch=arch,
-                               epochs=epochs, patience=patience, batch_size=batch_size, lr=lr, hidden=hidden,
-                               record_every=record_every, control_seed=control_seed, device=device,
-                               targets={"positions": np.asarray(targets.positions, float).tolist(),
-                                        "embeddings": np.asarray(targets.embeddings, float).tolist()})
-grid = job_grid(job, "vaxis.claims.saturation_jobs:fold_job", {"fold": folds}, name="07_saturation")
-sweep, jobs = run_checked(grid, chapter_store("07_saturation", cache_dir), executor, address, quick)
-res = collect(jobs, strategies)
+sweep, res = run_saturation(
+    eeg, pipeline, executor=executor, address=address, cache_dir=cache_dir, quick=quick, cut=cut, k=n_folds,
+    repeats=repeats, protocol=protocol, splits=splits, strategies=strategies, weights=weight_of, seeds=list(seeds),
+    arch=arch, epochs=epochs, patience=patience, batch_size=batch_size, lr=lr, hidden=hidden,
+    record_every=record_every, control_seed=control_seed, device=device,
+    targets={"positions": np.asarray(targets.positions, float).tolist(),
+             "embeddings": np.asarray(targets.embeddings, float).tolist()})
+folds = [f["fold"] for f in res["manifest"]]
 crit, per_fold, grads, d = res["criteria"], res["per_fold"], res["gradients"], res["d"]
 print(f"trained {len(res['scores'])} models in {res['train_s']:.0f} s, measured them in {res['analysis_s']:.1f} s "
       f"(summed over {len(folds)} fold jobs; sweep wall time {sweep.seconds:.0f} s); representation width d = {d}")
@@ -275,7 +270,7 @@ write_results("07_saturation", {
 #   weights when chapter 6 ran on the same data, else 0.3.
 # - **Criteria are ours.** The paper states the regularity formally; the five measurements above are this book's
 #   operationalisation, each fixed in `vaxis.publish.verdicts.RULE_7` before the run, with the margins and their
-#   origins in `vaxis.claims.saturation_criteria` (only `residual_starved`'s margin has no outside anchor).
+#   origins in `vaxis.claims.saturation.criteria` (only `residual_starved`'s margin has no outside anchor).
 # - **The residual readouts are linear.** A logistic readout on the class-mean span vs on the full space measures
 #   what the residual adds *linearly* (e.g. cancelling noise it shares with the span); with only the residual kept,
 #   the training class means coincide, so a linear readout there sits near chance by construction.

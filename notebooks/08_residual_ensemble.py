@@ -21,15 +21,15 @@
 # **What we test.** A pool of label-only decoders per fold: 4 architectures (`mlp`, `linear`, `dgcnn`,
 # `spatial_spectral`) x 5 seeds, plus 10 seeds and 10 subject-bootstrap bags of the main architecture, all on the
 # shared input pipeline (LDS restarted per clip, then per-subject z-score). The headline ensemble, fixed before the
-# run, is `greedy`: greedy residual disagreement over the label-only pool (`vaxis.claims.ensemble`), combined by
+# run, is `greedy`: greedy residual disagreement over the label-only pool (`vaxis.claims.ensemble.combine`), combined by
 # the mean of probabilities, with **5 members** (10 as a secondary row). Every control has the same size: a plain `seed`
 # ensemble, a `bagged` one, `pool-random` (a random draw from the pool that never starts from the greedy
 # ensemble's first member), and the `single` best model chosen on validation subjects; FACED's DE + linear SVM
-# re-run on the same folds (`vaxis.claims.reference`) stands beside them.
+# re-run on the same folds (`vaxis.claims.reference.baselines`) stands beside them.
 #
 # **The comparator, fixed before any test score is read.** The paper's "prior best" is stood in for by the DE +
 # linear SVM re-run here or the best single label-only model, **whichever is stronger on validation subjects**
-# (`vaxis.claims.ensemble_stats.choose_comparator` takes validation numbers only). Each fold's validation subjects
+# (`vaxis.claims.ensemble.stats.choose_comparator` takes validation numbers only). Each fold's validation subjects
 # are split in two halves: the single model is chosen on the first half and scored on the second, so its score is
 # not inflated by its own choice; the SVM, trained on the fold's training subjects only (C chosen inside them, as
 # in the re-run), is scored on the same second half. Mean subject BA over folds (and replicates) decides.
@@ -38,7 +38,7 @@
 # (the paper's +10.5 %, with 10.5 BA points as the absolute reading beside it); part B `from_residual_diversity`:
 # the headline against the same-size seed ensemble; part C: SEED-V (tested only on real SEED-V data). Relative
 # gains carry the comparator's own uncertainty (a two-way cluster bootstrap of the ratio), and every interval is
-# simultaneous over the family its p-value is corrected in (`vaxis.claims.ensemble_stats`).
+# simultaneous over the family its p-value is corrected in (`vaxis.claims.ensemble.stats`).
 #
 # **Emotion or stimulus?** The same-clip protocol lets a decoder recognise the clip rather than the emotion, so the
 # headline and its comparator are also compared on clips no member saw (the cross-stimulus protocol: held-out
@@ -95,21 +95,20 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from vaxis.claims.ensemble_jobs import EnsembleJob, collect, validation_scores
-from vaxis.claims.ensemble_stats import choose_comparator, compare_ensembles, part_gains
-from vaxis.claims.reference import run_reference
-from vaxis.decoding.training import make_manifest, protocol_name
-from vaxis.eeg.datasets import load_faced, load_seedv
+from vaxis.claims.ensemble.jobs import run_ensemble, validation_scores
+from vaxis.claims.ensemble.stats import choose_comparator, compare_ensembles, part_gains
+from vaxis.claims.reference.baselines import run_reference
+from vaxis.decoding.folds import make_manifest, protocol_name
+from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
+from vaxis.eeg.seedv import load_seedv
 from vaxis.eeg.synthetic import make_seedv
 from vaxis.publish import rules, verdicts
 from vaxis.publish.outcomes import Power
 from vaxis.publish.plots import book_style, source_tag, titled
 from vaxis.publish.results import write_results
 from vaxis.publish.scoreboard import ScoreboardRow
-from vaxis.runs.cache import cache_root, data_fingerprint
-from vaxis.runs.jobs import chapter_store, job_grid
-from vaxis.runs.sweep import run_checked
+from vaxis.runs.cache import cache_root
 from vaxis.stats import fmt_ci
 
 t_start = time.time()
@@ -160,16 +159,12 @@ pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "pr
 # %%
 man = make_manifest(eeg.subject_ids, protocol, k=n_folds, seed=seed, splits=splits,
                     repeats=1 if protocol == "fixed" else repeats)
-job = EnsembleJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, protocol=protocol, k=n_folds,
-                             repeats=1 if protocol == "fixed" else repeats, splits=splits, fold_seed=seed, seed=seed,
-                             archs=list(archs), main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag,
-                             ensemble_size=size2, stack=stack, device=device, svm_val_tasks=[tasks[0]])
-axes = {"task": list(tasks), "fold": [f["fold"] for f in man]}
-if protocol == "fixed":
-    axes["replicate"] = list(range(replicates))
-grid = job_grid(job, "vaxis.claims.ensemble_jobs:fold_job", axes, name="08_residual_ensemble FACED")
-sweep, jobs = run_checked(grid, chapter_store("08_residual_ensemble", cache_dir), executor, address, quick)
-tables = collect(jobs)
+sweep, jobs, tables = run_ensemble(
+    eeg, pipeline, tasks=tasks, replicates=replicates, name="08_residual_ensemble FACED", executor=executor,
+    address=address, cache_dir=cache_dir, quick=quick, cut=cut, protocol=protocol, k=n_folds,
+    repeats=1 if protocol == "fixed" else repeats, splits=splits, fold_seed=seed, seed=seed, archs=list(archs),
+    main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag, ensemble_size=size2, stack=stack,
+    device=device, svm_val_tasks=[tasks[0]])
 trained = jobs.settings.iloc[0]
 assert trained["main_seed_values"] == list(main_seeds) and trained["seeds"] == list(seeds), trained
 print(f"{len(jobs)} jobs, {int(jobs.train_s.sum())} s summed ({jobs.svm_val_s.sum():.0f} s of it the validation "
@@ -311,15 +306,12 @@ if stimulus_row:
     xman = make_manifest(eeg.subject_ids, protocol, k=n_folds, seed=seed, splits=splits, stimulus="unseen",
                          labels=list(map(int, eeg.labels)), clip_ids=list(map(int, eeg.clip_ids)))
     xfolds = [f["fold"] for f in xman if f["subject_fold"] < stimulus_subject_folds]
-    xjob = EnsembleJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, protocol=protocol, k=n_folds, repeats=1,
-                                  splits=splits, fold_seed=seed, seed=seed, archs=list(archs),
-                                  main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag,
-                                  ensemble_size=size, stack=stack, device=device, stimulus="unseen",
-                                  svm_val_tasks=[stimulus_task])
-    xgrid = job_grid(xjob, "vaxis.claims.ensemble_jobs:fold_job", {"task": [stimulus_task], "fold": xfolds},
-                     name="08_residual_ensemble FACED cross-stimulus")
-    xsweep, xjobs = run_checked(xgrid, chapter_store("08_residual_ensemble", cache_dir), executor, address, quick)
-    xtables = collect(xjobs)
+    xsweep, xjobs, xtables = run_ensemble(
+        eeg, pipeline, tasks=[stimulus_task], subject_folds=stimulus_subject_folds,
+        name="08_residual_ensemble FACED cross-stimulus", executor=executor, address=address, cache_dir=cache_dir,
+        quick=quick, cut=cut, protocol=protocol, k=n_folds, repeats=1, splits=splits, fold_seed=seed, seed=seed,
+        archs=list(archs), main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag, ensemble_size=size,
+        stack=stack, device=device, stimulus="unseen", svm_val_tasks=[stimulus_task])
     xval = validation_scores(xjobs)
     xcomparator = choose_comparator(xval[stimulus_task])
     xsvm = {stimulus_task: xref.subject_scores("svm", stimulus_task)}
@@ -359,15 +351,11 @@ sv = load_seedv(seedv_path)
 seedv_source = sv.source
 print(f"SEED-V DATA: {source_tag(seedv_source)} from {folder_name(seedv_path)}; {len(sv.subject_ids)} subjects")
 n_sfolds = min(seedv_folds, len(sv.subject_ids))
-sjob = EnsembleJob(dataset="seedv", data_dir=str(seedv_path),
-                   data_key=data_fingerprint(*sv.windows("5class"), np.asarray(sv.subject_ids)),
-                   cache_dir=job.cache_dir,
-                   task="5class", k=n_sfolds, val_fraction=0.2, seed=seed, archs=list(archs[:2]),
-                   main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag, ensemble_size=size, stack=stack,
-                   device=device)
-sgrid = job_grid(sjob, "vaxis.claims.ensemble_jobs:fold_job", {"fold": list(range(n_sfolds))}, name="08 SEED-V")
-ssweep, sjobs = run_checked(sgrid, chapter_store("08_residual_ensemble", cache_dir), executor, address, quick)
-stab = collect(sjobs)["5class"]
+ssweep, sjobs, stabs = run_ensemble(
+    sv, name="08 SEED-V", executor=executor, address=address, cache_dir=cache_dir, quick=quick, k=n_sfolds,
+    val_fraction=0.2, seed=seed, archs=list(archs[:2]), main_seeds=list(main_seeds), pool_seeds=list(seeds),
+    n_bag=n_bag, ensemble_size=size, stack=stack, device=device)
+stab = stabs["5class"]
 seedv_cmp = compare_ensembles({"5class": stab}, headline, size, alpha=alpha)
 seedv_cmp[["task", "control", "headline_ba", "control_ba", "gain_points", "ci_low", "ci_high", "gain_relative",
            "rel_ci_low", "rel_ci_high", "p_adj"]].round(4)

@@ -31,7 +31,7 @@
 # unseen clip*; every subject x clip is tested once. Every category still has two clips in training, so what
 # transfers is what the category's clips share. Both protocols read the same input pipeline (LDS smoothing
 # restarted at every clip, then a per-subject z-score: `vaxis.eeg.pipeline`) and the same decoders: FACED's
-# DE + linear SVM and the label-only DE-MLP (`vaxis.claims.reference`).
+# DE + linear SVM and the label-only DE-MLP (`vaxis.claims.reference.baselines`).
 #
 # **Self-reports, a second check.** FACED's subjects rated every clip's valence (0-7). On the binary task
 # (positive vs negative clips) an *emotion* decoder should do worse on the clips a subject did not feel as intended
@@ -61,8 +61,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from vaxis.claims import stimulus as stim
-from vaxis.claims.reference import run_reference
+from vaxis.claims.reference.baselines import run_reference
+from vaxis.claims.stimulus import readings as stim
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.faced import clip_folds
 from vaxis.eeg.pipeline import DEFAULT
