@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, fields
@@ -101,7 +102,7 @@ class ScoreboardRow:
 
     def __post_init__(self) -> None:
         c = self.claim
-        if isinstance(c, bool) or not isinstance(c, (int, float)) or int(c) != c or int(c) not in PAPER_CLAIMS:
+        if isinstance(c, bool) or not isinstance(c, numbers.Real) or int(c) != c or int(c) not in PAPER_CLAIMS:
             raise ValueError(f"ScoreboardRow.claim must be one of {sorted(PAPER_CLAIMS)}, got {c!r}")
         object.__setattr__(self, "claim", int(c))
         where = f"scoreboard row of claim {self.claim}"
