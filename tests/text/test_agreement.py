@@ -143,3 +143,22 @@ def test_agreement_with_floor_on_a_prefix():
     d = ag.floor_differences(got["within"], got["within_boot"], ["m1", "m2", "t"], is_real)
     d_pre = ag.floor_differences(pre["within"], pre["within_boot"], ["m1", "m2", "t"], is_real)
     assert d.agreement_hi[0] - d.agreement_lo[0] < d_pre.agreement_hi[0] - d_pre.agreement_lo[0]
+
+
+def test_model_scope_counts_kinds_against_the_papers_fourteen():
+    from vaxis.text.agreement import model_scope
+
+    n, kinds, sentence = model_scope({"minilm": "encoder", "smollm2-135m": "causal", "gemma3-270m": "causal",
+                                      "mpnet": "encoder", "qwen2.5-coder-0.5b": "causal"})
+    assert (n, kinds) == (5, {"encoder": 2, "causal": 3})
+    assert "5 pretrained models" in sentence and "2 encoders (minilm, mpnet)" in sentence
+    assert "3 causal LMs" in sentence and "the paper's 14 LLMs" in sentence
+    n, kinds, sentence = model_scope({"minilm": "encoder"})
+    assert (n, kinds) == (1, {"encoder": 1}) and "1 pretrained model," in sentence
+
+
+def test_chapter_3_row_carries_the_scope():
+    from pathlib import Path
+
+    src = (Path(__file__).resolve().parents[2] / "notebooks" / "03_cross_model.py").read_text()
+    assert '"n_models": n_models' in src and '"model_kinds": model_kinds' in src and "{scope}" in src
