@@ -3,14 +3,18 @@
 Each of the ``M`` models has its own initial weights, its own training / validation sample indices
 (its own fold), its own normalisation statistics, its own mini-batch order (a per-model
 ``torch.Generator``), its own Adam state and step count, and its own early stopping. One training step
-gathers an ``(M, batch, ...)`` block by indexing the shared data tensor directly, runs all models in one
-vmapped ``functional_call``, sums the per-model losses (the models share no parameter, so each gradient is
-that model's own) and applies a masked Adam update that is term-for-term ``torch.optim.Adam``.
+gathers an ``(M, batch, ...)`` block by indexing the shared data tensor directly (once per group of models that
+draw the same batches: :func:`vaxis.decoding.stacked_steps.input_groups`), runs all models in one vmapped
+``functional_call``, sums the per-model losses (the models share no parameter, so each gradient is that model's
+own) and applies a masked Adam update that is term-for-term ``torch.optim.Adam``.
 
-A model whose epoch has fewer steps than the longest one, or whose patience is exhausted, is masked out
-of the update (its weights, moments and step count stay frozen). :func:`train_sequential` trains one
-model the textbook way (``nn.Module`` + ``torch.optim.Adam``) on the same batch plan; the tests check that
-the two agree within float tolerance (exactly the same algorithm, different summation order).
+A model whose epoch has fewer steps than the longest one is masked out of the update (its weights, moments and
+step count stay frozen). A model whose patience is exhausted leaves the stack at the next epoch: only the models
+still training are computed (their rows of the weights and Adam moments), so a stack whose models stop early
+costs what its live models cost; each model's arithmetic is the same whichever models train beside it.
+:func:`train_sequential` trains one model the textbook way (``nn.Module`` + ``torch.optim.Adam``) on the same
+batch plan; the tests check that the two agree within float tolerance (exactly the same algorithm, different
+summation order).
 """
 
 from __future__ import annotations
@@ -25,22 +29,94 @@ from torch import nn
 from torch.func import stack_module_state
 from torch.nn import functional as F
 
-from vaxis.decoding.stack_ops import (
-    StackConfig,
-    _gather,
-    _masked_adam_,
-    _normalise,
-    _pad_index,
-    _run,
-    _val_loss,
+from vaxis.decoding.stacked_steps import (
+    adam_scales,
     batch_plan,
-    resolve_device,
-    stacked_apply,
-    subsample_indices,
+    group_rows,
+    input_groups,
+    masked_adam_,
+    normalise,
+    pad_index,
+    run_stacked,
+    shared_blocks,
+    val_loss,
 )
 
-__all__ = ["StackConfig", "StackResult", "train_stacked", "train_sequential", "batch_plan", "resolve_device",
-           "stacked_apply", "subsample_indices"]
+__all__ = ["StackConfig", "StackResult", "train_stacked", "train_sequential", "resolve_device", "stacked_apply",
+           "subsample_indices"]
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """``"auto"`` -> CUDA when available, else CPU."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if str(device).startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device={str(device)!r} requested but torch sees no CUDA device; use 'cpu' or 'auto'")
+    return torch.device(device)
+
+
+@dataclass
+class StackConfig:
+    """Optimisation settings shared by all stacked models.
+
+    ``steps_per_epoch`` caps the steps of one epoch (an "epoch" is then a random subset of the training
+    windows; neighbouring 1-s windows of a clip are near duplicates, so this costs little).
+    ``amp``: mixed precision for the forward and backward passes (``torch.autocast`` in bfloat16; the
+    weights, Adam moments, losses and any extra loss term stay float32, so no loss scaling is needed).
+    ``"auto"`` (default) turns it on for CUDA devices only: on CPU training stays float32 and bit-for-bit
+    reproducible; ``True`` / ``False`` force it.
+    """
+
+    epochs: int = 30
+    batch_size: int = 256
+    lr: float = 1e-3
+    weight_decay: float = 0.0
+    patience: int = 5
+    min_delta: float = 1e-4
+    steps_per_epoch: int | None = None
+    max_val: int | None = 4096
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1e-8
+    progress: bool = False
+    desc: str = "train"
+    amp: bool | str = "auto"
+
+
+def subsample_indices(index_lists: Sequence[np.ndarray], cap: int | None, seed: int) -> list[np.ndarray]:
+    """Each list cut to at most ``cap`` sorted indices: one generator seeded by ``seed``, drawn list by list.
+
+    This is the validation subsample of :func:`vaxis.decoding.stacking.train_stacked` (``seed`` = the first
+    model's batch seed). A caller that trains a subset of a larger stack (one fold of many) can draw the full
+    stack's subsample here and pass the kept lists: lists of at most ``cap`` indices are used as they are.
+
+    Parameters
+    ----------
+    index_lists : sequence of int arrays, length M
+    cap : int or None
+        ``None`` or 0 keeps every list whole.
+
+    Returns
+    -------
+    list of ndarray, length M
+    """
+    rng = np.random.default_rng(seed)
+    return [np.sort(rng.choice(ix, cap, replace=False)) if cap and len(ix) > cap else np.asarray(ix)
+            for ix in index_lists]
+
+
+def stacked_apply(base: nn.Module, params: dict, buffers: dict, x: torch.Tensor,
+                  method: str = "forward") -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """Run every stacked model on its own block: ``x`` (M, n, ...) -> (M, n, out) (no grad, eval mode).
+
+    ``method``: ``"forward"`` (logits), ``"represent"`` or ``"both"`` ((representation, logits)).
+    """
+    was = base.training
+    base.eval()
+    try:
+        with torch.no_grad():
+            return run_stacked(base, params, buffers, x, method)
+    finally:
+        base.train(was)
 
 
 @dataclass
@@ -66,6 +142,39 @@ class StackResult:
         state = {k: v[m].detach().cpu() for k, v in {**self.params, **self.buffers}.items()}
         mod.load_state_dict(state)
         return mod.eval()
+
+
+class _Live:
+    """The models still training: their rows of the stack's flat weights (a leaf, (G, P)), Adam moments,
+    buffers, normalisation statistics and input groups. :meth:`store` writes the rows back."""
+
+    def __init__(self, idx: torch.Tensor, flat, exp_avg, exp_sq, buffers: dict, mu, sd, groups: torch.Tensor):
+        self.idx, self.rows = idx, idx.cpu().numpy()
+        self.flat = flat[idx].requires_grad_(True)
+        self.exp_avg, self.exp_sq = exp_avg[idx], exp_sq[idx]
+        self.buffers = {k: v[idx] for k, v in buffers.items()}
+        self.mu, self.sd = (None, None) if mu is None else (mu[idx], sd[idx])
+        self.groups = group_rows(groups[idx])
+
+    def store(self, flat, exp_avg, exp_sq) -> None:
+        flat[self.idx], exp_avg[self.idx], exp_sq[self.idx] = self.flat.detach(), self.exp_avg, self.exp_sq
+
+
+def _extra_loss(loss_fn: Callable, rep, logits, y: torch.Tensor, ix: torch.Tensor, clip_index, live: _Live,
+                n_models: int) -> torch.Tensor:
+    """``loss_fn``'s term of every live model, (G,). A stacked ``loss_fn`` always sees the whole stack (M, B, ...):
+    a stopped model's rows are zeros and its labels those of the padding index 0 (its term is discarded)."""
+    if len(live.rows) < n_models:
+        ix = ix.new_zeros((n_models,) + ix.shape[1:]).index_copy(0, live.idx, ix)
+        if getattr(loss_fn, "stacked", False):
+            rep = rep.new_zeros((n_models,) + rep.shape[1:]).index_copy(0, live.idx, rep)
+            logits = logits.new_zeros((n_models,) + logits.shape[1:]).index_copy(0, live.idx, logits)
+    yb, ci = y[ix], (clip_index[ix] if clip_index is not None else None)
+    if getattr(loss_fn, "stacked", False):
+        out = loss_fn(rep, logits, yb, ci, torch.arange(n_models, device=y.device))
+        return out if len(live.rows) == n_models else out[live.idx]
+    return torch.stack([loss_fn(rep[j], logits[j], yb[m], None if ci is None else ci[m], int(m))
+                        for j, m in enumerate(live.rows)])
 
 
 def train_stacked(
@@ -101,7 +210,7 @@ def train_stacked(
     loss_fn : callable, optional
         Extra loss term, ``loss_fn(representation, logits, y, clip_index, model_index) -> scalar`` per model
         (added to the cross-entropy). With ``loss_fn.stacked = True`` it is called once with (M, B, ...)
-        tensors and ``model_index`` = arange(M) and must return (M,).
+        tensors and ``model_index`` = arange(M) and must return (M,) (a stopped model's rows are zeros).
     clip_index : Tensor, shape (n_samples,), optional
         Passed to ``loss_fn`` (e.g. to look up each sample's stimulus).
 
@@ -118,19 +227,20 @@ def train_stacked(
     names = list(params)
     shapes = [tuple(params[k].shape[1:]) for k in names]
     numels = [int(np.prod(sh)) if sh else 1 for sh in shapes]
-    # one flat (M, P) leaf: Adam, masking and best-epoch snapshots are a handful of ops on one tensor
-    flat = torch.cat([params[k].detach().reshape(n_models, -1) for k in names], 1).clone().requires_grad_(True)
+    # one flat (M, P) tensor: Adam, masking and best-epoch snapshots are a handful of ops on one tensor
+    flat = torch.cat([params[k].detach().reshape(n_models, -1) for k in names], 1).clone()
 
     def unflat(f: torch.Tensor) -> dict[str, torch.Tensor]:
-        return {k: t.view((n_models,) + sh) for k, t, sh in zip(names, f.split(numels, 1), shapes)}
+        return {k: t.view((f.shape[0],) + sh) for k, t, sh in zip(names, f.split(numels, 1), shapes)}
 
     exp_avg, exp_sq = torch.zeros_like(flat), torch.zeros_like(flat)
     steps = torch.zeros(n_models, 1, dtype=X.dtype, device=dev)
-    best = flat.detach().clone()
+    best = flat.clone()
     gens = [torch.Generator().manual_seed(int(s)) for s in seeds]
     tr = [torch.as_tensor(np.asarray(ix), dtype=torch.long) for ix in train_idx]
+    groups = input_groups(seeds, tr, mu, sd).to(dev)
     if val_idx is not None:
-        vidx, vmask = _pad_index(val_idx, config.max_val, int(seeds[0]))
+        vidx, vmask = pad_index(subsample_indices(val_idx, config.max_val, int(seeds[0])))
         vidx, vmask = vidx.to(dev), vmask.to(dev)
     E = config.epochs
     tl, vl = np.full((n_models, E), np.nan), np.full((n_models, E), np.nan)
@@ -141,59 +251,64 @@ def train_stacked(
     stopped = np.full(n_models, E - 1)
     want_rep = loss_fn is not None
     use_amp = bool(config.amp) if config.amp != "auto" else dev.type == "cuda"
+    live = _Live(torch.arange(n_models, device=dev), flat, exp_avg, exp_sq, buffers, mu, sd, groups)
     from tqdm.auto import tqdm
 
     bar = tqdm(range(E), desc=config.desc, disable=not config.progress, leave=False)
     for ep in bar:
         plans = [batch_plan(len(tr[m]), config.batch_size, gens[m], config.steps_per_epoch) for m in range(n_models)]
+        if alive.sum() < len(live.rows):                  # models that stopped leave the computation
+            live.store(flat, exp_avg, exp_sq)
+            live = _Live(torch.as_tensor(np.flatnonzero(alive), device=dev), flat, exp_avg, exp_sq, buffers, mu, sd,
+                         groups)
         n_steps = max(p.shape[0] for p in plans)
         bsz = max(p.shape[1] for p in plans)
-        gidx = torch.zeros(n_models, n_steps, bsz, dtype=torch.long)
+        gidx = torch.zeros(len(live.rows), n_steps, bsz, dtype=torch.long)
         active = torch.zeros(n_models, n_steps, dtype=torch.bool)
-        for m, p in enumerate(plans):
-            if alive[m]:
-                gidx[m, : p.shape[0], : p.shape[1]] = tr[m][p]
-                active[m, : p.shape[0]] = True
+        for j, m in enumerate(live.rows):
+            p = plans[m]
+            gidx[j, : p.shape[0], : p.shape[1]] = tr[m][p]
+            active[m, : p.shape[0]] = True
         gidx, active = gidx.to(dev), active.to(dev)
-        ep_loss = torch.zeros(n_models, dtype=X.dtype, device=dev)
+        act_live = active[live.idx]
+        ep_loss = torch.zeros(len(live.rows), dtype=X.dtype, device=dev)
         for s in range(n_steps):
-            ix, act = gidx[:, s], active[:, s]
-            xb, yb = _normalise(_gather(X, ix), mu, sd), y[ix]
+            ix, act = gidx[:, s], act_live[:, s]
+            xb, yb = shared_blocks(X, ix, live.mu, live.sd, live.groups), y[ix]
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_amp):
-                out = _run(base, unflat(flat), buffers, xb, "both" if want_rep else "forward")
+                out = run_stacked(base, unflat(live.flat), live.buffers, xb, "both" if want_rep else "forward")
             rep, logits = out if want_rep else (None, out)
             if use_amp:                      # losses and extra terms in float32
                 rep, logits = (None if rep is None else rep.float()), logits.float()
             ce = F.cross_entropy(logits.flatten(0, 1), yb.flatten(), reduction="none").view(yb.shape).mean(1)
             if loss_fn is not None:
-                ci = clip_index[ix] if clip_index is not None else None
                 if hasattr(loss_fn, "progress"):   # for hooks that follow training (e.g. a gradient recorder)
-                    loss_fn.progress = {"epoch": ep, "step": s, "active": act}
-                if getattr(loss_fn, "stacked", False):
-                    ce = ce + loss_fn(rep, logits, yb, ci, torch.arange(n_models, device=dev))
-                else:
-                    ce = ce + torch.stack([loss_fn(rep[m], logits[m], yb[m], None if ci is None else ci[m], m)
-                                           for m in range(n_models)])
-            actf = act.to(X.dtype)
-            loss = (ce * actf).sum()
-            (g,) = torch.autograd.grad(loss, [flat])
+                    loss_fn.progress = {"epoch": ep, "step": s, "active": active[:, s]}
+                ce = ce + _extra_loss(loss_fn, rep, logits, y, ix, clip_index, live, n_models)
+            a = act.view(-1, 1).to(X.dtype)
+            (g,) = torch.autograd.grad((ce * a[:, 0]).sum(), [live.flat])
             with torch.no_grad():
-                _masked_adam_(flat, g, exp_avg, exp_sq, steps, act.view(n_models, 1).to(X.dtype), config)
+                steps += active[:, s].view(n_models, 1).to(X.dtype)
+                step_size, rs2 = adam_scales(steps, config.lr, config.betas)
+                masked_adam_(live.flat, g, live.exp_avg, live.exp_sq, a, step_size[live.idx], rs2[live.idx],
+                              config.betas, config.eps, config.weight_decay)
                 ep_loss += torch.where(act, ce.detach(), torch.zeros((), dtype=ce.dtype, device=dev))
-        n_act = active.sum(1).clamp_min(1).to(X.dtype)
-        tl[alive, ep] = (ep_loss / n_act).cpu().numpy()[alive]
+        n_act = act_live.sum(1).clamp_min(1).to(X.dtype)
+        tl[live.rows, ep] = (ep_loss / n_act).cpu().numpy()
         if val_idx is None:
-            best = flat.detach().clone()
+            best[live.idx] = live.flat.detach()
             best_epoch[:] = ep
             continue
         base.eval()
-        v = _val_loss(base, unflat(flat.detach()), buffers, X, y, vidx, vmask, mu, sd).cpu().numpy()
+        v = np.full(n_models, np.nan)
+        v[live.rows] = val_loss(base, unflat(live.flat.detach()), live.buffers, X, y, vidx[live.idx],
+                                vmask[live.idx], live.mu, live.sd).cpu().numpy()
         base.train()
         vl[alive, ep] = v[alive]
         improved = alive & (v < best_val - config.min_delta)
         if improved.any():
-            imp = torch.as_tensor(improved, device=dev).view(n_models, 1)
-            best = torch.where(imp, flat.detach(), best)
+            pos = torch.as_tensor(np.flatnonzero(improved[live.rows]), device=dev)
+            best[live.idx[pos]] = live.flat.detach()[pos]
         best_val[improved], best_epoch[improved], wait[improved] = v[improved], ep, 0
         wait[alive & ~improved] += 1
         newly = alive & (wait >= config.patience)
@@ -203,6 +318,7 @@ def train_stacked(
         if not alive.any():
             tl, vl = tl[:, : ep + 1], vl[:, : ep + 1]
             break
+    live.store(flat, exp_avg, exp_sq)
     return StackResult(params={k: v.clone() for k, v in unflat(best).items()},
                        buffers={k: v.detach() for k, v in buffers.items()}, base=base,
                        train_loss=tl, val_loss=vl, best_epoch=best_epoch, stopped_epoch=stopped)
@@ -223,7 +339,7 @@ def train_sequential(
     mu1 = None if mu is None else mu.unsqueeze(0)
     sd1 = None if sd is None else sd.unsqueeze(0)
     if val_idx is not None:
-        vidx, vmask = _pad_index([val_idx], config.max_val, int(seed))
+        vidx, vmask = pad_index(subsample_indices([val_idx], config.max_val, int(seed)))
     tl, vl, best_val, wait = [], [], np.inf, 0
     best_state = copy.deepcopy(model.state_dict())
     for ep in range(config.epochs):
@@ -232,7 +348,7 @@ def train_sequential(
         losses = []
         for s in range(plan.shape[0]):
             ix = tr[plan[s]]
-            xb = _normalise(X[ix].unsqueeze(0), mu1, sd1)[0]
+            xb = normalise(X[ix].unsqueeze(0), mu1, sd1)[0]
             loss = F.cross_entropy(model(xb), y[ix])
             opt.zero_grad()
             loss.backward()
@@ -245,7 +361,7 @@ def train_sequential(
         model.eval()
         with torch.no_grad():
             ix = vidx[0][vmask[0]]
-            v = float(F.cross_entropy(model(_normalise(X[ix].unsqueeze(0), mu1, sd1)[0]), y[ix]))
+            v = float(F.cross_entropy(model(normalise(X[ix].unsqueeze(0), mu1, sd1)[0]), y[ix]))
         vl.append(v)
         if v < best_val - config.min_delta:
             best_val, wait, best_state = v, 0, copy.deepcopy(model.state_dict())
