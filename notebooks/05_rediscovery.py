@@ -68,6 +68,7 @@ cache_dir = None     # None -> $VAXIS_CACHE or ~/.cache/vaxis
 from vaxis.publish.reader import check_parameters, show_rule
 
 params = check_parameters(globals(), "05_rediscovery")
+import dataclasses
 import time
 
 import matplotlib.pyplot as plt
@@ -80,6 +81,7 @@ from vaxis.claims.common.strategies import AlignmentTargets
 from vaxis.claims.rediscovery.jobs import claim5_inputs, run_rediscovery, scoreboard_row
 from vaxis.claims.reference.baselines import run_reference
 from vaxis.decoding.baselines import leaky_reproduction
+from vaxis.decoding.folds import FoldDesign
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
 from vaxis.publish import verdicts
@@ -129,12 +131,13 @@ show_rule(verdicts.RULE_5.format(alpha=alpha, margin=margin))
 # 35.2 % / 69.3 %: it is not a result.
 
 # %%
-ref = run_reference(eeg, pipeline, protocol=protocol, k=n_folds, splits=splits, executor=executor, address=address,
-                    cache_dir=cache_dir, quick=quick, device=device, cut=cut)
+design = FoldDesign(protocol=protocol, n_folds=n_folds, splits=splits)
+ref = run_reference(eeg, pipeline, design=design, executor=executor, address=address, cache_dir=cache_dir,
+                    quick=quick, device=device, cut=cut)
 contract = ref.contract()
-ref_unseen = run_reference(eeg, pipeline, protocol=protocol, k=n_folds, splits=splits, executor=executor,
-                           address=address, cache_dir=cache_dir, quick=quick, device=device, cut=cut,
-                           stimulus="unseen")     # computed by the page "Emotion or stimulus?": read from the store
+ref_unseen = run_reference(eeg, pipeline, design=dataclasses.replace(design, stimulus="unseen"), executor=executor,
+                           address=address, cache_dir=cache_dir, quick=quick, device=device,
+                           cut=cut)     # computed by the page "Emotion or stimulus?": read from the store
 contract_unseen = ref_unseen.contract()
 t0 = time.time()
 leaky = pd.concat([leaky_reproduction(eeg.x, eeg.labels, eeg.subject_ids, task=t, k=min(n_folds, eeg.n_subjects),
@@ -177,7 +180,7 @@ ref_table
 # %%
 sweep, res = run_rediscovery(eeg, pipeline, archs=archs, folds_per_job=folds_per_job, alpha=alpha, executor=executor,
                              address=address, cache_dir=cache_dir, quick=quick, cut=cut, seeds=list(seeds),
-                             protocol=protocol, k=n_folds, splits=splits, train=train, arch_settings=arch_settings,
+                             design=design, train=train, arch_settings=arch_settings,
                              positions=pos.tolist(), llm_rdm=llm_rdm.tolist(), n_perm=n_perm, map_seed=seed,
                              device=device)
 folds = sorted(f["fold"] for f in res["manifest"])
@@ -302,10 +305,11 @@ print(f"[{verdict.verdict.upper()}] {verdict.reason}")
 # %%
 sweep_x, res_x = run_rediscovery(eeg, pipeline, archs=archs, alpha=alpha, name="05_rediscovery cross-stimulus",
                                  executor=executor, address=address, cache_dir=cache_dir, quick=quick, cut=cut,
-                                 seeds=list(stimulus_seeds), protocol=protocol, k=stimulus_n_folds, splits=splits,
+                                 seeds=list(stimulus_seeds),
+                                 design=FoldDesign(protocol=protocol, n_folds=stimulus_n_folds, splits=splits,
+                                                   stimulus="unseen"),
                                  train=train, arch_settings=arch_settings, positions=pos.tolist(),
-                                 llm_rdm=llm_rdm.tolist(), n_perm=n_perm, map_seed=seed, device=device,
-                                 stimulus="unseen")
+                                 llm_rdm=llm_rdm.tolist(), n_perm=n_perm, map_seed=seed, device=device)
 folds_x = sorted(f["fold"] for f in res_x["manifest"])
 pop_x, rsa_x = res_x["population"], res_x["rsa"]
 power_x = Power(unit=f"fold (population mean over {res_x['n_models']} models; Nadeau-Bengio corrected t)",

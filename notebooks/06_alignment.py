@@ -87,6 +87,8 @@ from vaxis.claims.alignment.stats import (
 from vaxis.claims.alignment.train import subject_table
 from vaxis.claims.common.strategies import STRATEGIES, AlignmentTargets, derangement
 from vaxis.claims.reference.baselines import run_reference
+from vaxis.decoding.folds import FoldDesign
+from vaxis.decoding.stacking import StackConfig
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
 from vaxis.publish import rules, verdicts
@@ -138,8 +140,8 @@ show_rule(verdicts.rule6(len(strategies), margin))
 # ## Reference decoders (shared by chapters 5-8)
 
 # %%
-ref = run_reference(eeg, pipeline, protocol=protocol, k=n_folds, splits=splits, executor=executor, address=address,
-                    cache_dir=cache_dir, quick=quick, device=device, cut=cut)
+ref = run_reference(eeg, pipeline, design=FoldDesign(protocol=protocol, n_folds=n_folds, splits=splits),
+                    executor=executor, address=address, cache_dir=cache_dir, quick=quick, device=device, cut=cut)
 contract = ref.contract()
 pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "ba", "ci_low", "ci_high"]].round(3)
 
@@ -153,9 +155,10 @@ pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "ba
 
 # %%
 sweep, run, forced_final, ctrl = run_alignment(
-    eeg, pipeline, executor=executor, address=address, cache_dir=cache_dir, quick=quick, cut=cut, k=n_folds,
-    repeats=repeats, protocol=protocol, splits=splits, strategies=strategies, arch=arch, seeds=list(seeds),
-    epochs=epochs, patience=patience, batch_size=batch_size, lr=lr, hidden=hidden, dropout=dropout, device=device,
+    eeg, pipeline, executor=executor, address=address, cache_dir=cache_dir, quick=quick, cut=cut,
+    design=FoldDesign(protocol=protocol, n_folds=n_folds, repeats=repeats, splits=splits), strategies=strategies,
+    arch=arch, seeds=list(seeds), hidden=hidden, dropout=dropout, device=device,
+    stack=StackConfig(epochs=epochs, patience=patience, batch_size=batch_size, lr=lr),
     targets={"positions": np.asarray(targets.positions, float).tolist(),
              "embeddings": np.asarray(targets.embeddings, float).tolist()},
     controls=["shuffled", "uniform"], control_seed=control_seed)

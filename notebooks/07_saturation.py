@@ -86,6 +86,8 @@ import seaborn as sns
 from vaxis.claims.common.strategies import STRATEGIES, AlignmentTargets
 from vaxis.claims.reference.baselines import run_reference
 from vaxis.claims.saturation.jobs import run_saturation
+from vaxis.decoding.folds import FoldDesign
+from vaxis.decoding.stacking import StackConfig
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
 from vaxis.publish import verdicts
@@ -130,8 +132,8 @@ show_rule(verdicts.RULE_7)
 # ## Reference decoders (shared by chapters 5-8)
 
 # %%
-ref = run_reference(eeg, pipeline, protocol=protocol, k=n_folds, splits=splits, executor=executor, address=address,
-                    cache_dir=cache_dir, quick=quick, device=device, cut=cut)
+ref = run_reference(eeg, pipeline, design=FoldDesign(protocol=protocol, n_folds=n_folds, splits=splits),
+                    executor=executor, address=address, cache_dir=cache_dir, quick=quick, device=device, cut=cut)
 contract = ref.contract()
 pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "ba", "ci_low", "ci_high"]].round(3)
 
@@ -144,9 +146,10 @@ pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "ba
 
 # %%
 sweep, res = run_saturation(
-    eeg, pipeline, executor=executor, address=address, cache_dir=cache_dir, quick=quick, cut=cut, k=n_folds,
-    repeats=repeats, protocol=protocol, splits=splits, strategies=strategies, weights=weight_of, seeds=list(seeds),
-    arch=arch, epochs=epochs, patience=patience, batch_size=batch_size, lr=lr, hidden=hidden,
+    eeg, pipeline, executor=executor, address=address, cache_dir=cache_dir, quick=quick, cut=cut,
+    design=FoldDesign(protocol=protocol, n_folds=n_folds, repeats=repeats, splits=splits), strategies=strategies,
+    weights=weight_of, seeds=list(seeds), arch=arch, hidden=hidden,
+    stack=StackConfig(epochs=epochs, patience=patience, batch_size=batch_size, lr=lr),
     record_every=record_every, control_seed=control_seed, device=device,
     targets={"positions": np.asarray(targets.positions, float).tolist(),
              "embeddings": np.asarray(targets.embeddings, float).tolist()})

@@ -87,6 +87,7 @@ cache_dir = None         # None -> $VAXIS_CACHE or ~/.cache/vaxis
 from vaxis.publish.reader import check_parameters, folder_name, show_rule
 
 params = check_parameters(globals(), "08_residual_ensemble")
+import dataclasses
 import os
 import time
 
@@ -98,7 +99,7 @@ import seaborn as sns
 from vaxis.claims.ensemble.jobs import run_ensemble, validation_scores
 from vaxis.claims.ensemble.stats import choose_comparator, compare_ensembles, part_gains
 from vaxis.claims.reference.baselines import run_reference
-from vaxis.decoding.folds import make_manifest, protocol_name
+from vaxis.decoding.folds import FoldDesign, protocol_name
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
 from vaxis.eeg.seedv import load_seedv
@@ -146,9 +147,9 @@ show_rule(verdicts.rule8(headline, size, protocol_name("seen"), alpha))
 # ## Reference decoders: DE + SVM and the label-only MLP on the same folds
 
 # %%
-ref = run_reference(eeg, pipeline, protocol=protocol, k=n_folds, repeats=1 if protocol == "fixed" else repeats,
-                    splits=splits, executor=executor, address=address, cache_dir=cache_dir, quick=quick,
-                    device=device, cut=cut)
+design = FoldDesign(protocol=protocol, n_folds=n_folds, repeats=1 if protocol == "fixed" else repeats, splits=splits)
+ref = run_reference(eeg, pipeline, design=design, executor=executor, address=address, cache_dir=cache_dir,
+                    quick=quick, device=device, cut=cut)
 contract = ref.contract()
 pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "protocol", "ba", "ci_low",
                                                              "ci_high"]].round(3)
@@ -157,12 +158,11 @@ pd.DataFrame(contract["baseline"] + contract["label_only"])[["name", "task", "pr
 # ## FACED: train every pool, score every ensemble (one sweep job per task x fold or replicate)
 
 # %%
-man = make_manifest(eeg.subject_ids, protocol, k=n_folds, seed=seed, splits=splits,
-                    repeats=1 if protocol == "fixed" else repeats)
+pool_design = dataclasses.replace(design, fold_seed=seed)
+man = pool_design.manifest(eeg.subject_ids)
 sweep, jobs, tables = run_ensemble(
     eeg, pipeline, tasks=tasks, replicates=replicates, name="08_residual_ensemble FACED", executor=executor,
-    address=address, cache_dir=cache_dir, quick=quick, cut=cut, protocol=protocol, k=n_folds,
-    repeats=1 if protocol == "fixed" else repeats, splits=splits, fold_seed=seed, seed=seed, archs=list(archs),
+    address=address, cache_dir=cache_dir, quick=quick, cut=cut, design=pool_design, seed=seed, archs=list(archs),
     main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag, ensemble_size=size2, stack=stack,
     device=device, svm_val_tasks=[tasks[0]])
 trained = jobs.settings.iloc[0]
@@ -299,19 +299,18 @@ pd.concat([ours_rows[["task", "method", "protocol", "metric", "result_pct", "sta
 # %%
 xrow = None
 if stimulus_row:
-    xref = run_reference(eeg, pipeline, tasks=[stimulus_task], protocol=protocol, k=n_folds, repeats=1, splits=splits,
-                         executor=executor, address=address, cache_dir=cache_dir, quick=quick, device=device,
-                         cut=cut, stimulus="unseen")
+    xdesign = FoldDesign(protocol=protocol, n_folds=n_folds, splits=splits, stimulus="unseen")
+    xref = run_reference(eeg, pipeline, tasks=[stimulus_task], design=xdesign, executor=executor, address=address,
+                         cache_dir=cache_dir, quick=quick, device=device, cut=cut)
     xcontract = xref.contract()
-    xman = make_manifest(eeg.subject_ids, protocol, k=n_folds, seed=seed, splits=splits, stimulus="unseen",
-                         labels=list(map(int, eeg.labels)), clip_ids=list(map(int, eeg.clip_ids)))
+    xman = dataclasses.replace(xdesign, fold_seed=seed).manifest(eeg.subject_ids, eeg.labels, eeg.clip_ids)
     xfolds = [f["fold"] for f in xman if f["subject_fold"] < stimulus_subject_folds]
     xsweep, xjobs, xtables = run_ensemble(
         eeg, pipeline, tasks=[stimulus_task], subject_folds=stimulus_subject_folds,
         name="08_residual_ensemble FACED cross-stimulus", executor=executor, address=address, cache_dir=cache_dir,
-        quick=quick, cut=cut, protocol=protocol, k=n_folds, repeats=1, splits=splits, fold_seed=seed, seed=seed,
+        quick=quick, cut=cut, design=dataclasses.replace(xdesign, fold_seed=seed), seed=seed,
         archs=list(archs), main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag, ensemble_size=size,
-        stack=stack, device=device, stimulus="unseen", svm_val_tasks=[stimulus_task])
+        stack=stack, device=device, svm_val_tasks=[stimulus_task])
     xval = validation_scores(xjobs)
     xcomparator = choose_comparator(xval[stimulus_task])
     xsvm = {stimulus_task: xref.subject_scores("svm", stimulus_task)}
@@ -352,9 +351,9 @@ seedv_source = sv.source
 print(f"SEED-V DATA: {source_tag(seedv_source)} from {folder_name(seedv_path)}; {len(sv.subject_ids)} subjects")
 n_sfolds = min(seedv_folds, len(sv.subject_ids))
 ssweep, sjobs, stabs = run_ensemble(
-    sv, name="08 SEED-V", executor=executor, address=address, cache_dir=cache_dir, quick=quick, k=n_sfolds,
-    val_fraction=0.2, seed=seed, archs=list(archs[:2]), main_seeds=list(main_seeds), pool_seeds=list(seeds),
-    n_bag=n_bag, ensemble_size=size, stack=stack, device=device)
+    sv, name="08 SEED-V", executor=executor, address=address, cache_dir=cache_dir, quick=quick,
+    design=FoldDesign(n_folds=n_sfolds, val_fraction=0.2), seed=seed, archs=list(archs[:2]),
+    main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag, ensemble_size=size, stack=stack, device=device)
 stab = stabs["5class"]
 seedv_cmp = compare_ensembles({"5class": stab}, headline, size, alpha=alpha)
 seedv_cmp[["task", "control", "headline_ba", "control_ba", "gain_points", "ci_low", "ci_high", "gain_relative",

@@ -63,6 +63,7 @@ import seaborn as sns
 
 from vaxis.claims.reference.baselines import run_reference
 from vaxis.claims.stimulus import readings as stim
+from vaxis.decoding.folds import FoldDesign
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.faced import clip_folds
 from vaxis.eeg.pipeline import DEFAULT
@@ -101,8 +102,9 @@ pd.DataFrame({f"clip fold {j}": [", ".join(f"{v} ({eeg.categories[eeg.labels[lis
 # %%
 refs = {}
 for stimulus in ("seen", "unseen"):
-    refs[stimulus] = run_reference(eeg, pipeline, k=n_folds, executor=executor, address=address,
-                                   cache_dir=cache_dir, quick=quick, device=device, cut=cut, stimulus=stimulus)
+    refs[stimulus] = run_reference(eeg, pipeline, design=FoldDesign(n_folds=n_folds, stimulus=stimulus),
+                                   executor=executor, address=address, cache_dir=cache_dir, quick=quick, device=device,
+                                   cut=cut)
     print(f"{refs[stimulus].protocol}: {len(refs[stimulus].manifest)} folds, {refs[stimulus].wall_s:.0f} s "
           f"(jobs {refs[stimulus].seconds:.0f} s)")
 baselines = stim.protocol_baselines(refs.values())

@@ -103,3 +103,57 @@ def test_evaluate_cross_stimulus_tests_only_held_out_clips():
     # 3 test subjects x the fold's held-out clips x 6 windows each
     assert (win.n == [3 * held[f] * 6 for f in win.fold]).all()
     assert win.balanced_accuracy.mean() > 0.3
+
+
+# ---------------------------------------------------------------- FoldDesign: the fold design, its defaults once
+def chapter_parameters(stem: str) -> dict:
+    """The literal values of a chapter's ``parameters`` cell (``notebooks/<stem>*.py``)."""
+    import ast
+    from pathlib import Path
+
+    src = next((Path(__file__).resolve().parents[2] / "notebooks").glob(f"{stem}*.py")).read_text()
+    cell = src.split('# %% tags=["parameters"]\n', 1)[1].split("\n# %%", 1)[0]
+    out = {}
+    for n in ast.parse(cell).body:
+        if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name):
+            try:
+                out[n.targets[0].id] = ast.literal_eval(n.value)
+            except ValueError:                      # a computed default (not a literal): not a design value
+                pass
+    return out
+
+
+#: chapters whose parameters cell holds a fold design
+DESIGN_CHAPTERS = ("04", "05", "06", "07", "08", "study_stimulus")
+
+
+@pytest.mark.parametrize("stem", DESIGN_CHAPTERS)
+def test_chapters_fold_parameters_default_to_the_fold_design(stem):
+    """Every chapter's ``n_folds`` / ``protocol`` / ``splits`` default is FoldDesign's (one place); ``repeats`` is a
+    chapter's power choice (chapters 6-8 run 2) and ``seed`` a chapter's seed, so they are not compared; chapter 8's
+    ``protocol=None`` means "fixed on all 123 FACED subjects, else kfold"."""
+    import dataclasses
+
+    from vaxis.decoding.folds import FoldDesign
+
+    params, default = chapter_parameters(stem), FoldDesign()
+    assert params["n_folds"] == default.n_folds
+    for name in ("protocol", "splits"):
+        if name in params and not (name == "protocol" and params[name] is None):
+            assert params[name] == getattr(default, name), (stem, name)
+    assert {f.name for f in dataclasses.fields(FoldDesign)} == {"protocol", "n_folds", "repeats", "splits", "fold_seed",
+                                                                 "val_fraction", "stimulus"}
+
+
+def test_fold_design_is_make_manifest_with_its_fields():
+    from vaxis.decoding.folds import FoldDesign
+
+    subs = [f"sub{i:03d}" for i in range(12)]
+    d = FoldDesign(n_folds=4, repeats=2, fold_seed=3, val_fraction=0.2)
+    assert d.manifest(subs) == make_manifest(subs, "kfold", k=4, seed=3, val_fraction=0.2, repeats=2)
+    x = FoldDesign(n_folds=3, stimulus="unseen")
+    assert x.manifest(subs) == make_manifest(subs, k=3, stimulus="unseen")
+    assert FoldDesign().manifest(subs + subs) == make_manifest(subs, k=10)
+    for bad in ({"protocol": "loso"}, {"n_folds": 1}, {"repeats": 0}, {"val_fraction": 1.0}, {"stimulus": "other"}):
+        with pytest.raises(ValueError):
+            FoldDesign(**bad)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from vaxis.decoding.training_data import DataView
 from vaxis.eeg.faced import FACED_LABELS, clip_folds
 
-__all__ = ["STIMULUS", "protocol_name", "subject_folds", "index_folds", "LeakageError", "make_manifest",
+__all__ = ["STIMULUS", "FoldDesign", "protocol_name", "subject_folds", "index_folds", "LeakageError", "make_manifest",
            "save_manifest", "clip_labels", "fold_indices"]
 
 #: What a test unit has not seen: ``"seen"`` = held-out subjects watching the training clips (cross-subject);
@@ -145,6 +146,56 @@ def make_manifest(subject_ids: Sequence[str], protocol: str = "kfold", k: int = 
         man = _cross_clips(man, FACED_LABELS if labels is None else labels, clip_ids)
     _check_disjoint(man, np.array(subs))
     return man
+
+
+@dataclass(frozen=True)
+class FoldDesign:
+    """One fold design, its defaults written here once: every job and entry point of chapters 4-8 holds one.
+
+    Attributes
+    ----------
+    protocol : {"kfold", "fixed"}
+        ``n_folds`` subject-disjoint folds (``repeats`` times), or the one split ``splits``.
+    n_folds : int
+        Subject folds per repeat (``protocol="kfold"``).
+    repeats : int
+        CV repeats: repeat ``r >= 1`` re-draws the folds (seed ``fold_seed + 1000 r``).
+    splits : dict or None
+        ``{"train", "val", "test"}`` subject ids (``protocol="fixed"``; None: FACED's CBraMod split).
+    fold_seed : int
+        Seed of the validation draw and of the re-drawn repeats.
+    val_fraction : float
+        Share of each fold's training subjects held out for validation.
+    stimulus : {"seen", "unseen"}
+        Cross-subject, or cross-stimulus (subject folds x clip folds).
+    """
+
+    protocol: str = "kfold"
+    n_folds: int = 10
+    repeats: int = 1
+    splits: dict | None = None
+    fold_seed: int = 0
+    val_fraction: float = 0.1
+    stimulus: str = "seen"
+
+    def __post_init__(self) -> None:
+        if self.protocol not in ("kfold", "fixed"):
+            raise ValueError(f"protocol must be 'kfold' or 'fixed', got {self.protocol!r}")
+        protocol_name(self.stimulus)
+        if int(self.n_folds) < 2 or int(self.repeats) < 1:
+            raise ValueError(f"need n_folds >= 2 and repeats >= 1, got {self.n_folds} and {self.repeats}")
+        if not 0 <= float(self.val_fraction) < 1:
+            raise ValueError(f"val_fraction must be in [0, 1), got {self.val_fraction}")
+
+    def manifest(self, subject_ids: Sequence[str], labels: Sequence[int] | None = None,
+                 clip_ids: Sequence[int] | None = None) -> list[dict]:
+        """Every fold of this design for a cohort (:func:`make_manifest`); ``labels`` / ``clip_ids`` of the clips
+        (cross-stimulus; default FACED's 28)."""
+        extra = {} if self.stimulus == "seen" else {"labels": None if labels is None else list(map(int, labels)),
+                                                    "clip_ids": None if clip_ids is None else list(map(int, clip_ids))}
+        return make_manifest(subject_ids, self.protocol, k=self.n_folds, seed=self.fold_seed,
+                             val_fraction=self.val_fraction, splits=self.splits, repeats=self.repeats,
+                             stimulus=self.stimulus, **extra)
 
 
 def _cross_clips(man: list[dict], labels, clip_ids) -> list[dict]:

@@ -11,6 +11,8 @@ from scipy.special import log_softmax, softmax
 import vaxis.claims.alignment.controls as ac
 import vaxis.claims.alignment.train as at
 from vaxis.claims.common.strategies import STRATEGIES, AlignmentTargets, derangement
+from vaxis.decoding.folds import FoldDesign
+from vaxis.decoding.stacking import StackConfig
 from vaxis.eeg.synthetic import toy_clips
 from vaxis.stats import holm
 
@@ -111,8 +113,9 @@ def run(targets):
     """A run whose reported models are the forced (non-zero) weights, so that every distillation row is retrained."""
     import dataclasses
 
-    r = at.train_alignment(toy_clips(), targets, strategies=["kd_t1", "kd_valence", "v_mse"], k=3, seeds=(0, 1),
-                         epochs=2, hidden=8, weights={"kd_t1": (0.1, 1.0), "kd_valence": (0.3, 3.0)}, device="cpu")
+    r = at.train_alignment(toy_clips(), targets, strategies=["kd_t1", "kd_valence", "v_mse"],
+                           design=FoldDesign(n_folds=3), seeds=(0, 1), stack=StackConfig(epochs=2, batch_size=128),
+                           hidden=8, weights={"kd_t1": (0.1, 1.0), "kd_valence": (0.3, 3.0)}, device="cpu")
     return dataclasses.replace(r, final=at.final_rows(r.trained, r.forced), chosen=r.forced)
 
 
@@ -144,8 +147,8 @@ def test_weight_zero_rows_are_the_label_only_model_not_retrained(targets, monkey
     """Where 0 was chosen the control *is* the label-only model whatever the targets: copied, never trained."""
     import dataclasses
 
-    r = at.train_alignment(toy_clips(), targets, strategies=["kd_t1"], k=3, seeds=(0,), epochs=1, hidden=8,
-                         device="cpu")
+    r = at.train_alignment(toy_clips(), targets, strategies=["kd_t1"], design=FoldDesign(n_folds=3), seeds=(0,),
+                           stack=StackConfig(epochs=1, batch_size=128), hidden=8, device="cpu")
     zero = r.chosen.assign(weight=0.0)
     r = dataclasses.replace(r, final=at.final_rows(r.trained, zero), chosen=zero)
     monkeypatch.setattr(ac, "train_conditions", lambda *a, **k: (_ for _ in ()).throw(AssertionError("trained")))

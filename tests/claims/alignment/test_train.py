@@ -8,6 +8,8 @@ import torch
 
 from vaxis.claims.alignment.train import train_alignment
 from vaxis.claims.common.strategies import AlignmentTargets
+from vaxis.decoding.folds import FoldDesign
+from vaxis.decoding.stacking import StackConfig
 from vaxis.eeg.synthetic import toy_clips
 
 POS = np.array([-1.0, -0.8, -0.9, -0.7, 0.0, 0.8, 0.6, 1.0, 0.9])
@@ -22,8 +24,9 @@ def targets() -> AlignmentTargets:
 
 
 def test_train_alignment_protocol(targets):
-    run = train_alignment(toy_clips(), targets, strategies=["kd_t1", "v_mse"], k=3, seeds=(0, 1), epochs=2, hidden=8,
-                        weights={"kd_t1": (0.1, 1.0)}, vmaps=None, device="cpu")
+    run = train_alignment(toy_clips(), targets, strategies=["kd_t1", "v_mse"], design=FoldDesign(n_folds=3),
+                          seeds=(0, 1), stack=StackConfig(epochs=2, batch_size=128), hidden=8,
+                          weights={"kd_t1": (0.1, 1.0)}, vmaps=None, device="cpu")
     # every seed at every weight: label-only + kd_t1 x 2 + v_mse x 3, 2 seeds, 3 folds
     assert len(run.trained) == (1 + 2 + 3) * 2 * 3
     val = run.trained.groupby(["strategy", "fold", "weight"]).val_ba.mean()

@@ -68,3 +68,27 @@ def test_topographic_models_train_in_their_own_stack(targets):
                                 device="cpu")
     np.testing.assert_allclose(out.test_ba.iloc[[1, 3]].to_numpy(), alone.test_ba.to_numpy())
     assert all(len(b) == len(man[0]["test"]) for b in out.subject_ba)
+
+
+
+@pytest.mark.parametrize("stem", ["06", "07"])
+def test_chapters_6_and_7_train_with_the_condition_defaults(stem):
+    """Chapters 6 and 7 take their training defaults from CONDITION_STACK (one place; their jobs default to it), and
+    the jobs' fold design is FoldDesign's."""
+    import ast
+    from pathlib import Path
+
+    from vaxis.claims.alignment.jobs import AlignmentJob
+    from vaxis.claims.common.conditions import CONDITION_STACK
+    from vaxis.claims.saturation.jobs import SaturationJob
+    from vaxis.decoding.folds import FoldDesign
+
+    src = next((Path(__file__).resolve().parents[3] / "notebooks").glob(f"{stem}_*.py")).read_text()
+    cell = src.split('# %% tags=["parameters"]\n', 1)[1].split("\n# %%", 1)[0]
+    params = {n.targets[0].id: ast.literal_eval(n.value) for n in ast.parse(cell).body
+              if isinstance(n, ast.Assign) and isinstance(n.targets[0], ast.Name) and isinstance(n.value, ast.Constant)}
+    for name in ("epochs", "patience", "batch_size", "lr"):
+        assert params[name] == getattr(CONDITION_STACK, name), (stem, name)
+    for job in (AlignmentJob(), SaturationJob()):
+        assert job.stack == CONDITION_STACK and job.design == FoldDesign()
+        assert type(job).from_config(job.config()) == job                  # nested dataclasses survive JSON

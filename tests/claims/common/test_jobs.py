@@ -14,6 +14,7 @@ import pytest
 
 from vaxis.claims.ensemble import combine as E
 from vaxis.claims.ensemble.jobs import EnsembleJob, collect
+from vaxis.decoding.folds import FoldDesign
 from vaxis.decoding.stacking import StackConfig
 from vaxis.runs.jobs import frame_from_jobs, job_grid
 from vaxis.runs.sweep import Grid, ResultStore, SweepFailed, checked_table, run
@@ -41,9 +42,9 @@ def faced6(tmp_path_factory):
     root = tmp_path_factory.mktemp("faced6")
     make_faced(root, n_subjects=6, seed=0, kinds=("de",))
     eeg = load_faced(root, kind="de")
-    job = EnsembleJob.for_cohort(eeg, task="binary", k=3, val_fraction=0.25, archs=["mlp", "linear"],
-                                 main_seeds=2, pool_seeds=2, n_bag=2, n_aug=2, n_decor=2, ensemble_size=2,
-                                 stack=STACK, device="cpu")
+    job = EnsembleJob.for_cohort(eeg, task="binary", design=FoldDesign(n_folds=3, val_fraction=0.25),
+                                 archs=["mlp", "linear"], main_seeds=2, pool_seeds=2, n_bag=2, n_aug=2, n_decor=2,
+                                 ensemble_size=2, stack=STACK, device="cpu")
     return job
 
 
@@ -187,8 +188,9 @@ def ch6(faced6):
 
     rng = np.random.default_rng(0)
     targets = AlignmentTargets(np.array([-1.0, -0.8, -0.9, -0.7, 0.0, 0.8, 0.6, 1.0, 0.9]), rng.normal(size=(9, 16)))
-    job = AlignmentJob(data_dir=faced6.data_dir, data_key=faced6.data_key, k=3, strategies=CH6_STRATEGIES,
-                       seeds=[0, 1], epochs=3, patience=2, batch_size=32, lr=3e-3, hidden=8, device="cpu",
+    job = AlignmentJob(data_dir=faced6.data_dir, data_key=faced6.data_key, design=FoldDesign(n_folds=3),
+                       strategies=CH6_STRATEGIES, seeds=[0, 1], hidden=8, device="cpu",
+                       stack=StackConfig(epochs=3, patience=2, batch_size=32, lr=3e-3),
                        targets={"positions": targets.positions.tolist(), "embeddings": targets.embeddings.tolist()})
     return targets, job
 
@@ -205,8 +207,8 @@ def test_ch6_fold_jobs_reproduce_the_full_run(ch6, tmp_path):
     eeg = job.load()
     manifest = make_manifest(eeg.subject_ids, "kfold", k=3, val_fraction=0.1)
     vmaps = dict(enumerate(cc.fold_vmaps(eeg, manifest, targets.positions)))
-    full = at.train_alignment(cc.clip_arrays(eeg), targets, strategies=CH6_STRATEGIES, arch="mlp", seeds=[0, 1], k=3,
-                            epochs=3, patience=2, batch_size=32, lr=3e-3, hidden=8, vmaps=vmaps, device="cpu")
+    full = at.train_alignment(cc.clip_arrays(eeg), targets, strategies=CH6_STRATEGIES, arch="mlp", seeds=[0, 1],
+                              design=FoldDesign(n_folds=3), stack=job.stack, hidden=8, vmaps=vmaps, device="cpu")
     full_ctrl = ac.run_controls(full, targets, controls=("shuffled", "uniform"), strategies=["kd_t1"])
     g = job_grid(job, {"fold": [0, 1, 2]}, name="ch6-test")
     summary = run(g, tmp_path / "ch6", executor="inline", progress=False)
@@ -224,7 +226,7 @@ def test_ch6_fold_jobs_reproduce_the_full_run(ch6, tmp_path):
     assert got.manifest == full.manifest and got.seconds["n_models"] == full.seconds["n_models"]
     assert run(g, tmp_path / "ch6", executor="inline", progress=False).ran == 0
     with pytest.raises(ValueError, match="subset"):
-        at.train_alignment(cc.clip_arrays(eeg), targets, strategies=["kd_t1"], k=3, folds=[5])
+        at.train_alignment(cc.clip_arrays(eeg), targets, strategies=["kd_t1"], design=FoldDesign(n_folds=3), folds=[5])
 
 
 def test_fixed_protocol_reaches_the_fold_job(faced6, tmp_path):
@@ -234,7 +236,7 @@ def test_fixed_protocol_reaches_the_fold_job(faced6, tmp_path):
     view, _ = faced6.view_and_manifest()
     subs = list(view.subject_ids)
     splits = {"train": subs[:3], "val": subs[3:4], "test": subs[4:]}
-    fixed = dataclasses.replace(faced6, protocol="fixed", splits=splits)
+    fixed = dataclasses.replace(faced6, design=FoldDesign(protocol="fixed", splits=splits, val_fraction=0.25))
     _, man = fixed.view_and_manifest()
     assert len(man) == 1 and man[0]["test"] == sorted(subs[4:]) and man[0]["val"] == sorted(subs[3:4])
     g = job_grid(fixed, {"fold": [0], "replicate": [0, 1]})
@@ -277,8 +279,9 @@ def test_ch7_fold_jobs_reproduce_the_all_folds_call(ch6, tmp_path):
     test_idx = {f: [view.subject_ids.index(s) for s in manifest[f]["test"]] for f in set(rows.fold)}
     cv = {(rows.seed[m], rows.fold[m]): centroid_v_gain(reps[m], view.category, view.groups, test_idx[rows.fold[m]],
                                                         targets.positions, 20, seed=int(rows.seed[m])) for m in lo}
-    job = SaturationJob(data_dir=job6.data_dir, data_key=job6.data_key, k=3, strategies=CH6_STRATEGIES,
-                        weights=weights, seeds=[0, 1], epochs=4, patience=1, batch_size=32, lr=3e-3, hidden=8,
+    job = SaturationJob(data_dir=job6.data_dir, data_key=job6.data_key, design=FoldDesign(n_folds=3),
+                        strategies=CH6_STRATEGIES, weights=weights, seeds=[0, 1], hidden=8,
+                        stack=StackConfig(epochs=4, patience=1, batch_size=32, lr=3e-3),
                         record_every=2, targets=job6.targets, n_perm=20, device="cpu")
     g = job_grid(job, {"fold": folds}, name="ch7-test")
     summary = run(g, tmp_path / "ch7", executor="inline", progress=False)
@@ -375,7 +378,8 @@ def test_ch5_fold_jobs_reproduce_evaluate_and_probes(faced6, tmp_path):
                 ridge_sum += out["ridge"]
                 rsa_sum += out["rsa"]
     acc = pd.concat(acc, ignore_index=True)
-    job = R.RediscoveryJob.for_cohort(raw, cache_dir=None, cut=True, seeds=seeds, k=3, device="cpu", train=train,
+    job = R.RediscoveryJob.for_cohort(raw, cache_dir=None, cut=True, seeds=seeds, design=FoldDesign(n_folds=3),
+                                      device="cpu", train=train,
                                       arch_settings={"mlp": {"hidden": 6}}, positions=pos.tolist(),
                                       llm_rdm=rdm.tolist(), n_perm=n_perm, rep_every=3)
     from vaxis.runs.jobs import job_grid

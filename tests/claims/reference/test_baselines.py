@@ -8,7 +8,7 @@ import pytest
 
 from vaxis.claims.common.jobs import FacedJob
 from vaxis.claims.reference.baselines import ReferenceJob, contract_entry, manifest_for, run_reference
-from vaxis.decoding.folds import make_manifest
+from vaxis.decoding.folds import FoldDesign, make_manifest
 from vaxis.eeg.datasets import load_faced
 from vaxis.runs.jobs import frame_from_jobs, job_grid, records
 
@@ -56,8 +56,8 @@ def test_records_roundtrip():
 def test_manifest_for_one_repeat_matches_the_full_manifest():
     subs = [f"sub{i:03d}" for i in range(20)]
     full = make_manifest(subs, k=5, repeats=3)
-    assert manifest_for(subs, k=5, repeat=2) == [f for f in full if f["repeat"] == 2]
-    assert manifest_for(subs, k=5, repeat=0) == make_manifest(subs, k=5)
+    assert manifest_for(subs, FoldDesign(n_folds=5), repeat=2) == [f for f in full if f["repeat"] == 2]
+    assert manifest_for(subs, FoldDesign(n_folds=5), repeat=0) == make_manifest(subs, k=5)
 
 
 def test_contract_entry_mean_and_ci():
@@ -70,7 +70,7 @@ def test_contract_entry_mean_and_ci():
 
 
 def test_run_reference_quick_on_a_synthetic_cohort(cohort, tmp_path):
-    ref = run_reference(cohort, k=3, quick=True, cache_dir=tmp_path, svm_every=10)
+    ref = run_reference(cohort, design=FoldDesign(n_folds=3), quick=True, cache_dir=tmp_path, svm_every=10)
     w = ref.folds[ref.folds.level == "window"]
     assert set(w.model) == {"svm", "mlp"} and set(w.task) == {"9class", "binary"} and len(w) == 12
     c = ref.contract()
@@ -81,12 +81,14 @@ def test_run_reference_quick_on_a_synthetic_cohort(cohort, tmp_path):
     s = ref.subject_scores("svm", "9class")
     pooled = w[(w.model == "svm") & (w.task == "9class")].set_index("fold").balanced_accuracy
     np.testing.assert_allclose(s.groupby("fold").balanced_accuracy.mean().to_numpy(), pooled.to_numpy(), atol=1e-9)
-    again = run_reference(cohort, k=3, quick=True, cache_dir=tmp_path, svm_every=10)   # from the store
+    again = run_reference(cohort, design=FoldDesign(n_folds=3), quick=True, cache_dir=tmp_path,
+                          svm_every=10)   # from the store
     pd.testing.assert_frame_equal(again.folds, ref.folds)
 
 
 def test_cross_stimulus_reference_names_its_protocol_and_keeps_units(cohort, tmp_path):
-    ref = run_reference(cohort, k=3, quick=True, cache_dir=tmp_path, svm_every=10, stimulus="unseen")
+    ref = run_reference(cohort, design=FoldDesign(n_folds=3, stimulus="unseen"), quick=True, cache_dir=tmp_path,
+                        svm_every=10)
     assert ref.protocol == "cross-stimulus" and len(ref.manifest) == 9
     w = ref.folds[ref.folds.level == "window"]
     assert len(w) == 2 * 2 * 9                                    # 2 models x 2 tasks x (3 subject x 3 clip folds)
@@ -99,7 +101,7 @@ def test_cross_stimulus_reference_names_its_protocol_and_keeps_units(cohort, tmp
     m = ref.units[(ref.units.model == "mlp") & (ref.units.task == "binary")]
     assert len(m) == 12 * 24 and set(m["clip"]) <= set(range(1, 13)) | set(range(17, 29))
     assert ref.svm_confusion["9class"].shape == (9, 9) and ref.svm_confusion["9class"].sum() == u.n.sum()
-    seen = run_reference(cohort, k=3, quick=True, cache_dir=tmp_path, svm_every=10)
+    seen = run_reference(cohort, design=FoldDesign(n_folds=3), quick=True, cache_dir=tmp_path, svm_every=10)
     assert seen.protocol == "cross-subject"
     assert {e["protocol"] for e in seen.contract()["baseline"]} == {"cross-subject"}
 

@@ -11,10 +11,11 @@ import pandas as pd
 
 from vaxis.claims.alignment.controls import CONTROL_FAMILY, run_controls
 from vaxis.claims.alignment.train import AlignmentRun, final_rows, train_alignment
-from vaxis.claims.common.conditions import clip_arrays, fold_inputs
+from vaxis.claims.common.conditions import CONDITION_STACK, clip_arrays, fold_inputs
 from vaxis.claims.common.jobs import FacedJob, run_jobs, worker_of
 from vaxis.claims.common.strategies import STRATEGIES
-from vaxis.decoding.folds import make_manifest
+from vaxis.decoding.folds import FoldDesign
+from vaxis.decoding.stacking import StackConfig
 from vaxis.runs.jobs import frame_from_jobs, one_thread, records
 from vaxis.runs.store import Summary
 
@@ -23,23 +24,17 @@ __all__ = ["AlignmentJob", "fold_job", "collect", "run_alignment"]
 
 @dataclass(frozen=True)
 class AlignmentJob(FacedJob):
-    """One fold of chapter 6: ``fold`` (a global fold id of :func:`vaxis.decoding.training.make_manifest` with ``k``,
-    ``repeats``, ``protocol``, ``splits``), every strategy of ``strategies`` at every weight of its grid for every
+    """One fold of chapter 6: ``fold`` (a global fold id of ``design``'s manifest), trained with ``stack``; every
+    strategy of ``strategies`` at every weight of its grid for every
     seed, the label-only model, the weight choice (grid plus 0, and the best non-zero weight), and the distillation
     controls. ``targets``: the LLM's ``positions`` (9,) and ``embeddings`` (9, d_llm) as lists."""
 
     fold: int = 0
-    k: int = 10
-    repeats: int = 1
-    protocol: str = "kfold"
-    splits: dict | None = None
+    design: FoldDesign = field(default_factory=FoldDesign)
     strategies: list = field(default_factory=lambda: list(STRATEGIES))
     arch: str = "mlp"
     seeds: list = field(default_factory=lambda: [0, 1, 2])
-    epochs: int = 12
-    patience: int = 3
-    batch_size: int = 128
-    lr: float = 3e-3
+    stack: StackConfig = field(default_factory=lambda: CONDITION_STACK)
     hidden: int = 32
     dropout: float = 0.0
     targets: dict = field(default_factory=dict)
@@ -63,10 +58,9 @@ def fold_job(config: dict) -> dict:
     job = AlignmentJob.from_config(config)
     eeg = job.load()
     targets, _, fold, vmaps = fold_inputs(job, eeg)
-    run = train_alignment(clip_arrays(eeg), targets, strategies=job.strategies, arch=job.arch, seeds=job.seeds, k=job.k,
-                        repeats=job.repeats, epochs=job.epochs, patience=job.patience, batch_size=job.batch_size,
-                        lr=job.lr, hidden=job.hidden, dropout=job.dropout, vmaps=vmaps, device=job.device,
-                        folds=[job.fold], protocol=job.protocol, splits=job.splits)
+    run = train_alignment(clip_arrays(eeg), targets, strategies=job.strategies, arch=job.arch, seeds=job.seeds,
+                          design=job.design, stack=job.stack, hidden=job.hidden, dropout=job.dropout, vmaps=vmaps,
+                          device=job.device, folds=[job.fold])
     t0 = time.time()
     kd = [n for n in job.strategies if STRATEGIES[n].family == CONTROL_FAMILY]
     ctrl = run_controls(run, targets, controls=tuple(job.controls), strategies=kd, control_seed=job.control_seed) \
@@ -118,7 +112,6 @@ def run_alignment(eeg, pipeline=None, *, executor: str = "local", address: str |
         As :func:`collect`.
     """
     job = AlignmentJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, **fields)
-    folds = [f["fold"] for f in make_manifest(eeg.subject_ids, job.protocol, k=job.k, splits=job.splits,
-                                              repeats=job.repeats)]
+    folds = [f["fold"] for f in job.design.manifest(eeg.subject_ids)]
     summary, jobs = run_jobs(job, {"fold": folds}, "06_alignment", "06_alignment", executor, address, quick)
     return (summary, *collect(jobs))

@@ -5,6 +5,7 @@ models (:func:`final_rows`) and their per-subject table (:func:`subject_table`).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -12,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from vaxis.claims.common.conditions import train_conditions
+from vaxis.claims.common.conditions import CONDITION_STACK, train_conditions
 from vaxis.claims.common.strategies import STRATEGIES, AlignmentTargets
-from vaxis.decoding.folds import make_manifest
+from vaxis.decoding.folds import FoldDesign
 from vaxis.decoding.stacking import StackConfig
 from vaxis.decoding.training_data import DataView, prepare
 
@@ -95,11 +96,10 @@ class AlignmentRun:
 
 
 def train_alignment(data, targets: AlignmentTargets, strategies: Sequence[str] | None = None, arch: str = "mlp",
-                  seeds: Sequence[int] = (0, 1, 2), k: int = 10, repeats: int = 1, epochs: int = 30,
-                  patience: int = 5, batch_size: int = 128, lr: float = 1e-3, hidden: int = 32, dropout: float = 0.0,
-                  vmaps: Sequence[np.ndarray] | Mapping[int, np.ndarray] | None = None, weights: dict | None = None,
-                  device: str = "auto", progress: bool = False, folds: Sequence[int] | None = None,
-                  protocol: str = "kfold", splits: dict | None = None) -> AlignmentRun:
+                    seeds: Sequence[int] = (0, 1, 2), design: FoldDesign = FoldDesign(),
+                    stack: StackConfig = CONDITION_STACK, hidden: int = 32, dropout: float = 0.0,
+                    vmaps: Sequence[np.ndarray] | Mapping[int, np.ndarray] | None = None, weights: dict | None = None,
+                    device: str = "auto", progress: bool = False, folds: Sequence[int] | None = None) -> AlignmentRun:
     """The label-only model and every strategy at every weight of its grid, every seed, one stacked pass; the
     weight chosen per strategy and fold on validation subjects from the grid plus 0 (:func:`select_weights`).
 
@@ -110,7 +110,8 @@ def train_alignment(data, targets: AlignmentTargets, strategies: Sequence[str] |
         cohort after the input pipeline).
     strategies : names in :data:`vaxis.claims.common.strategies.STRATEGIES` (default all 25).
     seeds : every seed is trained at every weight; the weight is chosen on the mean validation BA over all seeds.
-    repeats : CV repeats (:func:`vaxis.decoding.training.make_manifest`; fold ids are global).
+    design : the fold design (:class:`vaxis.decoding.folds.FoldDesign`; fold ids are global over its repeats).
+    stack : the training settings (default :data:`vaxis.claims.common.conditions.CONDITION_STACK`).
     vmaps : per-fold (n_chans, n_bands) V-maps for the topographic strategies (:func:`fold_vmaps`), by fold id.
     weights : optional {strategy: non-zero grid} overriding ``default_weights``.
     folds : optional subset of the fold ids to train (default all); everything is fold-local (initial weights and
@@ -119,12 +120,12 @@ def train_alignment(data, targets: AlignmentTargets, strategies: Sequence[str] |
     """
     strategies = list(STRATEGIES) if strategies is None else list(strategies)   # [] = the label-only model only
     view = prepare(data, task="9class", input="window", normalisation="train-only")
-    manifest = make_manifest(view.subject_ids, protocol, k=k, val_fraction=0.1, splits=splits, repeats=repeats)
+    manifest = design.manifest(view.subject_ids)
     all_folds = [f["fold"] for f in manifest]
     if folds is not None and (not folds or not set(folds) <= set(all_folds)):
         raise ValueError(f"folds must be a non-empty subset of {all_folds}, got {folds!r}")
     folds = all_folds if folds is None else [f for f in all_folds if f in set(folds)]
-    cfg = StackConfig(epochs=epochs, batch_size=batch_size, lr=lr, patience=patience, progress=progress)
+    cfg = dataclasses.replace(stack, progress=progress)
     grid = {s: tuple(w for w in (weights or {}).get(s, STRATEGIES[s].default_weights) if w != 0) for s in strategies}
     rows = [("label-only", 0.0, s, f) for s in seeds for f in folds]
     rows += [(n, w, s, f) for n in strategies for w in grid[n] for s in seeds for f in folds]

@@ -27,12 +27,14 @@ from torch import nn
 from vaxis.claims.common.strategies import N_HEAD, N_PEN, STRATEGIES, AlignmentLoss, AlignmentTargets
 from vaxis.claims.common.vmap import clip_features, fit_full_map
 from vaxis.decoding.decoders import FACED_EEG_CHANNELS, FACED_GRID, build
-from vaxis.decoding.folds import make_manifest
 from vaxis.decoding.metrics import balanced_accuracy
 from vaxis.decoding.stacking import StackConfig, resolve_device, stacked_apply, train_stacked
 
 __all__ = ["AlignedDecoder", "input_weights", "electrode_laplacian", "clip_arrays", "fold_vmaps", "fold_inputs",
-           "train_conditions"]
+           "train_conditions", "CONDITION_STACK"]
+
+#: The training settings of chapters 6 and 7 (clip-level MLP): written once, read by their jobs and chapters.
+CONDITION_STACK = StackConfig(epochs=12, batch_size=128, lr=3e-3, patience=3)
 
 
 def electrode_laplacian(n_chans: int, radius: float = 2.3) -> np.ndarray:
@@ -227,11 +229,10 @@ def train_conditions(view, manifest: list[dict], arch: str, conditions: pd.DataF
 
 def fold_inputs(job, eeg) -> tuple[AlignmentTargets, list[dict], dict, dict]:
     """What a chapter 6 or 7 fold job starts from: the LLM targets its config holds, the cohort's manifest (the
-    job's protocol, ``k``, ``splits``, ``repeats``; validation share 0.1), the job's own fold and that fold's V-map
-    (``{fold: vmap}``, fitted on the fold's training subjects only)."""
+    job's :class:`~vaxis.decoding.folds.FoldDesign`), the job's own fold and that fold's V-map (``{fold: vmap}``,
+    fitted on the fold's training subjects only)."""
     targets = AlignmentTargets(np.asarray(job.targets["positions"], float),
                                np.asarray(job.targets["embeddings"], float))
-    manifest = make_manifest(eeg.subject_ids, job.protocol, k=job.k, val_fraction=0.1, splits=job.splits,
-                             repeats=job.repeats)
+    manifest = job.design.manifest(eeg.subject_ids)
     fold = next(f for f in manifest if f["fold"] == job.fold)
     return targets, manifest, fold, {job.fold: fold_vmaps(eeg, [fold], targets.positions)[0]}

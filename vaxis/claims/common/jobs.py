@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import typing
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, TypeVar
@@ -81,7 +82,8 @@ class FacedJob:
         unknown = sorted(set(config) - names)
         if unknown:
             raise TypeError(f"{cls.__name__}: unknown config keys {unknown}; known: {sorted(names)}")
-        return cls(**dict(config))
+        hints = typing.get_type_hints(cls)
+        return cls(**{k: _rebuild(hints.get(k), v) for k, v in config.items()})
 
     def config(self) -> dict[str, Any]:
         """The JSON-able config (every field)."""
@@ -98,6 +100,15 @@ class FacedJob:
     def load(self):
         """FACED through the job's input pipeline (from the cache after the first job)."""
         return apply_pipeline(self.load_raw(), self.pipeline, cache_dir=self.cache_dir)
+
+
+def _rebuild(hint: Any, value: Any) -> Any:
+    """A nested dataclass field (:class:`~vaxis.decoding.folds.FoldDesign`, a ``StackConfig``) from its JSON dict;
+    lists back to tuples where the field's default is a tuple."""
+    if not (isinstance(hint, type) and dataclasses.is_dataclass(hint) and isinstance(value, Mapping)):
+        return value
+    tuples = {f.name for f in dataclasses.fields(hint) if isinstance(f.default, tuple)}
+    return hint(**{k: tuple(v) if k in tuples and isinstance(v, list) else v for k, v in value.items()})
 
 
 def worker_of(job_type: type[FacedJob]) -> Callable[[W], W]:

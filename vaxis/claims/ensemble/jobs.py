@@ -27,7 +27,7 @@ from vaxis.claims.common.jobs import FacedJob, run_jobs, worker_of
 from vaxis.claims.ensemble.combine import ensemble_table, seedv_view, subject_scores, train_pool
 from vaxis.claims.ensemble.pool import seed_values
 from vaxis.decoding.baselines import CS, svm_baseline
-from vaxis.decoding.folds import make_manifest
+from vaxis.decoding.folds import FoldDesign
 from vaxis.decoding.stacking import StackConfig, resolve_device
 from vaxis.decoding.training_data import prepare
 from vaxis.eeg.pipeline import as_pipeline
@@ -46,12 +46,11 @@ class EnsembleJob(FacedJob):
     """One task x fold (or replicate) of chapter 8's pool.
 
     ``dataset``: ``"faced"`` (the shared input pipeline) or ``"seedv"`` (SEED-V DE windows, ``normalisation``
-    applied by the trainer, no smoothing). ``fold`` indexes :func:`vaxis.decoding.training.make_manifest` (``protocol``,
-    ``k``, ``repeats``, ``splits``, ``val_fraction``, ``fold_seed``); ``replicate`` retrains the pool from seed
-    ``seed + 1000 * replicate`` (fixed splits). ``archs[0]`` is the main architecture (the label-only seeds
+    applied by the trainer, no smoothing). ``fold`` indexes the manifest of ``design``; ``replicate`` retrains the pool
+    from seed ``seed + 1000 * replicate`` (fixed splits). ``archs[0]`` is the main architecture (the label-only seeds
     ``main_seeds`` and ``n_bag`` bags); every architecture gives the label-only seeds ``pool_seeds`` to the greedy
     pool. Seeds are values: what the chapter passes trains (an int ``n`` still means ``0..n-1``).
-    ``stimulus="unseen"``: the cross-stimulus manifest (subject folds x clip folds; ``fold`` indexes it).
+    ``design.stimulus="unseen"``: the cross-stimulus manifest (subject folds x clip folds; ``fold`` indexes it).
     ``svm_every``: the validation SVM keeps one training window in ``svm_every`` (as the reference re-run); it runs
     for the tasks in ``svm_val_tasks`` only (the claim's task: about 4-7 s per fold on FACED).
     """
@@ -60,18 +59,12 @@ class EnsembleJob(FacedJob):
     task: str = "9class"
     fold: int = 0
     replicate: int = 0
-    protocol: str = "kfold"
-    k: int = 10
-    repeats: int = 1
-    splits: dict | None = None
-    val_fraction: float = 0.1
-    fold_seed: int = 0
+    design: FoldDesign = field(default_factory=FoldDesign)
     seed: int = 0
     normalisation: str = "train-only"
     archs: list = field(default_factory=lambda: ["mlp", "linear", "dgcnn", "spatial_spectral"])
     main_seeds: list = field(default_factory=lambda: list(range(10)))
     pool_seeds: list = field(default_factory=lambda: list(range(5)))
-    stimulus: str = "seen"
     svm_every: int = 10
     svm_val_tasks: list = field(default_factory=lambda: ["9class"])
     n_bag: int = 10
@@ -94,14 +87,11 @@ class EnsembleJob(FacedJob):
             eeg = self.load()
             view = prepare(eeg, task=self.task, input="window",
                            normalisation=as_pipeline(self.pipeline).trainer_normalisation)
-        extra = {}
-        if self.stimulus != "seen":
+        labels = clip_ids = None
+        if self.design.stimulus != "seen":
             eeg = self.load_raw()
-            extra = {"stimulus": self.stimulus, "labels": list(map(int, eeg.labels)),
-                     "clip_ids": list(map(int, eeg.clip_ids))}
-        man = make_manifest(view.subject_ids, self.protocol, k=self.k, seed=self.fold_seed,
-                            val_fraction=self.val_fraction, splits=self.splits, repeats=self.repeats, **extra)
-        return view, man
+            labels, clip_ids = eeg.labels, eeg.clip_ids
+        return view, self.design.manifest(view.subject_ids, labels, clip_ids)
 
 
 @worker_of(EnsembleJob)
@@ -216,8 +206,8 @@ def run_ensemble(cohort, pipeline=None, *, tasks: Sequence[str] = ("9class",), r
     from the store ``<cache>/sweeps/08_residual_ensemble``, reassembled by :func:`collect`.
 
     ``cohort``: FACED as loaded (raw DE; ``fields`` are the job's fields), or a
-    :class:`vaxis.eeg.seedv.SeedVData` (its own subject folds: ``fields`` give ``k`` and the rest; ``tasks`` is
-    ``["5class"]``). ``subject_folds``: keep only the folds of the first ``subject_folds`` subject folds (the
+    :class:`vaxis.eeg.seedv.SeedVData` (its own subject folds: ``fields`` give its ``design`` and the rest; the
+    task is ``"5class"``). ``subject_folds``: keep only the folds of the first ``subject_folds`` subject folds (the
     cross-stimulus manifest crosses every subject fold with the clip folds).
 
     Returns
@@ -232,16 +222,13 @@ def run_ensemble(cohort, pipeline=None, *, tasks: Sequence[str] = ("9class",), r
         job = EnsembleJob(dataset="seedv", data_dir=str(cohort.data_dir),
                           data_key=data_fingerprint(*cohort.windows("5class"), np.asarray(cohort.subject_ids)),
                           cache_dir=None if cache_dir is None else str(cache_dir), task="5class", **fields)
-        axes: dict = {"fold": list(range(job.k))}
+        axes: dict = {"fold": list(range(job.design.n_folds))}
     else:
         job = EnsembleJob.for_cohort(cohort, pipeline, cache_dir, cut=cut, **fields)
-        extra = {} if job.stimulus == "seen" else {"stimulus": job.stimulus, "labels": list(map(int, cohort.labels)),
-                                                   "clip_ids": list(map(int, cohort.clip_ids))}
-        man = make_manifest(cohort.subject_ids, job.protocol, k=job.k, seed=job.fold_seed, splits=job.splits,
-                            repeats=job.repeats, **extra)
+        man = job.design.manifest(cohort.subject_ids, cohort.labels, cohort.clip_ids)
         axes = {"task": list(tasks), "fold": [f["fold"] for f in man
                                               if subject_folds is None or f["subject_fold"] < subject_folds]}
-        if job.protocol == "fixed":
+        if job.design.protocol == "fixed":
             axes["replicate"] = list(range(replicates))
     summary, jobs = run_jobs(job, axes, "08_residual_ensemble", name, executor, address, quick)
     return summary, jobs, collect(jobs)

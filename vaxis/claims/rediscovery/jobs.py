@@ -23,7 +23,7 @@ from vaxis.claims.rediscovery.nulls import (
     rsa_scores,
     rsa_test,
 )
-from vaxis.decoding.folds import make_manifest
+from vaxis.decoding.folds import FoldDesign
 from vaxis.decoding.training import evaluate
 from vaxis.eeg.pipeline import as_pipeline
 from vaxis.runs.jobs import frame_from_jobs, one_thread, records
@@ -47,20 +47,15 @@ class RediscoveryJob(FacedJob):
     ``map_seed`` identically in every job. ``rep_every``: one window in ``rep_every`` per clip for the unit
     representations. More folds per job train faster on a CPU (one larger stack); one fold per job spreads better
     over a cluster; the results are the same either way (``evaluate(folds=...)`` replays the full stack's draws).
-    ``stimulus``: ``"seen"`` (cross-subject) or ``"unseen"`` (cross-stimulus: the decoders train without the fold's
-    held-out clips, and the probes fit on training subjects' training clips and score held-out subjects' held-out
+    ``design.stimulus``: ``"seen"`` (cross-subject) or ``"unseen"`` (cross-stimulus: the decoders train without the
+    fold's held-out clips, and the probes fit on training subjects' training clips and score held-out subjects' held-out
     clips).
     """
 
     arch: str = "mlp"
-    stimulus: str = "seen"
     folds: list = field(default_factory=lambda: [0])
     seeds: list = field(default_factory=lambda: list(range(9)))
-    protocol: str = "kfold"
-    k: int = 10
-    repeats: int = 1
-    fold_seed: int = 0
-    splits: dict | None = None
+    design: FoldDesign = field(default_factory=FoldDesign)
     train: dict = field(default_factory=dict)
     arch_settings: dict = field(default_factory=dict)
     positions: list = field(default_factory=list)
@@ -140,9 +135,10 @@ def fold_job(config: dict) -> dict:
     settings = {**job.train, **job.arch_settings.get(job.arch, {})}
     dropout = settings.pop("dropout", 0.0)
     folds = [int(f) for f in job.folds]
-    df, run = evaluate(job.arch, eeg, protocol=job.protocol, task="9class", seeds=list(job.seeds), k=job.k,
-                       fold_seed=job.fold_seed, splits=job.splits, repeats=job.repeats, folds=folds,
-                       stimulus=job.stimulus,
+    d = job.design
+    df, run = evaluate(job.arch, eeg, protocol=d.protocol, task="9class", seeds=list(job.seeds), k=d.n_folds,
+                       fold_seed=d.fold_seed, splits=d.splits, repeats=d.repeats, folds=folds,
+                       val_fraction=d.val_fraction, stimulus=d.stimulus,
                        normalisation=as_pipeline(job.pipeline).trainer_normalisation, device=job.device,
                        progress=False, threads=1, arch_kwargs={"dropout": dropout}, **settings)
     train_s, t1 = time.perf_counter() - t0, time.perf_counter()
@@ -247,10 +243,7 @@ def run_rediscovery(eeg, pipeline=None, *, archs: Sequence[str], folds_per_job: 
         :func:`collect` of the jobs.
     """
     job = RediscoveryJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, **fields)
-    extra = {} if job.stimulus == "seen" else {"stimulus": job.stimulus, "labels": eeg.labels,
-                                               "clip_ids": eeg.clip_ids}
-    folds = [f["fold"] for f in make_manifest(eeg.subject_ids, job.protocol, k=job.k, seed=job.fold_seed,
-                                              splits=job.splits, repeats=job.repeats, **extra)]
+    folds = [f["fold"] for f in job.design.manifest(eeg.subject_ids, eeg.labels, eeg.clip_ids)]
     step = folds_per_job or len(folds)
     chunks = [folds[i:i + step] for i in range(0, len(folds), step)]
     summary, jobs = run_jobs(job, {"arch": list(reversed(archs)), "folds": chunks}, "05_rediscovery", name,

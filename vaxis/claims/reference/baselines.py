@@ -24,6 +24,7 @@ test unit is a held-out subject watching a held-out clip). Every contract entry 
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from collections.abc import Sequence
@@ -35,7 +36,7 @@ import torch
 
 from vaxis.claims.common.jobs import FacedJob, worker_of
 from vaxis.decoding.baselines import CS, svm_baseline
-from vaxis.decoding.folds import fold_indices, make_manifest, protocol_name
+from vaxis.decoding.folds import FoldDesign, fold_indices, protocol_name
 from vaxis.decoding.training import evaluate
 from vaxis.eeg.pipeline import as_pipeline
 from vaxis.runs.jobs import chapter_store, frame_from_jobs, job_grid, one_thread, records
@@ -53,30 +54,22 @@ MODEL_NAMES = {"svm": "DE + linear SVM (re-run, leakage-free)", "mlp": "label-on
 
 @dataclass(frozen=True)
 class ReferenceJob(FacedJob):
-    """One task x CV repeat of the reference decoders: every fold of repeat ``repeat`` of
-    :func:`vaxis.decoding.training.make_manifest` (``protocol``, ``k``, ``fold_seed``, ``splits``, ``val_fraction``)."""
+    """One task x CV repeat of the reference decoders: every fold of repeat ``repeat`` of ``design``."""
 
     task: str = "9class"
     repeat: int = 0
-    protocol: str = "kfold"
-    k: int = 10
-    fold_seed: int = 0
-    splits: dict | None = None
-    val_fraction: float = 0.1
-    stimulus: str = "seen"
+    design: FoldDesign = field(default_factory=FoldDesign)
     seeds: list = field(default_factory=lambda: [0, 1, 2])
     svm_every: int = 10
     svm_cs: list = field(default_factory=lambda: list(CS))
     mlp: dict = field(default_factory=lambda: dict(REFERENCE_MLP))
 
 
-def manifest_for(subject_ids: Sequence[str], protocol: str = "kfold", k: int = 10, fold_seed: int = 0,
-                 splits: dict | None = None, val_fraction: float = 0.1, repeat: int = 0, stimulus: str = "seen",
+def manifest_for(subject_ids: Sequence[str], design: FoldDesign = FoldDesign(), repeat: int = 0,
                  labels: Sequence[int] | None = None, clip_ids: Sequence[int] | None = None) -> list[dict]:
-    """The folds of one repeat (the same entries as in :func:`~vaxis.decoding.folds.make_manifest` with more
-    repeats); ``stimulus="unseen"`` crosses them with the clip folds of ``labels`` / ``clip_ids``."""
-    man = make_manifest(subject_ids, protocol, k=k, seed=fold_seed, val_fraction=val_fraction, splits=splits,
-                        repeats=repeat + 1, stimulus=stimulus, labels=labels, clip_ids=clip_ids)
+    """The folds of one repeat of ``design`` (the same entries as in its full manifest); a cross-stimulus design
+    crosses them with the clip folds of ``labels`` / ``clip_ids``."""
+    man = dataclasses.replace(design, repeats=repeat + 1).manifest(subject_ids, labels, clip_ids)
     return [f for f in man if f["repeat"] == repeat]
 
 
@@ -96,8 +89,7 @@ def repeat_job(config: dict) -> dict:
     job = ReferenceJob.from_config(config)
     raw = job.load_raw()
     eeg = job.load()
-    man = manifest_for(eeg.subject_ids, job.protocol, job.k, job.fold_seed, job.splits, job.val_fraction, job.repeat,
-                       job.stimulus, list(map(int, eeg.labels)), list(map(int, eeg.clip_ids)))
+    man = manifest_for(eeg.subject_ids, job.design, job.repeat, eeg.labels, eeg.clip_ids)
     t0 = time.perf_counter()
     subj: list[dict] = []
     units: list[dict] = []
@@ -230,28 +222,25 @@ def contract_entry(scores: pd.DataFrame, name: str, task: str) -> dict:
             "n_subjects": int(scores.subject.nunique()), "n_folds": int(cluster.nunique())}
 
 
-def run_reference(eeg, pipeline=None, tasks: Sequence[str] = ("9class", "binary"), protocol: str = "kfold",
-                  k: int = 10, repeats: int = 1, splits: dict | None = None, fold_seed: int = 0,
+def run_reference(eeg, pipeline=None, tasks: Sequence[str] = ("9class", "binary"), design: FoldDesign = FoldDesign(),
                   seeds: Sequence[int] = (0, 1, 2), svm_every: int = 10, executor: str = "inline",
                   address: str | None = None, cache_dir: str | os.PathLike | None = None, quick: bool = False,
-                  device: str = "auto", cut: bool = False, stimulus: str = "seen") -> Reference:
+                  device: str = "auto", cut: bool = False) -> Reference:
     """Run (or read from the store) the reference decoders of ``eeg`` (raw DE, as loaded) for every task x fold.
 
     ``quick``: 1 seed, 3 epochs of 10 batches for the MLP (tests). ``cut``: ``eeg`` is a subset of its folder.
-    ``stimulus``: ``"seen"`` (cross-subject) or ``"unseen"`` (cross-stimulus: subject folds x clip folds).
+    ``design``: the folds (its ``repeats`` are the jobs' ``repeat`` axis; ``stimulus="unseen"``: cross-stimulus,
+    subject folds x clip folds).
     """
     t0 = time.perf_counter()
     mlp = dict(REFERENCE_MLP)
     if quick:
         seeds, mlp = list(seeds)[:1], {**mlp, "epochs": 3, "steps_per_epoch": 10}
-    job = ReferenceJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, protocol=protocol, k=k, fold_seed=fold_seed,
-                                  splits=splits, seeds=list(seeds), svm_every=svm_every, mlp=mlp, device=device,
-                                  stimulus=stimulus)
-    man = make_manifest(eeg.subject_ids, protocol, k=k, seed=fold_seed, val_fraction=job.val_fraction,
-                        splits=splits, repeats=repeats, stimulus=stimulus, labels=list(map(int, eeg.labels)),
-                        clip_ids=list(map(int, eeg.clip_ids)))
-    grid = job_grid(job, {"task": list(tasks), "repeat": list(range(repeats))},
-                    name=f"reference decoders ({protocol_name(stimulus)})")
+    job = ReferenceJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, design=design, seeds=list(seeds),
+                                  svm_every=svm_every, mlp=mlp, device=device)
+    man = design.manifest(eeg.subject_ids, eeg.labels, eeg.clip_ids)
+    grid = job_grid(job, {"task": list(tasks), "repeat": list(range(design.repeats))},
+                    name=f"reference decoders ({protocol_name(design.stimulus)})")
     summary, jobs = run_checked(grid, chapter_store("reference", cache_dir), executor, address, quick)
     order = {t: i for i, t in enumerate(tasks)}
     jobs = jobs.sort_values(["task", "repeat"], key=lambda c: c.map(order) if c.name == "task" else c,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from vaxis.claims.common.conditions import clip_arrays, fold_inputs, train_conditions
+from vaxis.claims.common.conditions import CONDITION_STACK, clip_arrays, fold_inputs, train_conditions
 from vaxis.claims.common.jobs import FacedJob, run_jobs, worker_of
 from vaxis.claims.common.strategies import STRATEGIES
 from vaxis.claims.saturation.criteria import (
@@ -27,7 +27,7 @@ from vaxis.claims.saturation.criteria import (
     v_readout_gains,
 )
 from vaxis.claims.saturation.measures import GradientRecorder, readout_scores, saturation, unit_reps
-from vaxis.decoding.folds import make_manifest
+from vaxis.decoding.folds import FoldDesign
 from vaxis.decoding.stacking import StackConfig
 from vaxis.decoding.training_data import prepare
 from vaxis.runs.jobs import frame_from_jobs, one_thread, records
@@ -43,18 +43,12 @@ class SaturationJob(FacedJob):
     ``record_every`` steps of each model, the control targets shuffled by ``control_seed``."""
 
     fold: int = 0
-    k: int = 10
-    repeats: int = 1
-    protocol: str = "kfold"
-    splits: dict | None = None
+    design: FoldDesign = field(default_factory=FoldDesign)
     strategies: list = field(default_factory=lambda: list(STRATEGIES))
     weights: dict = field(default_factory=dict)
     seeds: list = field(default_factory=lambda: [0, 1, 2])
     arch: str = "mlp"
-    epochs: int = 12
-    patience: int = 3
-    batch_size: int = 128
-    lr: float = 3e-3
+    stack: StackConfig = field(default_factory=lambda: CONDITION_STACK)
     hidden: int = 32
     record_every: int = 16
     targets: dict = field(default_factory=dict)
@@ -91,7 +85,7 @@ def fold_job(config: dict) -> dict:
     rows += [(n, float(job.weights.get(n, 0.3)), s, job.fold) for n in job.strategies for s in job.seeds]
     rows = pd.DataFrame(rows, columns=["strategy", "weight", "seed", "fold"])
     rec = GradientRecorder(targets.positions, every=job.record_every, control=targets.shuffled(job.control_seed))
-    cfg = StackConfig(epochs=job.epochs, batch_size=job.batch_size, lr=job.lr, patience=job.patience)
+    cfg = job.stack
     t0 = time.time()
     scores, state = train_conditions(view, manifest, job.arch, rows, targets, vmaps, cfg, hidden=job.hidden,
                                      device=job.device, recorder=rec)
@@ -209,7 +203,6 @@ def run_saturation(eeg, pipeline=None, *, executor: str = "local", address: str 
         :func:`collect` of the jobs.
     """
     job = SaturationJob.for_cohort(eeg, pipeline, cache_dir, cut=cut, **fields)
-    folds = [f["fold"] for f in make_manifest(eeg.subject_ids, job.protocol, k=job.k, splits=job.splits,
-                                              repeats=job.repeats)]
+    folds = [f["fold"] for f in job.design.manifest(eeg.subject_ids)]
     summary, jobs = run_jobs(job, {"fold": folds}, "07_saturation", "07_saturation", executor, address, quick)
     return summary, collect(jobs, job.strategies)
