@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from vaxis.claims.ensemble import combine as E
+from vaxis.claims.ensemble import pool as P
 from vaxis.claims.ensemble.jobs import EnsembleJob, collect
 from vaxis.decoding.folds import FoldDesign
 from vaxis.decoding.stacking import StackConfig
@@ -57,7 +58,7 @@ def _grid(job: EnsembleJob, folds=(0, 1, 2), tasks=("binary",)) -> Grid:
 def full_run(faced6):
     """Chapter 8 without the sweep layer: every fold in one train_pool call, then ensemble_table."""
     view, manifest = faced6.view_and_manifest()
-    pool = E.train_pool(view, manifest, archs=("mlp", "linear"), n_seeds=2, main_seeds=2, n_bag=2, n_aug=2,
+    pool = P.train_pool(view, manifest, archs=("mlp", "linear"), n_seeds=2, main_seeds=2, n_bag=2, n_aug=2,
                         n_decor=2, config=StackConfig(**STACK), seed=0, device="cpu")
     return pool, E.ensemble_table(pool, 2, seed=0)
 
@@ -79,7 +80,7 @@ def test_one_fold_pool_equals_that_fold_of_the_full_pool(faced6, full_run):
     full, _ = full_run
     view, manifest = faced6.view_and_manifest()
     for f in (0, 2):
-        one = E.train_pool(view, manifest, archs=("mlp", "linear"), n_seeds=2, main_seeds=2, n_bag=2, n_aug=2,
+        one = P.train_pool(view, manifest, archs=("mlp", "linear"), n_seeds=2, main_seeds=2, n_bag=2, n_aug=2,
                            n_decor=2, config=StackConfig(**STACK), seed=0, device="cpu", folds=[f])
         assert list(one.logp_test) == [f]
         np.testing.assert_allclose(one.logp_test[f], full.logp_test[f], atol=1e-5)
@@ -89,7 +90,7 @@ def test_one_fold_pool_equals_that_fold_of_the_full_pool(faced6, full_run):
         pd.testing.assert_frame_equal(one.members.drop(columns="val_ba"), same_fold.drop(columns="val_ba"))
         np.testing.assert_allclose(one.members.val_ba, same_fold.val_ba, atol=1e-9)
     with pytest.raises(ValueError, match="subset"):
-        E.train_pool(view, manifest, folds=[3])
+        P.train_pool(view, manifest, folds=[3])
 
 
 def test_fold_jobs_reproduce_the_full_table(full_run, swept):

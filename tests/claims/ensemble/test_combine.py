@@ -11,6 +11,7 @@ import torch
 from scipy.linalg import subspace_angles
 
 from vaxis.claims.ensemble import combine as E
+from vaxis.claims.ensemble import pool as EP
 from vaxis.decoding.folds import FoldDesign
 from vaxis.decoding.stacking import StackConfig
 
@@ -41,17 +42,17 @@ def test_diversity_recovers_known_principal_angles():
     angles = np.array([0.2, 0.7, 1.2])
     y, onehot, qa, qb = _known_subspaces(angles=angles)
     ra, rb = _embed(qa, onehot, 10, 1), _embed(qb, onehot, 24, 2)       # different representation widths
-    ua, ub = E.residual_basis(ra, y, k=3), E.residual_basis(rb, y, k=3)
-    got = E.principal_angles(ua, ub)
+    ua, ub = EP.residual_basis(ra, y, k=3), EP.residual_basis(rb, y, k=3)
+    got = EP.principal_angles(ua, ub)
     np.testing.assert_allclose(got, np.sort(angles), atol=1e-6)
     np.testing.assert_allclose(got, np.sort(subspace_angles(qa, qb)), atol=1e-6)   # scipy, independently
-    d = E.residual_distance(ra, rb, y, k=3)
+    d = EP.residual_distance(ra, rb, y, k=3)
     assert d == pytest.approx(1 - np.mean(np.cos(angles) ** 2), abs=1e-6)
     # invariant to a rotation + scaling of one member's own space; zero against itself
     rot = np.linalg.qr(np.random.default_rng(3).standard_normal((24, 24)))[0] * 5.0
-    assert E.residual_distance(ra, rb @ rot, y, k=3) == pytest.approx(d, abs=1e-6)
-    assert E.residual_distance(ra, ra * 2 + 1, y, k=3) == pytest.approx(0.0, abs=1e-9)
-    D = E.diversity_matrix([ra, rb, ra], y, k=3)
+    assert EP.residual_distance(ra, rb @ rot, y, k=3) == pytest.approx(d, abs=1e-6)
+    assert EP.residual_distance(ra, ra * 2 + 1, y, k=3) == pytest.approx(0.0, abs=1e-9)
+    D = EP.diversity_matrix([ra, rb, ra], y, k=3)
     assert D.shape == (3, 3) and np.allclose(D, D.T) and D[0, 2] == pytest.approx(0, abs=1e-9)
 
 
@@ -61,7 +62,7 @@ def test_greedy_selection_more_diverse_than_random():
     reps = [_embed(qa + 0.02 * rng.standard_normal(qa.shape), onehot, 8, s) for s in range(5)]   # near clones
     for s in range(3):                                                                            # distinct
         reps.append(_embed(np.linalg.qr(rng.standard_normal((400, 3)))[0], onehot, 8, 10 + s))
-    D = E.diversity_matrix(reps, y, k=3)
+    D = EP.diversity_matrix(reps, y, k=3)
     chosen = E.greedy_select(D, 4, start=0)
     assert chosen[0] == 0 and len(set(chosen)) == 4 and {5, 6, 7} <= set(chosen)
     mean_div = lambda s: D[np.ix_(s, s)][np.triu_indices(len(s), 1)].mean()  # noqa: E731
@@ -82,7 +83,7 @@ def test_probabilities_sum_to_one():
     assert np.all(q[:, 4] == 0)
 
 
-def _toy_pool(seed: int = 0) -> E.Pool:
+def _toy_pool(seed: int = 0) -> EP.Pool:
     """A hand-made two-fold pool: no training, random member outputs, distinct val / test subjects."""
     rng = np.random.default_rng(seed)
     C, kinds = 3, ["seed", "seed", "seed", "bag", "bag", "aug", "aug", "decor", "decor"]
@@ -102,7 +103,7 @@ def _toy_pool(seed: int = 0) -> E.Pool:
         P["yv"][f], P["yt"][f] = np.arange(60) % C, np.arange(120) % C
         P["sv"][f], P["st"][f] = np.repeat(val, 60), np.repeat(test, 60)
         P["ut"][f] = np.arange(120) // 10
-    return E.Pool(pd.DataFrame(rows), P["lv"], P["lt"], P["D"], P["yv"], P["yt"], P["sv"], P["st"], P["ut"],
+    return EP.Pool(pd.DataFrame(rows), P["lv"], P["lt"], P["D"], P["yv"], P["yt"], P["sv"], P["st"], P["ut"],
                   man, C, "train-only", {"archs": ["mlp"]})
 
 
@@ -142,7 +143,7 @@ def test_decorrelation_penalty_is_linear_cka():
     rep = torch.randn(3, 64, 5, generator=g, dtype=torch.float64)
     rep[1] = rep[0] @ torch.randn(5, 5, generator=g, dtype=torch.float64)     # member 1: linear image of 0
     y = torch.arange(64).remainder(4).expand(3, 64)
-    pen = E.ResidualDecorrelation(np.array([0, 0, -1]), 4, weight=2.0)(rep, None, y, None, None)
+    pen = EP.ResidualDecorrelation(np.array([0, 0, -1]), 4, weight=2.0)(rep, None, y, None, None)
     # independent linear CKA (Kornblith et al. 2019) on the within-class residuals, with centring matrices
     r = rep.numpy().copy()
     for c in range(4):
@@ -158,7 +159,7 @@ def test_residual_mix_keeps_class_signal_and_swaps_residuals():
     groups = np.repeat([0, 1, 2], 20)
     y = np.tile(np.repeat([0, 1], 10), 3)
     X = torch.as_tensor(rng.standard_normal((60, 2, 3)) + groups[:, None, None] * 10 + y[:, None, None] * 100)
-    xa, ya = E.residual_mix(X, y, groups, np.arange(40), 50, seed=1)   # subjects 0 and 1 only
+    xa, ya = EP.residual_mix(X, y, groups, np.arange(40), 50, seed=1)   # subjects 0 and 1 only
     Xn = X.numpy()
     mean = {(s, c): Xn[(groups == s) & (y == c)].mean(0) for s in (0, 1) for c in (0, 1)}
     for x, c in zip(xa.numpy(), ya):
@@ -176,10 +177,10 @@ def test_seedv_path_end_to_end(tmp_path):
     make_seedv(tmp_path, n_subjects=4, seed=0, n_windows=(3, 4), class_amp=1.0)
     data = load_seedv(tmp_path)
     assert data.source == "synthetic"
-    view = E.seedv_view(data)
+    view = EP.seedv_view(data)
     assert view.n_classes == 5 and set(np.unique(view.y)) == set(range(5)) and view.X.shape[1:] == (62, 5)
     man = make_manifest(view.subject_ids, "kfold", k=2, val_fraction=0.5)
-    pool = E.train_pool(view, man, archs=("mlp", "linear"), n_seeds=2, n_bag=2, n_aug=2, n_decor=2, hidden=8,
+    pool = EP.train_pool(view, man, archs=("mlp", "linear"), n_seeds=2, n_bag=2, n_aug=2, n_decor=2, hidden=8,
                         config=StackConfig(epochs=2, steps_per_epoch=3, batch_size=32, max_val=64), n_div=100, k=3)
     assert len(pool.members) == 2 * (4 * 2 + 2) and pool.logp_test[0].shape[2] == 5
     df = E.ensemble_table(pool, 2)
@@ -205,12 +206,12 @@ def seedv_small(tmp_path_factory):
 
     root = tmp_path_factory.mktemp("seedv_seeds")
     make_seedv(root, n_subjects=4, seed=0, n_windows=(3, 4), class_amp=1.0)
-    view = E.seedv_view(load_seedv(root))
+    view = EP.seedv_view(load_seedv(root))
     return view, make_manifest(view.subject_ids, "kfold", k=2, val_fraction=0.5)
 
 
 def _seeded_pool(view, man, main, others):
-    return E.train_pool(view, man, archs=("mlp", "linear"), n_seeds=others, main_seeds=main, n_bag=1, n_aug=0,
+    return EP.train_pool(view, man, archs=("mlp", "linear"), n_seeds=others, main_seeds=main, n_bag=1, n_aug=0,
                         n_decor=0, hidden=8, config=StackConfig(epochs=1, steps_per_epoch=2, batch_size=32,
                                                                 max_val=64), n_div=50, k=2, folds=[0])
 
@@ -306,7 +307,6 @@ def test_paired_gain_intervals_match_their_adjusted_p():
 
 # ------------------------------------------------------------------------------ cross-stimulus folds (issue 22)
 def test_cross_stimulus_pool_never_trains_or_validates_on_a_test_clip(tmp_path, monkeypatch):
-    from vaxis.claims.ensemble import pool as EP
     from vaxis.decoding.folds import make_manifest
     from vaxis.decoding.training_data import prepare
     from vaxis.eeg.datasets import load_faced

@@ -1,7 +1,7 @@
 """Residual-diversity ensembles of EEG decoders and their same-size controls (chapter 8).
 
-The pool they are drawn from (diversity measures, decorrelation, augmentation, :func:`train_pool`) is in
-:mod:`vaxis.claims.ensemble.pool`, re-exported here; this module selects and combines.
+The pool they are drawn from (diversity measures, decorrelation, augmentation, ``train_pool``) is in
+:mod:`vaxis.claims.ensemble.pool`; this module selects and combines.
 
 Members whose *within-class residual* subspaces differ, all trained in one stacked pass per architecture
 (:func:`vaxis.decoding.stacking.train_stacked`): ``greedy`` = selection from a label-only pool (seeds x architectures)
@@ -29,23 +29,10 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from vaxis.claims.ensemble.pool import (
-    KINDS,
-    Pool,
-    ResidualDecorrelation,
-    diversity_matrix,
-    principal_angles,
-    residual_basis,
-    residual_distance,
-    residual_mix,
-    seedv_view,
-    train_pool,
-)
+from vaxis.claims.ensemble.pool import Pool
 from vaxis.decoding.metrics import balanced_accuracy, metrics
 
-__all__ = ["residual_basis", "principal_angles", "residual_distance", "diversity_matrix", "greedy_select",
-           "mean_probs", "Stacker", "ResidualDecorrelation", "residual_mix", "seedv_view", "Pool",
-           "train_pool", "ensemble_table", "ensemble_orders", "subject_scores", "KINDS"]
+__all__ = ["greedy_select", "mean_probs", "Stacker", "ensemble_table", "ensemble_orders", "subject_scores"]
 
 
 def greedy_select(D: np.ndarray, size: int, start: int, candidates: Sequence[int] | None = None) -> list[int]:

@@ -24,8 +24,8 @@ import numpy as np
 import pandas as pd
 
 from vaxis.claims.common.jobs import FacedJob, run_jobs, worker_of
-from vaxis.claims.ensemble.combine import ensemble_table, seedv_view, subject_scores, train_pool
-from vaxis.claims.ensemble.pool import seed_values
+from vaxis.claims.ensemble.combine import ensemble_table, subject_scores
+from vaxis.claims.ensemble.pool import seed_values, seedv_view, train_pool
 from vaxis.decoding.baselines import CS, svm_baseline
 from vaxis.decoding.folds import FoldDesign
 from vaxis.decoding.stacking import StackConfig, resolve_device
