@@ -66,7 +66,6 @@ from scipy.stats import norm
 from vaxis.claims.common.vmap import clip_features, fit_full_map
 from vaxis.claims.projection import maps as proj
 from vaxis.eeg.datasets import load_faced
-from vaxis.eeg.faced import clip_folds
 from vaxis.eeg.montage import plot_topomap_bands
 from vaxis.eeg.pipeline import DEFAULT, apply_pipeline
 from vaxis.publish import verdicts
@@ -113,18 +112,13 @@ show_rule(verdicts.RULE_4.format(alpha=alpha, margin=margin))
 # ## Cross-subject tracking, honest null, leave-one-category-out
 
 # %%
-clip_fold = np.zeros(len(eeg.labels), int)
-for j, fold in enumerate(clip_folds(eeg.labels, eeg.clip_ids)):
-    clip_fold[np.isin(eeg.clip_ids, fold)] = j
-protocols = {"cross-subject": None, "cross-stimulus": clip_fold}
-rows, runs, all_runs = [], {}, {}
-for name, pos in targets.items():
-    kw = dict(n_perm=n_perm, n_folds=n_folds, seed=seed)
-    loco_run = proj.evaluate_projection(feats, eeg.labels, pos, loco=True, **kw)
-    for protocol, cf in protocols.items():
-        # leave-one-category-out predicts clips no map saw (every clip of the held-out category is out of training),
-        # so it is already a cross-stimulus design: both protocols share it
-        all_runs[(name, protocol)] = (proj.evaluate_projection(feats, eeg.labels, pos, clip_fold=cf, **kw), loco_run)
+# leave-one-category-out predicts clips no map saw (every clip of the held-out category is out of training), so it is
+# already a cross-stimulus design: both protocols share it
+all_runs, clip_fold = proj.run_projection(feats, eeg.labels, eeg.clip_ids, targets, n_perm=n_perm, n_folds=n_folds,
+                                          seed=seed)
+protocols = proj.PROTOCOLS
+rows, runs = [], {}
+for name in targets:
     main, loco = runs[name] = all_runs[(name, "cross-subject")]
     for (design, protocol), r in (((d, pr), x) for pr in protocols
                                   for d, x in zip(("all categories", "leave-one-category-out"),

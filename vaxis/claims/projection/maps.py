@@ -34,9 +34,12 @@ from threadpoolctl import threadpool_limits
 
 from vaxis.claims.common.vmap import ALPHAS, ridge_predict
 from vaxis.decoding.folds import index_folds
+from vaxis.eeg.faced import clip_folds
 from vaxis.stats import bootstrap_ci, clustered_paired_test, permutation_pvalue, random_permutations
 
 __all__ = [
+    "PROTOCOLS",
+    "run_projection",
     "evaluate_projection",
     "rating_projection",
     "llm_vs_human",
@@ -284,3 +287,39 @@ def collect_targets(models: Sequence[str], categories: Sequence[str], valence: n
         onehot = np.eye(len(categories))[clip_categories]
         targets["human-ratings"] = (valence @ onehot / onehot.sum(0)).mean(0)
     return targets, notes
+
+
+#: Chapter 4's protocols: held-out subjects (cross-subject) and held-out subjects' held-out clips (cross-stimulus).
+PROTOCOLS = ("cross-subject", "cross-stimulus")
+
+
+def run_projection(feats: np.ndarray, clip_categories: np.ndarray, clip_ids: Sequence[int],
+                   targets: dict[str, np.ndarray], n_perm: int = 1000, n_folds: int = 10,
+                   seed: int = 0) -> tuple[dict[tuple[str, str], tuple[dict, dict]], np.ndarray]:
+    """Chapter 4's entry point: every target's map under both :data:`PROTOCOLS`, each with its
+    leave-one-category-out design (which predicts clips no map saw, so both protocols share it).
+
+    Parameters
+    ----------
+    feats : ndarray, shape (n_subjects, n_clips, n_features)
+        :func:`vaxis.claims.common.vmap.clip_features` of the cohort after the input pipeline.
+    clip_categories, clip_ids : shape (n_clips,)
+    targets : {name: positions (9,)}
+
+    Returns
+    -------
+    runs : dict
+        ``{(target, protocol): (all-categories run, leave-one-category-out run)}`` (:func:`evaluate_projection`).
+    clip_fold : ndarray, shape (n_clips,), int
+        Each clip's fold (:func:`vaxis.eeg.faced.clip_folds`), the cross-stimulus protocol's.
+    """
+    clip_fold = np.zeros(len(clip_categories), int)
+    for j, fold in enumerate(clip_folds(clip_categories, clip_ids)):
+        clip_fold[np.isin(clip_ids, fold)] = j
+    runs = {}
+    for name, pos in targets.items():
+        kw = dict(n_perm=n_perm, n_folds=n_folds, seed=seed)
+        loco_run = evaluate_projection(feats, clip_categories, pos, loco=True, **kw)
+        for protocol, cf in zip(PROTOCOLS, (None, clip_fold)):
+            runs[(name, protocol)] = (evaluate_projection(feats, clip_categories, pos, clip_fold=cf, **kw), loco_run)
+    return runs, clip_fold
