@@ -100,6 +100,7 @@ from vaxis.claims.ensemble.jobs import run_ensemble, validation_scores
 from vaxis.claims.ensemble.stats import choose_comparator, compare_ensembles, part_gains
 from vaxis.claims.reference.baselines import run_reference
 from vaxis.decoding.folds import FoldDesign, protocol_name
+from vaxis.decoding.stacking import StackConfig
 from vaxis.eeg.datasets import load_faced
 from vaxis.eeg.pipeline import DEFAULT
 from vaxis.eeg.seedv import load_seedv
@@ -163,7 +164,7 @@ man = pool_design.manifest(eeg.subject_ids)
 sweep, jobs, tables = run_ensemble(
     eeg, pipeline, tasks=tasks, replicates=replicates, name="08_residual_ensemble FACED", executor=executor,
     address=address, cache_dir=cache_dir, quick=quick, cut=cut, design=pool_design, seed=seed, archs=list(archs),
-    main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag, ensemble_size=size2, stack=stack,
+    main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag, ensemble_size=size2, stack=StackConfig(**stack),
     device=device, svm_val_tasks=[tasks[0]])
 trained = jobs.settings.iloc[0]
 assert trained["main_seed_values"] == list(main_seeds) and trained["seeds"] == list(seeds), trained
@@ -310,7 +311,7 @@ if stimulus_row:
         name="08_residual_ensemble FACED cross-stimulus", executor=executor, address=address, cache_dir=cache_dir,
         quick=quick, cut=cut, design=dataclasses.replace(xdesign, fold_seed=seed), seed=seed,
         archs=list(archs), main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag, ensemble_size=size,
-        stack=stack, device=device, svm_val_tasks=[stimulus_task])
+        stack=StackConfig(**stack), device=device, svm_val_tasks=[stimulus_task])
     xval = validation_scores(xjobs)
     xcomparator = choose_comparator(xval[stimulus_task])
     xsvm = {stimulus_task: xref.subject_scores("svm", stimulus_task)}
@@ -353,7 +354,8 @@ n_sfolds = min(seedv_folds, len(sv.subject_ids))
 ssweep, sjobs, stabs = run_ensemble(
     sv, name="08 SEED-V", executor=executor, address=address, cache_dir=cache_dir, quick=quick,
     design=FoldDesign(n_folds=n_sfolds, val_fraction=0.2), seed=seed, archs=list(archs[:2]),
-    main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag, ensemble_size=size, stack=stack, device=device)
+    main_seeds=list(main_seeds), pool_seeds=list(seeds), n_bag=n_bag, ensemble_size=size, stack=StackConfig(**stack),
+    device=device)
 stab = stabs["5class"]
 seedv_cmp = compare_ensembles({"5class": stab}, headline, size, alpha=alpha)
 seedv_cmp[["task", "control", "headline_ba", "control_ba", "gain_points", "ci_low", "ci_high", "gain_relative",

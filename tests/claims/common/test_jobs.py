@@ -45,7 +45,7 @@ def faced6(tmp_path_factory):
     eeg = load_faced(root, kind="de")
     job = EnsembleJob.for_cohort(eeg, task="binary", design=FoldDesign(n_folds=3, val_fraction=0.25),
                                  archs=["mlp", "linear"], main_seeds=2, pool_seeds=2, n_bag=2, n_aug=2, n_decor=2,
-                                 ensemble_size=2, stack=STACK, device="cpu")
+                                 ensemble_size=2, stack=StackConfig(**STACK), device="cpu")
     return job
 
 
@@ -121,7 +121,7 @@ def test_changed_parameter_starts_new_jobs(faced6, swept):
     import dataclasses
 
     g, first = swept
-    changed = _grid(dataclasses.replace(faced6, stack={**STACK, "epochs": 3}))
+    changed = _grid(dataclasses.replace(faced6, stack=StackConfig(**{**STACK, "epochs": 3})))
     assert not {j.id for j in changed.jobs()} & first.store.done_ids()
 
 

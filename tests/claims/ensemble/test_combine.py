@@ -352,7 +352,7 @@ def test_fold_job_records_the_seeds_it_trained_and_its_validation_scores(tmp_pat
     eeg = load_faced(tmp_path / "f6", kind="de")
     kw = dict(task="binary", design=FoldDesign(n_folds=3, val_fraction=0.25), archs=["mlp"], n_bag=2,
               ensemble_size=2, device="cpu", svm_val_tasks=["binary"],
-              stack={"epochs": 1, "steps_per_epoch": 2, "batch_size": 64, "max_val": 128})
+              stack=StackConfig(epochs=1, steps_per_epoch=2, batch_size=64, max_val=128))
     a, b = (fold_job(EnsembleJob.for_cohort(eeg, None, str(tmp_path), main_seeds=v, pool_seeds=v, **kw).config())
             for v in ([5, 6], [0, 1]))
     assert a["settings"]["main_seed_values"] == [5, 6] and b["settings"]["main_seed_values"] == [0, 1]

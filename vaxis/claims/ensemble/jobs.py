@@ -72,7 +72,7 @@ class EnsembleJob(FacedJob):
     n_decor: int = 0
     ensemble_size: int = 10
     hidden: int = 32
-    stack: dict = field(default_factory=dict)
+    stack: StackConfig = field(default_factory=StackConfig)
 
     def view_and_manifest(self):
         """The window view and every fold of the manifest."""
@@ -113,7 +113,7 @@ def fold_job(config: dict) -> dict:
     dev = resolve_device(job.device)
     pool = train_pool(view, man, archs=tuple(job.archs), n_seeds=seed_values(job.pool_seeds),
                       main_seeds=seed_values(job.main_seeds), n_bag=job.n_bag, n_aug=job.n_aug, n_decor=job.n_decor,
-                      config=StackConfig(**job.stack), hidden=job.hidden, seed=job.seed + 1000 * job.replicate,
+                      config=job.stack, hidden=job.hidden, seed=job.seed + 1000 * job.replicate,
                       device=dev, folds=[job.fold])
     tab = ensemble_table(pool, job.ensemble_size, seed=job.seed + 1000 * job.replicate)
     half_a, half_b = validation_halves(pool.subj_val[job.fold])
