@@ -83,6 +83,8 @@ from vaxis.text.sentences import CATEGORIES, SIGNS, sentence_table
 t_start = time.perf_counter()
 models, not_installed = installed_models(list(models))  # optional offline models run only where installed
 print("models:", ", ".join(models), "| not installed:", "; ".join(not_installed.values()) or "none")
+if not models:
+    raise ValueError(f"no model to run: {'; '.join(not_installed.values())}")
 if quick:
     models, n_boot = list(models)[:1], 50
 models = list(models)
