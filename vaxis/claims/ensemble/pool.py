@@ -139,8 +139,8 @@ def residual_mix(X: torch.Tensor, y: np.ndarray, groups: np.ndarray, idx: np.nda
 def seedv_view(data, normalisation: str = "train-only"):
     """SEED-V (``SeedVData``) as a window :class:`~vaxis.decoding.training_data.DataView` with 5 classes.
 
-    Adapter: :func:`vaxis.decoding.training.prepare` knows the FACED tasks only, so the 5-class labels go through its
-    ``"9class"`` path (labels kept as they are) and ``n_classes`` is set to 5 afterwards.
+    Adapter: :func:`vaxis.decoding.training_data.prepare` knows the FACED tasks only, so the 5-class labels go through
+    its ``"9class"`` path (labels kept as they are) and ``n_classes`` is set to 5 afterwards.
     """
     X, y, subj, trial = data.windows("5class")
     sid = np.asarray(data.subject_ids)[subj]
@@ -217,7 +217,7 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
     greedy pool is every label-only member). Seeds are values (:func:`seed_values`): ``main_seeds=[5, 6]`` trains
     the members whose weights and batches are seeded from 5 and 6 (``members.seed`` records them); an int ``n``
     means seeds ``0..n-1``. Cross-stimulus folds (a ``test_clips`` entry, from
-    :func:`vaxis.decoding.training.make_manifest` with ``stimulus="unseen"``): training and validation windows
+    :func:`vaxis.decoding.folds.make_manifest` with ``stimulus="unseen"``): training and validation windows
     exclude those clips, test windows are those clips only. Members
     train on the fold's training subjects, stop early on its validation subjects and are scored on its test
     subjects; normalisation ``view.normalisation`` (``train-only``: statistics of each member's own training set).
@@ -225,10 +225,10 @@ def train_pool(view, manifest: list[dict], archs: Sequence[str] = ("mlp", "linea
     Parameters
     ----------
     view : DataView
-        Window samples (``X`` (n, n_chans, n_bands)); from :func:`vaxis.decoding.training.prepare` or
+        Window samples (``X`` (n, n_chans, n_bands)); from :func:`vaxis.decoding.training_data.prepare` or
         :func:`seedv_view`.
     manifest : list of dict
-        Folds with ``train`` / ``val`` / ``test`` subject ids (:func:`vaxis.decoding.training.make_manifest`).
+        Folds with ``train`` / ``val`` / ``test`` subject ids (:func:`vaxis.decoding.folds.make_manifest`).
     folds : sequence of int, optional
         Train only these folds (indices into ``manifest``; default all). Every seed and random draw is
         the one the full run makes (draws for the other folds are replayed, not trained), so fold ``f``
