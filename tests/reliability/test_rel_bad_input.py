@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from vaxis.eeg import datasets as D
+from vaxis.eeg import seedv as SV
 
 FAST = settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 DE_SHAPE = (28, 32, 30, 5)
@@ -146,7 +147,7 @@ def _seedv_path(root):
 
 def _seedv_write(path, data=None, label=None, n=45, **extra):
     data = {t: np.ones((2, 310)) for t in range(n)} if data is None else data
-    label = {t: np.full(2, lab) for t, lab in enumerate(np.concatenate(D.SEEDV_SESSION_LABELS))} \
+    label = {t: np.full(2, lab) for t, lab in enumerate(np.concatenate(SV.SEEDV_SESSION_LABELS))} \
         if label is None else label
     np.savez(path, data=pickle.dumps(data), label=pickle.dumps(label), **extra)
 
@@ -174,7 +175,7 @@ def test_load_seedv_bad_npz(seedv_dir, case):
     damage, exc, fragments = BAD_SEEDV[case]
     p = _seedv_path(seedv_dir)
     damage(p, p.read_bytes())
-    _expect(exc, lambda: D.load_seedv(seedv_dir), p, *fragments)
+    _expect(exc, lambda: SV.load_seedv(seedv_dir), p, *fragments)
 
 
 @pytest.mark.parametrize("content", [b"", b"\x00" * 900, bytes(range(256)) * 12], ids=["empty", "zeros", "garbage"])
@@ -183,14 +184,14 @@ def test_load_seedv_raw_bad_cnt(tmp_path, content):
     folder.mkdir()
     p = folder / "1_1_20180804.cnt"
     p.write_bytes(content)
-    _expect(ValueError, lambda: D.load_seedv(tmp_path, kind="raw"), p, "unreadable or truncated Neuroscan .cnt")
-    _expect(FileNotFoundError, lambda: D.load_seedv(tmp_path / "none", kind="raw"), "no .cnt files")
+    _expect(ValueError, lambda: SV.load_seedv(tmp_path, kind="raw"), p, "unreadable or truncated Neuroscan .cnt")
+    _expect(FileNotFoundError, lambda: SV.load_seedv(tmp_path / "none", kind="raw"), "no .cnt files")
 
 
 def test_load_seedv_missing_subject_and_folder(seedv_dir, tmp_path):
-    _expect(FileNotFoundError, lambda: D.load_seedv(seedv_dir, subjects=["1", "7"]), "['7']")
-    _expect(FileNotFoundError, lambda: D.load_seedv(tmp_path), "EEG_DE_features")
-    _expect(ValueError, lambda: D.load_seedv(seedv_dir, kind="psd"), "kind", "'psd'")
+    _expect(FileNotFoundError, lambda: SV.load_seedv(seedv_dir, subjects=["1", "7"]), "['7']")
+    _expect(FileNotFoundError, lambda: SV.load_seedv(tmp_path), "EEG_DE_features")
+    _expect(ValueError, lambda: SV.load_seedv(seedv_dir, kind="psd"), "kind", "'psd'")
 
 
 # ------------------------------------------------------------------------------------------------ property tests
@@ -274,7 +275,7 @@ def test_property_truncated_seedv_npz(tmp_path_factory, seedv_template, cut):
     (root / "EEG_DE_features").mkdir()
     p = _seedv_path(root)
     p.write_bytes(src[: int(cut * len(src))])
-    _expect(ValueError, lambda: D.load_seedv(root), p)
+    _expect(ValueError, lambda: SV.load_seedv(root), p)
 
 
 # ------------------------------------------------------------------------------------------------ features

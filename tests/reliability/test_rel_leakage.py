@@ -166,9 +166,10 @@ def test_zero_shot_threshold_and_layer_come_from_the_nine_sentences():
     assert params == {"anchor_hidden", "signs", "layer", "method", "reference"}
     rng = np.random.default_rng(2)
     anchor = rng.normal(size=(4, 9, 8))
-    ax = zeroshot.fit_axis(anchor, np.asarray(__import__("vaxis.text.sentences").sentences.SIGNS), layer=2)
     from vaxis.text.axis import VAxis
+    from vaxis.text.sentences import SIGNS
 
-    ref = VAxis(layer=2).fit(anchor, __import__("vaxis.text.sentences").sentences.SIGNS)
+    ax = zeroshot.fit_axis(anchor, np.asarray(SIGNS), layer=2)
+    ref = VAxis(layer=2).fit(anchor, SIGNS)
     thr = getattr(ax, "neutral_", None)
     assert thr == ref.neutral_  # the accuracy threshold is the neutral sentence's own position
