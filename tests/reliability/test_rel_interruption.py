@@ -261,7 +261,7 @@ def test_book_execute_killed_mid_run_keeps_previous_page_and_rerun_completes(tmp
               f"import time, pathlib\npathlib.Path({str(flag)!r}).write_text('x')\ntime.sleep(60)\nprint('v2')")
     proc = _spawn(f"""
         from pathlib import Path
-        from vaxis import book
+        from vaxis.publish import book
         book.STAGING = Path({str(staging)!r})
         book.execute(Path({str(src)!r}), {{}})
     """)
