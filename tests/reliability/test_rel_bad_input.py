@@ -452,7 +452,7 @@ def test_extract_bad_arguments(tmp_path):
 def test_results_bad_payload_leaves_nothing(tmp_path):
     from vaxis.publish.results import read_results, write_results
 
-    _expect(ValueError, lambda: write_results("01_x", {"scoreboard": [{"verdict": "great"}]}, tmp_path),
+    _expect(ValueError, lambda: write_results("01_x", {"scoreboard": [{"claim": 1, "verdict": "great"}]}, tmp_path),
             "verdict", "'great'")
     _expect(TypeError, lambda: write_results("01_x", {"obj": object(), "scoreboard": []}, tmp_path), "object")
     assert not list(tmp_path.iterdir())

@@ -147,7 +147,8 @@ def test_results_json_atomic_and_verified(tmp_path):
 
     power = {"unit": "benchmark", "n": 4, "alpha": 0.05, "correction": "none", "mde": 0.1, "effect": "AUROC",
              "power": 0.8}
-    row = {"claim": 3, "verdict": "partly", "rule": "a fixed rule", "power": power}
+    row = {"claim": 3, "verdict": "partly", "title": "cross-model consistency", "paper": "rho 0.6",
+           "ours": "rho 0.5", "data": "synthetic", "rule": "a fixed rule", "power": power}
     p = write_results("03_x", {"data_source": "synthetic", "v": np.float32(0.5), "nan": float("nan"),
                                "scoreboard": [row]}, tmp_path)
     doc = read_results("03_x", tmp_path)
