@@ -5,19 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-import torch
-
-from vaxis.claims.common.strategies import AlignmentTargets
-
-POS = np.array([-1.0, -0.8, -0.9, -0.7, 0.0, 0.8, 0.6, 1.0, 0.9])
-REVERSE = torch.arange(8, -1, -1)                     # class c -> 8 - c: flips valence, scrambles geometry
-
-
-@pytest.fixture(scope="module")
-def targets() -> AlignmentTargets:
-    rng = np.random.default_rng(0)
-    return AlignmentTargets(POS, rng.normal(size=(9, 16)), rng.normal(size=(30, 5)))
-
 
 
 def test_compare_strategies_four_outcomes():

@@ -2,25 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
-import pytest
-import torch
-
 from vaxis.claims.alignment.train import train_alignment
-from vaxis.claims.common.strategies import AlignmentTargets
 from vaxis.decoding.folds import FoldDesign
 from vaxis.decoding.stacking import StackConfig
 from vaxis.eeg.synthetic import toy_clips
-
-POS = np.array([-1.0, -0.8, -0.9, -0.7, 0.0, 0.8, 0.6, 1.0, 0.9])
-REVERSE = torch.arange(8, -1, -1)                     # class c -> 8 - c: flips valence, scrambles geometry
-
-
-@pytest.fixture(scope="module")
-def targets() -> AlignmentTargets:
-    rng = np.random.default_rng(0)
-    return AlignmentTargets(POS, rng.normal(size=(9, 16)), rng.normal(size=(30, 5)))
-
 
 
 def test_train_alignment_protocol(targets):

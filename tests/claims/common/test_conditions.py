@@ -9,21 +9,11 @@ import pytest
 import torch
 
 from vaxis.claims.common.conditions import train_conditions
-from vaxis.claims.common.strategies import N_HEAD, STRATEGIES, AlignmentLoss, AlignmentTargets, split
+from vaxis.claims.common.strategies import N_HEAD, STRATEGIES, AlignmentLoss, split
 from vaxis.decoding.folds import make_manifest
 from vaxis.decoding.stacking import StackConfig
 from vaxis.decoding.training_data import prepare
 from vaxis.eeg.synthetic import toy_clips
-
-POS = np.array([-1.0, -0.8, -0.9, -0.7, 0.0, 0.8, 0.6, 1.0, 0.9])
-REVERSE = torch.arange(8, -1, -1)                     # class c -> 8 - c: flips valence, scrambles geometry
-
-
-@pytest.fixture(scope="module")
-def targets() -> AlignmentTargets:
-    rng = np.random.default_rng(0)
-    return AlignmentTargets(POS, rng.normal(size=(9, 16)), rng.normal(size=(30, 5)))
-
 
 
 def test_single_equals_stacked(targets):

@@ -8,17 +8,10 @@ import pytest
 import torch
 
 from vaxis.claims.common.conditions import AlignedDecoder, electrode_laplacian, input_weights
-from vaxis.claims.common.strategies import FAMILIES, N_HEAD, STRATEGIES, AlignmentTargets
+from vaxis.claims.common.strategies import FAMILIES, N_HEAD, STRATEGIES
 from vaxis.decoding.decoders import build
 
-POS = np.array([-1.0, -0.8, -0.9, -0.7, 0.0, 0.8, 0.6, 1.0, 0.9])
 REVERSE = torch.arange(8, -1, -1)                     # class c -> 8 - c: flips valence, scrambles geometry
-
-
-@pytest.fixture(scope="module")
-def targets() -> AlignmentTargets:
-    rng = np.random.default_rng(0)
-    return AlignmentTargets(POS, rng.normal(size=(9, 16)), rng.normal(size=(30, 5)))
 
 
 
