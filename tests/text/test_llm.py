@@ -106,7 +106,7 @@ def test_split_gguf_reassembly_is_verified_and_atomic(tmp_path):
 
     parts = [tmp_path / f"p{i}" for i in range(3)]
     for i, p in enumerate(parts):
-        p.write_bytes(bytes([i]) * (1000 + i))
+        p.write_bytes((b"GGUF" if i == 0 else b"") + bytes([i]) * (1000 + i))
     whole = b"".join(p.read_bytes() for p in parts)
     fake = types.SimpleNamespace(verify_chunks=lambda: None, chunk_paths=lambda: parts)
     target = tmp_path / "out" / "model.gguf"

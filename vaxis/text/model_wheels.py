@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from vaxis.runs.cache import temp_dir, temp_file
+from vaxis.runs.cache import hash_file, temp_dir, temp_file
 
 __all__ = ["WHEEL_MODELS", "MAGIC", "ModelAbsent", "part_paths", "missing_parts", "absent_message", "assemble",
            "extract_zip_folder"]
@@ -127,14 +127,6 @@ def assemble(paths: list[Path], target: Path, sha256: str, fmt: str) -> Path:
     return target
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def extract_zip_folder(archive: Path, folder: str, out_dir: Path, weights_sha256: str | None = None) -> Path:
     """Extract the :data:`ZIP_KEEP` files of ``folder/`` in ``archive`` into ``out_dir`` atomically (nothing outside
     that list, so no member path can escape); ``ValueError`` when ``config.json`` or ``model.safetensors`` is
@@ -153,7 +145,7 @@ def extract_zip_folder(archive: Path, folder: str, out_dir: Path, weights_sha256
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 with z.open(member) as src, open(dest, "wb") as dst:
                     shutil.copyfileobj(src, dst, 1 << 20)
-        if weights_sha256 and _sha256(tmp / "model.safetensors") != weights_sha256:
+        if weights_sha256 and hash_file(tmp / "model.safetensors") != weights_sha256:
             raise ValueError(f"{folder}/model.safetensors in {archive.name} does not have the recorded sha256")
         if out_dir.exists():  # another process won the race: keep its complete copy
             shutil.rmtree(tmp)

