@@ -65,7 +65,6 @@ import numpy as np
 import pandas as pd
 
 from vaxis.publish import rules, text_verdicts
-from vaxis.publish.outcomes import Verdict
 from vaxis.publish.results import write_results
 from vaxis.publish.scoreboard import ScoreboardRow
 from vaxis.stats import fmt_ci
@@ -226,9 +225,8 @@ if len(within):
 
 # %%
 n_ctrl = int((~is_real).sum())
-verdict = text_verdicts.claim3(within.to_dict("records") if len(within) else [], len(real_names), n_ctrl)
 n_models, model_kinds, scope = ag.model_scope({k: "causal" if runs[k]["causal"] else "encoder" for k in real_names})
-verdict = Verdict(verdict.verdict, verdict.rule, f"{verdict.reason.rstrip('. ')}. {scope}")  # states its scope
+verdict = text_verdicts.claim3(within.to_dict("records") if len(within) else [], len(real_names), n_ctrl, scope=scope)
 if len(within):
     ours = (f"{len(real_names)} models, {sum(n_per_bench.values())} shared texts: within-benchmark Spearman "
             + "; ".join(f"{r.model_a}~{r.model_b} {r.agreement:+.3f} (minus floor {r.diff:+.3f} "

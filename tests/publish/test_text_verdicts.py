@@ -119,6 +119,8 @@ def test_claim3_reaches_every_outcome(pairs, n_real, n_controls, expected):
     v = V.claim3(pairs, n_real, n_controls)
     assert v.verdict == expected and v.rule == V.RULE_3
     assert V.claim3(pairs, n_real, n_controls, source="synthetic").verdict == "inconclusive"
+    scoped = V.claim3(pairs, n_real, n_controls, scope="Scope: 3 pretrained models.")
+    assert scoped.verdict == expected and scoped.reason.endswith("Scope: 3 pretrained models.")
 
 
 def test_rules_are_fixed_text_naming_their_margins():

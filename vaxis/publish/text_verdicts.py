@@ -178,8 +178,8 @@ def claim2(models: Sequence[Mapping], source: str = "text") -> Verdict:
     return _text_tally(statuses, RULE_2, "holds", ("holds", "small"), "fails", detail)
 
 
-def claim3(pairs: Sequence[Mapping], n_real: int, n_controls: int, source: str = "text") -> Verdict:
-    """Apply :data:`RULE_3`.
+def claim3(pairs: Sequence[Mapping], n_real: int, n_controls: int, source: str = "text", scope: str = "") -> Verdict:
+    """Apply :data:`RULE_3`; the reason ends with ``scope`` (which models the verdict covers) when given.
 
     Parameters
     ----------
@@ -187,7 +187,15 @@ def claim3(pairs: Sequence[Mapping], n_real: int, n_controls: int, source: str =
         ``diff_lo`` / ``diff_hi`` (the Bonferroni-level CI of agreement minus floor).
     n_real, n_controls : int
         Pretrained models and random-weight models that ran.
+    scope : str
+        A sentence on the verdict's scope against the paper's lineup, e.g. the third item of
+        :func:`vaxis.text.agreement.model_scope`.
     """
+    verdict = _claim3(pairs, n_real, n_controls, source)
+    return Verdict(verdict.verdict, verdict.rule, f"{verdict.reason.rstrip('. ')}. {scope}") if scope else verdict
+
+
+def _claim3(pairs: Sequence[Mapping], n_real: int, n_controls: int, source: str) -> Verdict:
     if source == "synthetic":
         return synthetic_verdict(RULE_3)
     statuses, detail = {}, {}
