@@ -64,3 +64,15 @@ def test_chapters_name_no_job_function():
     """Chapters call their claim's entry point; no chapter types a ``"module:function"`` job string."""
     for nb in sorted((PKG.parent / "notebooks").glob("*.py")):
         assert not re.findall(r"[\"']vaxis(?:\.\w+)+:\w+[\"']", nb.read_text()), nb.name
+
+
+def test_no_assert_statements_guard_the_package():
+    """``python -O`` strips ``assert``: no check in vaxis/ may rely on one (leakage guards raise ValueError)."""
+    import ast
+    from pathlib import Path
+
+    import vaxis
+
+    found = [f"{path.name}:{node.lineno}" for path in sorted(Path(vaxis.__file__).parent.rglob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Assert)]
+    assert found == []

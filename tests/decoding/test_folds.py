@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 
 from vaxis.decoding.baselines import svm_baseline
-from vaxis.decoding.folds import LeakageError, clip_labels, fold_indices, make_manifest, protocol_name
+from vaxis.decoding.folds import (
+    LeakageError,
+    clip_labels,
+    fold_indices,
+    make_manifest,
+    protocol_name,
+    subject_folds,
+)
 from vaxis.decoding.training import evaluate
 from vaxis.decoding.training_data import prepare
 from vaxis.eeg.faced import FACED_LABELS, clip_folds
@@ -157,3 +164,98 @@ def test_fold_design_is_make_manifest_with_its_fields():
     for bad in ({"protocol": "loso"}, {"n_folds": 1}, {"repeats": 0}, {"val_fraction": 1.0}, {"stimulus": "other"}):
         with pytest.raises(ValueError):
             FoldDesign(**bad)
+
+
+SUBS23 = [f"sub{i:03d}" for i in range(23)]
+
+
+@pytest.mark.parametrize("k,shuffle,seed", [(2, False, 0), (5, True, 1), (10, False, 0), (23, True, 7)])
+def test_folds_are_subject_disjoint_and_cover(k, shuffle, seed):
+    folds = subject_folds(SUBS23[::-1], k=k, seed=seed, shuffle=shuffle)
+    tests = [s for f in folds for s in f["test"]]
+    assert sorted(tests) == SUBS23                                   # every subject tested exactly once
+    for f in folds:
+        assert not set(f["train"]) & set(f["test"])
+        assert set(f["train"]) | set(f["test"]) == set(SUBS23)
+    man = make_manifest(SUBS23, k=k, seed=seed, shuffle=shuffle, val_fraction=0.2)
+    for f in man:
+        parts = [set(f[p]) for p in ("train", "val", "test")]
+        assert not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        assert parts[1] and parts[0] | parts[1] | parts[2] == set(SUBS23)
+
+
+def test_contiguous_folds_are_blocks_and_fixed_protocol():
+    folds = subject_folds(SUBS23, k=3)
+    assert folds[0]["test"] == SUBS23[:8] and folds[2]["test"] == SUBS23[16:]
+    with pytest.raises(ValueError):
+        make_manifest(SUBS23, protocol="fixed")
+    full = [f"sub{i:03d}" for i in range(123)]
+    (f,) = make_manifest(full, protocol="fixed")
+    assert f["train"] == full[:80] and f["val"] == full[80:100] and f["test"] == full[100:]
+
+
+def test_shuffled_folds_follow_the_seed():
+    """``shuffle=True``: one seed gives the same folds every time, two seeds different ones, and neither is the
+    contiguous split; ``shuffle=False`` ignores the seed. The manifest inherits the same test folds."""
+    tests = lambda folds: [f["test"] for f in folds]  # noqa: E731
+    contiguous = tests(subject_folds(SUBS23, k=5))
+    assert contiguous == [SUBS23[0:5], SUBS23[5:10], SUBS23[10:15], SUBS23[15:19], SUBS23[19:23]]   # array_split of 23
+    assert tests(subject_folds(SUBS23, k=5, seed=9)) == contiguous
+    a = tests(subject_folds(SUBS23, k=5, seed=1, shuffle=True))
+    a2 = tests(subject_folds(SUBS23, k=5, seed=1, shuffle=True))
+    b = tests(subject_folds(SUBS23[::-1], k=5, seed=2, shuffle=True))
+    assert a == a2 and a != b and contiguous not in (a, b)
+    assert [len(t) for t in a] == [5, 5, 5, 4, 4]
+    man = lambda seed, shuffle: tests(make_manifest(SUBS23, k=5, seed=seed, shuffle=shuffle))  # noqa: E731
+    assert man(1, True) == a and man(2, True) == b and man(1, False) == contiguous
+    # 20 seeds: the first test fold takes many different forms (a seed that is ignored gives one)
+    assert len({tuple(tests(subject_folds(SUBS23, k=5, seed=s, shuffle=True))[0]) for s in range(20)}) == 20
+
+
+def test_repeated_manifest_by_its_documented_rules():
+    """``repeats``: repeat 0 is the plain split, each later repeat a fresh seeded shuffle; every repeat tests every
+    subject once; fold ids are global (r * k + i); validation subjects come from the fold's training subjects."""
+    man = make_manifest(SUBS23, k=5, repeats=3, val_fraction=0.2)
+    assert [f["fold"] for f in man] == list(range(15))
+    assert [(f["repeat"], f["fold_in_repeat"]) for f in man] == [(r, i) for r in range(3) for i in range(5)]
+    tests = {r: [f["test"] for f in man if f["repeat"] == r] for r in range(3)}
+    assert tests[0] == [f["test"] for f in subject_folds(SUBS23, k=5)]                 # contiguous, as k-fold
+    assert tests[1] == [f["test"] for f in subject_folds(SUBS23, k=5, seed=1000, shuffle=True)]
+    assert tests[2] == [f["test"] for f in subject_folds(SUBS23, k=5, seed=2000, shuffle=True)]
+    assert len({str(t) for t in tests.values()}) == 3                                  # three different splits
+    for f in man:
+        assert sorted(f["train"] + f["val"] + f["test"]) == SUBS23 and len(f["val"]) == 4   # round(0.2 * 18)
+        assert not set(f["val"]) & set(f["test"])
+    assert make_manifest(SUBS23, k=5, repeats=1) == make_manifest(SUBS23, k=5)
+    assert make_manifest(SUBS23, k=5, val_fraction=0.0)[0]["val"] == []
+    for bad in ({"repeats": 0}, {"protocol": "fixed", "repeats": 2, "splits": {"train": SUBS23[:20], "val": [],
+                                                                             "test": SUBS23[20:]}},
+                {"protocol": "loso"}):
+        with pytest.raises(ValueError):
+            make_manifest(SUBS23, k=5, **bad)
+
+
+@pytest.mark.slow
+def test_overlap_check_survives_python_dash_o():
+    """The same refusal under ``python -O`` (asserts stripped), in a subprocess (slow: it imports torch)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("from vaxis.decoding.folds import make_manifest\n"
+        "subs = [f'sub{i:03d}' for i in range(8)]\n"
+        "try:\n"
+        "    make_manifest(subs, protocol='fixed', splits={'train': subs[:5], 'val': subs[5:6], 'test': subs[4:]})\n"
+        "except ValueError as e:\n"
+        "    print('REFUSED', e)\n"
+        "else:\n"
+        "    print('ACCEPTED')\n"
+        "assert False, 'asserts are live'\n"
+        "print('OPTIMISED')\n")
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "-O", "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    assert "OPTIMISED" in out.stdout                                   # asserts really were stripped
+    assert "REFUSED" in out.stdout and "sub004" in out.stdout, out.stdout

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import torch
 
 from vaxis.decoding.decoders import build
 from vaxis.decoding.stacked_steps import group_rows, input_groups, normalise, shared_blocks
-from vaxis.decoding.stacking import StackConfig, train_stacked
+from vaxis.decoding.stacking import StackConfig, train_sequential, train_stacked
 
 
 def _data(n: int = 600, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, np.ndarray]:
@@ -77,3 +78,88 @@ def test_shared_blocks_equal_per_model_blocks():
     per_model = normalise(X[ix], mu[[0, 0, 0, 1]], sd[[0, 0, 0, 1]])
     assert torch.equal(shared_blocks(X, ix, mu[[0, 0, 0, 1]], sd[[0, 0, 0, 1]], group_rows(groups)), per_model)
     assert group_rows(torch.arange(3)) is None
+
+
+def _toy(n=1200, seed=0):
+    """Signal in rows < 800 only: validation rows drawn above 800 make the val loss rise -> early stops."""
+    g = torch.Generator().manual_seed(seed)
+    X = torch.randn(n, 30, 5, generator=g, dtype=torch.float64)
+    y = torch.randint(0, 9, (n,), generator=g)
+    X[:800, 0, 0] += 0.6 * y[:800]
+    X[800:, 0, 0] += 0.6 * y[800:].flip(0)
+    return X, y
+
+
+@pytest.mark.parametrize("arch", ["mlp", "dgcnn", "transformer"])
+def test_stacked_equals_sequential(arch):
+    X, y = _toy()
+    tr = [np.arange(0, 800), np.arange(100, 700), np.arange(0, 500)]
+    va = [np.arange(800, 1000), np.arange(900, 1200), np.arange(700, 1100)]
+    mu = torch.stack([X[t].mean(0) for t in tr])
+    sd = torch.stack([X[t].std(0) for t in tr])
+    cfg = StackConfig(epochs=8, batch_size=64, lr=1e-2, patience=2, weight_decay=1e-4)
+    make = lambda m: build(arch, 30, 5, 9, hidden=16, seed=10 + m).double()  # noqa: E731
+    res = train_stacked(make, 3, X, y, tr, va, [1, 2, 3], cfg, mu=mu, sd=sd)
+    for m in range(3):
+        ref, tl, vl = train_sequential(make(m), X, y, tr[m], va[m], seed=m + 1, config=cfg, mu=mu[m], sd=sd[m])
+        n = len(tl)
+        assert np.allclose(res.train_loss[m, :n], tl, rtol=1e-9, atol=1e-10)
+        assert np.allclose(res.val_loss[m, :n], vl, rtol=1e-9, atol=1e-10)
+        assert np.isnan(res.train_loss[m, n:]).all()               # frozen once its patience ran out
+        a, b = res.model(m).state_dict(), ref.state_dict()
+        assert all(torch.allclose(a[k], b[k], atol=1e-9) for k in a)
+    assert (res.stopped_epoch < cfg.epochs - 1).any()                # early stopping was exercised
+
+
+def test_mixed_precision_is_off_on_cpu_by_default_and_close_when_forced():
+    """amp="auto" leaves CPU training float32 (bit-identical to amp=False); amp=True (bfloat16 autocast) trains
+    the same models to nearly the same losses, with float32 weights."""
+    X, y = _toy()
+    X = X.float()
+    tr, va = [np.arange(0, 800)] * 2, [np.arange(800, 1000)] * 2
+    make = lambda m: build("mlp", 30, 5, 9, hidden=16, seed=10 + m)  # noqa: E731
+    runs = {amp: train_stacked(make, 2, X, y, tr, va, [1, 2], StackConfig(epochs=4, batch_size=64, lr=1e-2, amp=amp))
+            for amp in ("auto", False, True)}
+    assert np.array_equal(runs["auto"].train_loss, runs[False].train_loss)
+    assert all(torch.equal(runs["auto"].params[k], runs[False].params[k]) for k in runs[False].params)
+    assert not np.array_equal(runs[True].train_loss, runs[False].train_loss)       # autocast did run
+    assert np.allclose(runs[True].train_loss, runs[False].train_loss, rtol=0.05, equal_nan=True)
+    assert all(v.dtype == torch.float32 for v in runs[True].params.values())
+
+
+def test_loss_fn_hook_is_called_per_model_and_changes_training():
+    X, y = _toy(600)
+    tr, va = [np.arange(400)] * 2, [np.arange(400, 600)] * 2
+    cfg = StackConfig(epochs=2, batch_size=100)
+    make = lambda m: build("mlp", 30, 5, 9, hidden=8, seed=0).double()  # noqa: E731
+    seen = []
+
+    def extra(rep, logits, yb, clip, m):
+        seen.append(m)
+        return 5.0 * m * rep.pow(2).mean()
+
+    res = train_stacked(make, 2, X, y, tr, va, [0, 0], cfg, loss_fn=extra)
+    assert set(seen) == {0, 1}
+    a, b = res.model(0).state_dict(), res.model(1).state_dict()
+    assert not torch.allclose(a["fc2.weight"], b["fc2.weight"])    # only model 1 felt the extra term
+
+
+def test_undefined_loss_on_padding_batches_never_reaches_a_model():
+    """A model whose epoch is shorter is fed padding batches (one repeated sample) while masked; a loss term that
+    is undefined there (NaN, like a correlation over one sample) must not touch its weights or loss history."""
+    X, y = _toy(600)
+    tr, va = [np.arange(400), np.arange(100)], [np.arange(400, 600)] * 2   # model 1: 1 step an epoch, model 0: 4
+    make = lambda m: build("mlp", 30, 5, 9, hidden=8, seed=m).double()  # noqa: E731
+    cfg = StackConfig(epochs=3, batch_size=100, lr=1e-2)
+
+    def nan_on_one_sample(rep, logits, yb, clip, m):      # defined on real batches, NaN on a padding batch
+        return 0.1 * rep.pow(2).mean() if yb.unique().numel() > 1 else rep.sum() * float("nan")
+
+    def plain(rep, logits, yb, clip, m):
+        return 0.1 * rep.pow(2).mean()
+
+    bad = train_stacked(make, 2, X, y, tr, va, [3, 4], cfg, loss_fn=nan_on_one_sample)
+    good = train_stacked(make, 2, X, y, tr, va, [3, 4], cfg, loss_fn=plain)
+    assert all(torch.isfinite(v).all() for v in bad.params.values())
+    assert np.isfinite(bad.train_loss).all()
+    assert all(torch.equal(bad.params[k], good.params[k]) for k in good.params)
