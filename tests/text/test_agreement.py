@@ -161,4 +161,4 @@ def test_chapter_3_row_carries_the_scope():
     from pathlib import Path
 
     src = (Path(__file__).resolve().parents[2] / "notebooks" / "03_cross_model.py").read_text()
-    assert '"n_models": n_models' in src and '"model_kinds": model_kinds' in src and "{scope}" in src
+    assert '"n_models": n_models' in src and '"model_kinds": model_kinds' in src and "scope=scope" in src
