@@ -188,3 +188,11 @@ def test_prepare_tokenizer_without_pad_eos_or_unk():
 
     t = llm.prepare_tokenizer(Tok())
     assert t.pad_token == "tok0" and t.padding_side == "right"
+
+
+def test_default_dtype_follows_the_registry():
+    """bfloat16 on CUDA; on the CPU float32 unless the registry entry names a cpu_dtype (the 0.5B Qwen model)."""
+    assert models.default_dtype("minilm", "cpu") == "float32"
+    assert models.default_dtype("qwen2.5-coder-0.5b", "cpu") == "bfloat16"
+    assert models.default_dtype("minilm", "cuda:0") == "bfloat16"
+    assert models.default_dtype("someone/a-hub-model", "cpu") == "float32"

@@ -41,8 +41,8 @@ from vaxis.runs.cache import cache_root, hash_file, temp_dir
 from vaxis.text import model_wheels as W
 
 __all__ = ["POOLINGS", "ENCODER_TYPES", "REGISTRY", "LINEUP_14", "LINEUP_MODEL_TYPES", "LoadedModel", "resolve_device",
-           "load_model", "prepare_tokenizer", "tiny_model", "ModelLoadError", "is_installed", "installed_models",
-           "OFFLINE_MODELS"]
+           "load_model", "default_dtype", "prepare_tokenizer", "tiny_model", "ModelLoadError", "is_installed",
+           "installed_models", "OFFLINE_MODELS"]
 
 
 class ModelLoadError(ValueError):
@@ -265,6 +265,15 @@ def _source(name: str, cache_dir) -> tuple[str, str, dict]:
     return name, f"hub:{name}", {"local_files_only": offline}
 
 
+def default_dtype(name: str, device: str) -> str:
+    """The weights' dtype when a caller names none: ``bfloat16`` on CUDA; on the CPU the registry entry's
+    ``cpu_dtype`` (a model large enough that bfloat16's 2-2.5x faster CPU matrix products pay, measured in
+    ``benchmarks/cpu_dtype.py``), else ``float32``. Part of the hidden-state cache key through ``meta["dtype"]``."""
+    if device.startswith("cuda"):
+        return "bfloat16"
+    return REGISTRY.get(name, {}).get("cpu_dtype", "float32")
+
+
 def load_model(name: str, device: str = "auto", random_weights: bool = False, seed: int = 0,
                dtype: str | None = None, cache_dir: str | os.PathLike | None = None, lazy: bool = False) -> LoadedModel:
     """Load a model by registry name, hub id or local folder.
@@ -278,7 +287,8 @@ def load_model(name: str, device: str = "auto", random_weights: bool = False, se
     random_weights : bool
         The control: the same architecture and tokenizer with seeded random initial weights.
     dtype : str, optional
-        ``"float32"`` (default on CPU), ``"bfloat16"`` / ``"float16"`` (default ``bfloat16`` on GPU).
+        ``"float32"``, ``"bfloat16"`` or ``"float16"``; None: :func:`default_dtype` (``bfloat16`` on GPU,
+        ``float32`` on CPU unless the registry entry names a ``cpu_dtype``).
     lazy : bool
         Read only the config (layers, sizes, fingerprint): the weights and tokenizer load on first use
         (:meth:`LoadedModel.materialize`, called by :func:`extract` on a cache miss), so a run whose hidden
@@ -307,7 +317,7 @@ def load_model(name: str, device: str = "auto", random_weights: bool = False, se
     archs = " ".join(getattr(config, "architectures", None) or [])
     kind = REGISTRY.get(name, {}).get("kind") or (
         "encoder" if getattr(config, "model_type", "") in ENCODER_TYPES and "CausalLM" not in archs else "causal")
-    torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if dev.startswith("cuda") else torch.float32)
+    torch_dtype = getattr(torch, dtype or default_dtype(name, dev))
     if random_weights:
         fingerprint = f"{fingerprint}:random{seed}"
     text_cfg = getattr(config, "text_config", config)
