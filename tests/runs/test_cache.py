@@ -151,3 +151,20 @@ def test_cache_and_results_files_get_the_users_umask(tmp_path, umask):
         assert f.stat().st_mode & 0o777 == want, (f.name, oct(f.stat().st_mode & 0o777))
     assert folder.is_dir() and folder.stat().st_mode & 0o777 == 0o777 & ~umask
     assert cache.load_arrays("shared", "k", cache_dir=tmp_path / "cache")["x"].tolist() == [0, 1, 2]
+
+
+def test_atomic_dir_publishes_whole_folders_only(tmp_path):
+    """A folder appears complete or not at all; a folder another process published first is kept."""
+    from vaxis.runs.cache import atomic_dir
+
+    out = tmp_path / "model"
+    with pytest.raises(RuntimeError), atomic_dir(out) as tmp:
+        (tmp / "half.bin").write_bytes(b"x")
+        raise RuntimeError("interrupted")
+    assert list(tmp_path.iterdir()) == []                       # nothing half-written, no temporary left
+    with atomic_dir(out) as tmp:
+        (tmp / "config.json").write_text("{}")
+    assert [p.name for p in out.iterdir()] == ["config.json"]
+    with atomic_dir(out) as tmp:                                # the race lost: the first complete copy stays
+        (tmp / "other.json").write_text("{}")
+    assert [p.name for p in out.iterdir()] == ["config.json"] and [p.name for p in tmp_path.iterdir()] == ["model"]

@@ -16,11 +16,13 @@ The cache root is ``$VAXIS_CACHE`` (default ``~/.cache/vaxis``).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import secrets
-from collections.abc import Callable, Mapping, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -136,6 +138,24 @@ def temp_dir(folder: str | os.PathLike, prefix: str) -> Path:
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary folder name {prefix}* in {folder}")
+
+
+@contextlib.contextmanager
+def atomic_dir(out_dir: str | os.PathLike) -> Iterator[Path]:
+    """Build a folder atomically: yields a fresh temporary folder beside ``out_dir`` (:func:`temp_dir`); on success it
+    is renamed to ``out_dir`` (if another process got there first, its complete copy is kept and ours removed), on
+    any error it is removed, so ``out_dir`` is never seen half-written."""
+    out_dir = Path(out_dir)
+    tmp = temp_dir(out_dir.parent, f".{out_dir.name}.")
+    try:
+        yield tmp
+        if out_dir.exists():
+            shutil.rmtree(tmp)
+        else:
+            os.replace(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

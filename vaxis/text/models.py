@@ -37,7 +37,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from vaxis.runs.cache import cache_root, hash_file, temp_dir
+from vaxis.runs.cache import atomic_dir, cache_root, hash_file
 from vaxis.text import model_wheels as W
 
 __all__ = ["POOLINGS", "ENCODER_TYPES", "REGISTRY", "LINEUP_14", "LINEUP_MODEL_TYPES", "LoadedModel", "resolve_device",
@@ -165,8 +165,7 @@ def _convert_gguf(gguf: Path, out_dir: Path) -> None:
     """Dequantise a GGUF file with transformers and save model + tokenizer to ``out_dir`` atomically."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    tmp = temp_dir(out_dir.parent, f".{out_dir.name}.")  # the user's umask, not mkdtemp's 0700
-    try:
+    with atomic_dir(out_dir) as tmp:
         tok = AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name)
         model = AutoModelForCausalLM.from_pretrained(gguf.parent, gguf_file=gguf.name)
         # transformers marks GGUF-loaded models as quantized and refuses save_pretrained; the weights are
@@ -182,13 +181,6 @@ def _convert_gguf(gguf: Path, out_dir: Path) -> None:
             del config.quantization_config
         config.save_pretrained(tmp)
         tok.save_pretrained(tmp)
-        if out_dir.exists():  # another process won the race: keep its complete copy
-            shutil.rmtree(tmp)
-        else:
-            os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 def _assemble_parts(mod: Any, target: Path, sha256: str) -> None:
