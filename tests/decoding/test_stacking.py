@@ -69,6 +69,33 @@ def test_stacked_loss_sees_whole_stack():
     assert res.params["fc1.weight"].shape[0] == len(seeds)
 
 
+def test_a_loss_that_takes_rows_sees_the_live_models_only():
+    """With ``takes_rows`` the loss gets the models still training (G, B, ...) and their rows; the trained models
+    equal those trained with the same loss seeing the whole stack (stopped models padded with zeros)."""
+    X, y, train, val, seeds, mu, sd = _setup()
+    seen: list[list[int]] = []
+
+    def term(rep, logits, yb, ci, idx):
+        w = torch.linspace(0.1, 0.6, len(seeds))[idx]
+        return w * logits.square().mean((1, 2))
+
+    def live(rep, logits, yb, ci, idx):
+        seen.append(idx.tolist())
+        return term(rep, logits, yb, ci, idx)
+
+    def whole(rep, logits, yb, ci, idx):
+        return term(rep, logits, yb, ci, idx)
+
+    live.stacked, live.takes_rows, whole.stacked = True, True, True
+    cfg = StackConfig(epochs=6, batch_size=64, lr=3e-2, patience=1, max_val=None)
+    a = train_stacked(_make, len(seeds), X, y, train, val, seeds, cfg, mu=mu, sd=sd, loss_fn=live)
+    b = train_stacked(_make, len(seeds), X, y, train, val, seeds, cfg, mu=mu, sd=sd, loss_fn=whole)
+    assert any(len(r) < len(seeds) for r in seen), "the test needs a model that stops before the last epoch"
+    np.testing.assert_array_equal(a.best_epoch, b.best_epoch)
+    for k in a.params:
+        torch.testing.assert_close(a.params[k], b.params[k], rtol=0, atol=1e-6)
+
+
 def test_shared_blocks_equal_per_model_blocks():
     X, y, train, val, seeds, mu, sd = _setup()
     tr = [torch.as_tensor(t) for t in train]

@@ -162,8 +162,12 @@ class _Live:
 
 def _extra_loss(loss_fn: Callable, rep, logits, y: torch.Tensor, ix: torch.Tensor, clip_index, live: _Live,
                 n_models: int) -> torch.Tensor:
-    """``loss_fn``'s term of every live model, (G,). A stacked ``loss_fn`` always sees the whole stack (M, B, ...):
-    a stopped model's rows are zeros and its labels those of the padding index 0 (its term is discarded)."""
+    """``loss_fn``'s term of every live model, (G,). A stacked ``loss_fn`` whose ``takes_rows`` is true gets the
+    live models' tensors (G, B, ...) and their rows as ``model_index``; any other stacked ``loss_fn`` sees the
+    whole stack (M, B, ...): a stopped model's rows are zeros and its labels those of the padding index 0 (its
+    term is discarded)."""
+    if getattr(loss_fn, "stacked", False) and getattr(loss_fn, "takes_rows", False):
+        return loss_fn(rep, logits, y[ix], clip_index[ix] if clip_index is not None else None, live.idx)
     if len(live.rows) < n_models:
         ix = ix.new_zeros((n_models,) + ix.shape[1:]).index_copy(0, live.idx, ix)
         if getattr(loss_fn, "stacked", False):
@@ -210,7 +214,9 @@ def train_stacked(
     loss_fn : callable, optional
         Extra loss term, ``loss_fn(representation, logits, y, clip_index, model_index) -> scalar`` per model
         (added to the cross-entropy). With ``loss_fn.stacked = True`` it is called once with (M, B, ...)
-        tensors and ``model_index`` = arange(M) and must return (M,) (a stopped model's rows are zeros).
+        tensors and ``model_index`` = arange(M) and must return (M,) (a stopped model's rows are zeros); with
+        ``loss_fn.takes_rows`` also true it is called with the models still training only (G, B, ...) and
+        ``model_index`` = their rows (G,), and must return (G,): stopped models then cost nothing.
     clip_index : Tensor, shape (n_samples,), optional
         Passed to ``loss_fn`` (e.g. to look up each sample's stimulus).
 

@@ -82,3 +82,27 @@ def test_topographic_penalties_sign(targets):
     assert onmap[2] < 1e-5 < rough[2] and onmap[3] < 1e-5 < rough[3]                  # band / channel energy
     with pytest.raises(NotImplementedError):
         input_weights(build("dgcnn", 30, 5, 9, hidden=8))
+
+
+def test_loss_of_live_rows_equals_their_rows_of_the_whole_stack(targets):
+    """The trainer passes only the models still training (``takes_rows``): each model's term is bit-for-bit the
+    one it gets in the whole stack, across strategy runs and the label-only models (term 0)."""
+    from vaxis.claims.common.strategies import AlignmentLoss
+
+    names = [None, None, "kd_t1", "kd_t1", "rsa_geometry", "v_mse", "v_mse", None]
+    strats = [None if n is None else STRATEGIES[n] for n in names]
+    loss = AlignmentLoss(strats, [0.0 if s is None else 0.5 + i for i, s in enumerate(strats)], targets, d=16)
+    assert loss.takes_rows
+    g = torch.Generator().manual_seed(0)
+    M, B = len(names), 36
+    rep = torch.randn(M, B, 16 + N_HEAD + 4, generator=g)
+    logits = torch.randn(M, B, 9, generator=g)
+    y = torch.arange(9).repeat(B // 9).expand(M, B)
+    whole = loss(rep, logits, y, None, torch.arange(M))
+    for rows in ([0, 3, 4, 6], [2, 5], [7], [1, 2, 3, 4, 5, 6, 7]):
+        ix = torch.as_tensor(rows)
+        part = loss(rep[ix], logits[ix], y[ix], None, ix)
+        assert part.shape == (len(rows),)
+        assert torch.equal(part, whole[ix]), rows
+    loss.recorder = lambda *a: None                      # a recorder follows the whole stack: no subsets then
+    assert not loss.takes_rows

@@ -263,14 +263,10 @@ class AlignmentLoss:
         self.strategies, self.d = list(strategies), d
         self.weights = torch.as_tensor(np.asarray(weights, dtype=np.float32))
         self.t = targets.tensors()
-        self.runs: list[tuple[Strategy | None, int]] = []                  # consecutive models, same strategy
         for s in self.strategies:
             if s is not None and s.needs != "rep" and d is None:
                 raise ValueError(f"{s.name} needs the AlignedDecoder adapter (pass d = decoder width)")
-            if self.runs and self.runs[-1][0] is s:
-                self.runs[-1] = (s, self.runs[-1][1] + 1)
-            else:
-                self.runs.append((s, 1))
+        self.runs = _runs(self.strategies)                                   # consecutive models, same strategy
         self.recorder: Callable | None = None
         self.progress: dict | None = None        # set by vaxis.decoding.stacking.train_stacked before each step
 
@@ -283,19 +279,43 @@ class AlignmentLoss:
             r, h, pen = split(rep[None], self.d)
             t = {k: v.to(rep.device) for k, v in self.t.items()}
             return float(self.weights[m]) * s.term(r, h, pen, logits[None], y[None], t)[0]
+        if len(rep) < len(self.strategies):                                 # the live models only
+            return self.terms(rep, logits, y, rows=np.asarray(torch.as_tensor(model_index).cpu()))
         r = split(rep, self.d)[0]
         out = self.terms(rep, logits, y)
         if self.recorder is not None:
             self.recorder(self, rep, r, logits, y, out)
         return out
 
-    def terms(self, rep, logits, y, tensors: dict | None = None):
+    @property
+    def takes_rows(self) -> bool:
+        """Whether the trainer may pass the models still training only (``model_index`` = their rows): always,
+        except while a ``recorder`` follows the whole stack."""
+        return self.recorder is None
+
+    def terms(self, rep, logits, y, tensors: dict | None = None, rows: np.ndarray | None = None):
         """The weighted loss term of every stacked model, (M,): ``rep`` (M, B, ...), ``logits`` (M, B, K),
-        ``y`` (M, B); ``tensors`` replaces the targets' :meth:`AlignmentTargets.tensors` (e.g. a control's)."""
+        ``y`` (M, B); ``tensors`` replaces the targets' :meth:`AlignmentTargets.tensors` (e.g. a control's).
+        ``rows`` (G,), increasing: the tensors hold these models of the stack only (G, B, ...) and the result is
+        (G,); each model's term is the one it gets in the whole stack."""
         r, h, pen = split(rep, self.d)
         t = {k: v.to(rep.device) for k, v in (self.t if tensors is None else tensors).items()}
-        sizes = [n for _, n in self.runs]
+        runs, w = self.runs, self.weights
+        if rows is not None:
+            runs, w = _runs([self.strategies[m] for m in rows]), w[torch.as_tensor(rows)]
+        sizes = [n for _, n in runs]
         parts = [torch.split(a, sizes) if a is not None else [None] * len(sizes) for a in (r, h, pen, logits, y)]
-        w = self.weights.to(rep.device).split(sizes)
+        w = w.to(rep.device).split(sizes)
         return torch.cat([rep.new_zeros(n) if s is None else w[i] * s.term(*[p[i] for p in parts], t)
-                          for i, (s, n) in enumerate(self.runs)])
+                          for i, (s, n) in enumerate(runs)])
+
+
+def _runs(strategies: list[Strategy | None]) -> list[tuple[Strategy | None, int]]:
+    """Consecutive models of the same strategy: (strategy, count) in order."""
+    runs: list[tuple[Strategy | None, int]] = []
+    for s in strategies:
+        if runs and runs[-1][0] is s:
+            runs[-1] = (s, runs[-1][1] + 1)
+        else:
+            runs.append((s, 1))
+    return runs
