@@ -35,10 +35,11 @@
 # in the re-run), is scored on the same second half. Mean subject BA over folds (and replicates) decides.
 #
 # **The claim in parts.** Part A `gain_over_prior_best`: the headline's gain over that comparator in % of its BA
-# (the paper's +10.5 %, with 10.5 BA points as the absolute reading beside it); part B `from_residual_diversity`:
-# the headline against the same-size seed ensemble; part C: SEED-V (tested only on real SEED-V data). Relative
-# gains carry the comparator's own uncertainty (a two-way cluster bootstrap of the ratio), and every interval is
-# simultaneous over the family its p-value is corrected in (`vaxis.claims.ensemble.stats`).
+# (the paper's percentage, `rules.CLAIM8_GAIN`, with the same number of BA points as the absolute reading beside
+# it); part B `from_residual_diversity`: the headline against the same-size seed ensemble; part C: SEED-V (tested
+# only on real SEED-V data). Relative gains carry the comparator's own uncertainty (a two-way cluster bootstrap
+# of the ratio), and every interval is simultaneous over the family its p-value is corrected in
+# (`vaxis.claims.ensemble.stats`).
 #
 # **Emotion or stimulus?** The same-clip protocol lets a decoder recognise the clip rather than the emotion, so the
 # headline and its comparator are also compared on clips no member saw (the cross-stimulus protocol: held-out
@@ -246,7 +247,7 @@ fig.tight_layout()
 # %% [markdown]
 # *Figure 1.* Gain of the headline ensemble over each control (BA points, per-subject paired, intervals
 # simultaneous over each table's comparisons), at both ensemble sizes; the red dashed line marks the paper's
-# +10.5 % read as a relative gain over the comparator fixed on validation subjects (9-class).
+# gain (the claim above) read as a relative gain over the comparator fixed on validation subjects (9-class).
 
 # %%
 fig, axes_ = plt.subplots(1, len(tasks), figsize=(6 * len(tasks), 3.8), squeeze=False)
