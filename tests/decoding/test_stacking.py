@@ -29,20 +29,23 @@ def _setup(n_models: int = 6):
     return X, y, train, val, seeds, mu, sd
 
 
-def _make(m: int) -> torch.nn.Module:
-    return build("mlp", 4, 2, 3, seed=100 + m, hidden=8)
+def _make(m: int, dropout: float = 0.0) -> torch.nn.Module:
+    return build("mlp", 4, 2, 3, seed=100 + m, hidden=8, dropout=dropout)
 
 
-def test_each_model_trains_as_if_alone():
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
+def test_each_model_trains_as_if_alone(dropout):
     """Early stopping removes models from the stack mid-run; every model's weights, losses and best epoch equal
-    those of the same model trained in a stack of one."""
+    those of the same model trained in a stack of one. With dropout too: each model's masks come from its own key
+    and step (vaxis.decoding.dropout), not from a stream shared with the models beside it."""
     X, y, train, val, seeds, mu, sd = _setup()
     cfg = StackConfig(epochs=8, batch_size=64, lr=3e-2, patience=1, max_val=None)
-    res = train_stacked(_make, len(seeds), X, y, train, val, seeds, cfg, mu=mu, sd=sd)
+    res = train_stacked(lambda m: _make(m, dropout), len(seeds), X, y, train, val, seeds, cfg, mu=mu, sd=sd)
     assert len(set(res.stopped_epoch)) > 1, "the test needs models that stop at different epochs"
+    assert not any(k.endswith((".key", ".step")) for k in res.buffers)      # training-time buffers left behind
     for m in range(len(seeds)):
-        one = train_stacked(lambda _: _make(m), 1, X, y, [train[m]], [val[m]], [seeds[m]], cfg, mu=mu[m:m + 1],
-                            sd=sd[m:m + 1])
+        one = train_stacked(lambda _: _make(m, dropout), 1, X, y, [train[m]], [val[m]], [seeds[m]], cfg,
+                            mu=mu[m:m + 1], sd=sd[m:m + 1])
         assert one.best_epoch[0] == res.best_epoch[m]
         for k, v in one.params.items():
             torch.testing.assert_close(res.params[k][m], v[0], rtol=0, atol=1e-6)
@@ -117,15 +120,16 @@ def _toy(n=1200, seed=0):
     return X, y
 
 
+@pytest.mark.parametrize("dropout", [0.0, 0.3])
 @pytest.mark.parametrize("arch", ["mlp", "dgcnn", "transformer"])
-def test_stacked_equals_sequential(arch):
+def test_stacked_equals_sequential(arch, dropout):
     X, y = _toy()
     tr = [np.arange(0, 800), np.arange(100, 700), np.arange(0, 500)]
     va = [np.arange(800, 1000), np.arange(900, 1200), np.arange(700, 1100)]
     mu = torch.stack([X[t].mean(0) for t in tr])
     sd = torch.stack([X[t].std(0) for t in tr])
     cfg = StackConfig(epochs=8, batch_size=64, lr=1e-2, patience=2, weight_decay=1e-4)
-    make = lambda m: build(arch, 30, 5, 9, hidden=16, seed=10 + m).double()  # noqa: E731
+    make = lambda m: build(arch, 30, 5, 9, hidden=16, seed=10 + m, dropout=dropout).double()  # noqa: E731
     res = train_stacked(make, 3, X, y, tr, va, [1, 2, 3], cfg, mu=mu, sd=sd)
     for m in range(3):
         ref, tl, vl = train_sequential(make(m), X, y, tr[m], va[m], seed=m + 1, config=cfg, mu=mu[m], sd=sd[m])

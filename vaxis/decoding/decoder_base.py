@@ -10,6 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from vaxis.decoding.dropout import KeyedDropout
 from vaxis.eeg.faced import FACED_EEG_CHANNELS
 
 __all__ = ["_Decoder", "DecoderBase", "FACED_EEG_CHANNELS", "FACED_GRID"]
@@ -47,7 +48,7 @@ class _Decoder(nn.Module):
         super().__init__()
         self.n_chans, self.n_bands, self.n_classes = n_chans, n_bands, n_classes
         self.n_times, self.sfreq, self.hidden = n_times, sfreq, hidden
-        self.drop = nn.Dropout(dropout)
+        self.drop = KeyedDropout(dropout)      # plain dropout until a trainer keys it (vaxis.decoding.dropout)
 
     def represent(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
         raise NotImplementedError

@@ -11,7 +11,9 @@ own) and applies a masked Adam update that is term-for-term ``torch.optim.Adam``
 A model whose epoch has fewer steps than the longest one is masked out of the update (its weights, moments and
 step count stay frozen). A model whose patience is exhausted leaves the stack at the next epoch: only the models
 still training are computed (their rows of the weights and Adam moments), so a stack whose models stop early
-costs what its live models cost; each model's arithmetic is the same whichever models train beside it.
+costs what its live models cost; each model's arithmetic is the same whichever models train beside it. Dropout
+too: the trainer keys every :class:`~vaxis.decoding.dropout.KeyedDropout` with the model's batch seed and its own
+step count, so a model's masks do not depend on the stack it trains in (one fold job or all folds at once).
 :func:`train_sequential` trains one model the textbook way (``nn.Module`` + ``torch.optim.Adam``) on the same
 batch plan; the tests check that the two agree within float tolerance (exactly the same algorithm, different
 summation order).
@@ -29,6 +31,7 @@ from torch import nn
 from torch.func import stack_module_state
 from torch.nn import functional as F
 
+from vaxis.decoding.dropout import key_dropout, new_pass, unkey
 from vaxis.decoding.stacked_steps import (
     adam_scales,
     batch_plan,
@@ -141,7 +144,9 @@ class StackResult:
         mod = copy.deepcopy(self.base).to_empty(device="cpu")
         state = {k: v[m].detach().cpu() for k, v in {**self.params, **self.buffers}.items()}
         mod.load_state_dict(state)
+        unkey(mod)
         return mod.eval()
+
 
 
 class _Live:
@@ -230,6 +235,9 @@ def train_stacked(
         mod.train()
     params, buffers = stack_module_state(models)
     base = copy.deepcopy(models[0]).to("meta")
+    drop = key_dropout(base)                    # each model's dropout masks from its own key and step
+    for k in drop[0::2]:
+        buffers[k] = torch.as_tensor([int(s) for s in seeds], dtype=torch.long, device=dev)
     names = list(params)
     shapes = [tuple(params[k].shape[1:]) for k in names]
     numels = [int(np.prod(sh)) if sh else 1 for sh in shapes]
@@ -281,6 +289,10 @@ def train_stacked(
         for s in range(n_steps):
             ix, act = gidx[:, s], act_live[:, s]
             xb, yb = shared_blocks(X, ix, live.mu, live.sd, live.groups), y[ix]
+            if drop:
+                for k in drop[1::2]:
+                    live.buffers[k] = steps[live.idx, 0].long()
+                new_pass(base)
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_amp):
                 out = run_stacked(base, unflat(live.flat), live.buffers, xb, "both" if want_rep else "forward")
             rep, logits = out if want_rep else (None, out)
@@ -326,7 +338,7 @@ def train_stacked(
             break
     live.store(flat, exp_avg, exp_sq)
     return StackResult(params={k: v.clone() for k, v in unflat(best).items()},
-                       buffers={k: v.detach() for k, v in buffers.items()}, base=base,
+                       buffers={k: v.detach() for k, v in buffers.items() if k not in drop}, base=base,
                        train_loss=tl, val_loss=vl, best_epoch=best_epoch, stopped_epoch=stopped)
 
 
@@ -339,6 +351,7 @@ def train_sequential(
     Returns the best-epoch model and its (train_loss, val_loss) per epoch.
     """
     gen = torch.Generator().manual_seed(int(seed))
+    drop = key_dropout(model, key=seed)
     tr = torch.as_tensor(np.asarray(train_idx), dtype=torch.long)
     opt = torch.optim.Adam(model.parameters(), lr=config.lr, betas=config.betas, eps=config.eps,
                            weight_decay=config.weight_decay)
@@ -355,10 +368,13 @@ def train_sequential(
         for s in range(plan.shape[0]):
             ix = tr[plan[s]]
             xb = normalise(X[ix].unsqueeze(0), mu1, sd1)[0]
+            new_pass(model)
             loss = F.cross_entropy(model(xb), y[ix])
             opt.zero_grad()
             loss.backward()
             opt.step()
+            for k in drop[1::2]:
+                model.get_buffer(k).add_(1)
             losses.append(loss.item())
         tl.append(float(np.mean(losses)))
         if val_idx is None:
@@ -376,4 +392,5 @@ def train_sequential(
             if wait >= config.patience:
                 break
     model.load_state_dict(best_state)
+    unkey(model)
     return model.eval(), np.array(tl), np.array(vl)
