@@ -4,7 +4,9 @@ deterministically, and runs every window architecture."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
+import torch
 
 from vaxis.decoding.folds import make_manifest
 from vaxis.decoding.training import evaluate
@@ -71,3 +73,20 @@ def test_evaluate_runs_every_window_architecture(arch):
     df, run = evaluate(arch, _arrays(6), seeds=(0,), quick=True, progress=False, hidden=8)
     assert len(df) == 3 * 2 and df.balanced_accuracy.between(0, 1).all()
     assert run.model(0, 1).represent(run.view.X[:4]).shape[0] == 4
+
+
+def test_one_fold_with_dropout_equals_that_fold_of_the_full_call():
+    """Dropout masks belong to each model (vaxis.decoding.dropout): fold f trained alone (one sweep job) equals
+    fold f of the full seeds x folds stack, whose other models draw their own masks and stop at other epochs."""
+    data = _arrays()
+    kw = dict(seeds=(0, 1), quick=True, progress=False, hidden=16, lr=1e-2, batch_size=32,
+              arch_kwargs={"dropout": 0.3})
+    full, run = evaluate("mlp", data, **kw)
+    folds = sorted({f["fold"] for f in run.manifest})
+    one, one_run = evaluate("mlp", data, folds=[folds[-1]], **kw)
+    same = full[full.fold == folds[-1]].reset_index(drop=True)
+    pd.testing.assert_frame_equal(one.drop(columns=[c for c in one.columns if "second" in c]).reset_index(drop=True),
+                                  same.drop(columns=[c for c in same.columns if "second" in c]), atol=1e-6)
+    for s in (0, 1):
+        a, b = one_run.model(s, folds[-1]).state_dict(), run.model(s, folds[-1]).state_dict()
+        assert all(torch.allclose(a[k], b[k], atol=1e-6) for k in a)
