@@ -8,7 +8,7 @@ import torch
 from torch.func import vmap
 
 from vaxis.decoding.decoders import build
-from vaxis.decoding.dropout import KeyedDropout, key_dropout, keyed_keep, keyed_uniform, new_pass
+from vaxis.decoding.dropout import KeyedDropout, _mix, key_dropout, keyed_keep, keyed_uniform, new_pass
 
 
 def _u(key: int, step: int, call: int = 0, shape=(64, 256)) -> torch.Tensor:
@@ -74,3 +74,12 @@ def test_keyed_dropout_keeps_1_minus_p_and_changes_with_each_call():
 def test_bad_rate_is_refused(p):
     with pytest.raises(ValueError):
         KeyedDropout(p)
+
+
+def test_int32_element_hash_is_the_32_bit_hash():
+    """The per-element pass wraps int32 products and masks its shifts: every bit equals the int64 reference
+    (checked on more elements than one vector width, so the scalar tail of the kernels is covered too)."""
+    key, step, call, n = torch.tensor(123456789), torch.tensor(987), 2, 100_003
+    seed = _mix(_mix(key ^ ((call * 0x1E3779B1) & 0xFFFFFFFF)) ^ step)
+    ref = (_mix(seed ^ torch.arange(n, dtype=torch.long)) >> 8).to(torch.float32) / (1 << 24)
+    assert torch.equal(keyed_uniform(key, step, call, (n,)), ref)

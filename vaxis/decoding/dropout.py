@@ -11,8 +11,8 @@ the optimiser steps it has taken), the call's index within one forward pass and 
 ``vmap`` the buffers are per model, so each model's masks are its own whichever models train beside it. Not
 keyed, it is :class:`torch.nn.Dropout` (global stream), so a decoder used on its own behaves as before.
 
-The hash is 32-bit integer mixing (two multiply-xorshift rounds per input, constants below 2**31 so that every
-product stays inside int64) and the uniform draw takes its top 24 bits: a mask keeps an element with probability
+The hash is 32-bit integer mixing (two multiply-xorshift rounds per input; int64 with constants below 2**31 for
+the per-model seed, int32 wrapping for the per-element pass) and the uniform draw takes its top 24 bits: a mask keeps an element with probability
 ``1 - p`` to within 2**-24, and masks of different keys, steps, calls or elements are independent for dropout's
 purposes (checked in the tests: keep rate, no correlation between neighbouring keys, steps or elements).
 """
@@ -42,21 +42,22 @@ def _mix(x: torch.Tensor) -> torch.Tensor:
 
 def _bits(key: torch.Tensor, step: torch.Tensor, call: int, shape: torch.Size | tuple[int, ...],
           device: torch.device | str | None) -> torch.Tensor:
-    """24 hashed bits per element of ``shape`` (int64): the hash of (key, step, call) mixed with the element index,
-    in place (the one large tensor is the index)."""
+    """24 hashed bits per element of ``shape``: the hash of (key, step, call) mixed with the element index.
+
+    The per-element hash runs in int32, in place (9x faster than int64 on a CPU): a product wraps modulo 2**32
+    and each right shift is masked to a logical one, so every value equals :func:`_mix`'s 32-bit result (tested
+    against it)."""
     n = 1
     for s in shape:
         n *= int(s)
-    seed = _mix(_mix((key & _M32) ^ ((call * _GOLD) & _M32)) ^ (step & _M32))
-    x = torch.arange(n, dtype=torch.long, device=device).view(tuple(shape)) ^ seed
-    x ^= x >> 16
+    seed = _mix(_mix((key & _M32) ^ ((call * _GOLD) & _M32)) ^ (step & _M32)).to(torch.int32)
+    x = torch.arange(n, dtype=torch.int32, device=device).view(tuple(shape)) ^ seed
+    x ^= (x >> 16) & 0xFFFF
     x *= _C1
-    x &= _M32
-    x ^= x >> 15
+    x ^= (x >> 15) & 0x1FFFF
     x *= _C2
-    x &= _M32
-    x ^= x >> 16
-    return x >> 8
+    x ^= (x >> 16) & 0xFFFF
+    return (x >> 8) & 0xFFFFFF
 
 
 def keyed_uniform(key: torch.Tensor, step: torch.Tensor, call: int, shape: torch.Size | tuple[int, ...],
