@@ -12,9 +12,10 @@ the optimiser steps it has taken), the call's index within one forward pass and 
 keyed, it is :class:`torch.nn.Dropout` (global stream), so a decoder used on its own behaves as before.
 
 The hash is 32-bit integer mixing (two multiply-xorshift rounds per input; int64 with constants below 2**31 for
-the per-model seed, int32 wrapping for the per-element pass) and the uniform draw takes its top 24 bits: a mask keeps an element with probability
-``1 - p`` to within 2**-24, and masks of different keys, steps, calls or elements are independent for dropout's
-purposes (checked in the tests: keep rate, no correlation between neighbouring keys, steps or elements).
+the per-model seed, int32 wrapping for the per-element pass) and the uniform draw takes its top 24 bits: a mask
+keeps an element with probability ``1 - p`` to within 2**-24, and masks of different keys, steps, calls or
+elements are independent for dropout's purposes (checked in the tests: keep rate, no correlation between
+neighbouring keys, steps or elements).
 """
 
 from __future__ import annotations
