@@ -51,8 +51,9 @@ arch = "mlp"         # a DE decoder of vaxis.decoding.decoders (topographic stra
 seeds = [0, 1, 2]
 n_folds = 10
 repeats = 9          # CV repeats (folds re-drawn per repeat); more repeats buy power: the MDE falls as
-                     # 1 / sqrt(repeats) (4 repeats left the largest forced-comparison MDE after Holm at 1.41 BA
-                     # points; 9 are the fewest that bring it under 1 with room for the spread of its estimate)
+                     # 1 / sqrt(repeats). 9 was fixed from an earlier 4-repeat run (no test score read) as the
+                     # fewest expected to bring every strategy's forced-comparison MDE under 1 BA point; the power
+                     # table below reports this build's
 protocol = "kfold"   # kfold (n_folds subject-disjoint folds) or fixed (one split, see splits)
 splits = None        # fixed protocol: dict with train, val and test subject-id lists
 epochs = 12

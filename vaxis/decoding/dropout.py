@@ -125,7 +125,8 @@ def key_dropout(module: nn.Module, key: int | None = None) -> list[str]:
     for name, mod in keyed_modules(module):
         mod.keyed = True
         if key is not None:
-            mod.key.fill_(int(key)), mod.step.zero_()
+            mod.key.fill_(int(key))
+            mod.step.zero_()
         names += [f"{name}.key" if name else "key", f"{name}.step" if name else "step"]
     return names
 
@@ -134,7 +135,8 @@ def unkey(module: nn.Module) -> None:
     """A trained model's dropouts back to plain dropout (key and step zeroed)."""
     for _, mod in keyed_modules(module):
         mod.keyed = False
-        mod.key.zero_(), mod.step.zero_()
+        mod.key.zero_()
+        mod.step.zero_()
 
 
 def new_pass(module: nn.Module) -> None:

@@ -148,7 +148,6 @@ class StackResult:
         return mod.eval()
 
 
-
 class _Live:
     """The models still training: their rows of the stack's flat weights (a leaf, (G, P)), Adam moments,
     buffers, normalisation statistics and input groups. :meth:`store` writes the rows back."""
@@ -289,9 +288,9 @@ def train_stacked(
         for s in range(n_steps):
             ix, act = gidx[:, s], act_live[:, s]
             xb, yb = shared_blocks(X, ix, live.mu, live.sd, live.groups), y[ix]
-            if drop:
-                for k in drop[1::2]:
-                    live.buffers[k] = steps[live.idx, 0].long()
+            if drop:                                  # each live model's own step count
+                step = steps[live.idx, 0].long()
+                live.buffers.update(dict.fromkeys(drop[1::2], step))
                 new_pass(base)
             with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=use_amp):
                 out = run_stacked(base, unflat(live.flat), live.buffers, xb, "both" if want_rep else "forward")
